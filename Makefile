@@ -1,0 +1,38 @@
+# One target per job. `make run` and `make test` are the README's two Quick start commands.
+.PHONY: run test install install-dev migrate seed worker lint format typecheck unit bench clean
+
+run:            ## install, migrate, seed, start the worker and the app on :3000
+	scripts/run.sh
+
+test:           ## install (dev + chromium), ruff, mypy, pytest (unit, integration, browser)
+	scripts/test.sh
+
+install:        ## .venv + pinned packages + bun
+	scripts/install.sh
+
+install-dev:
+	scripts/install.sh --dev
+
+migrate:
+	.venv/bin/python -m app.cli migrate
+
+seed:
+	.venv/bin/python -m app.cli seed
+
+worker:
+	.venv/bin/python -m app.cli worker
+
+lint:
+	.venv/bin/ruff check app tests benchmarks && .venv/bin/ruff format --check app tests benchmarks
+
+format:
+	.venv/bin/ruff format app tests benchmarks && .venv/bin/ruff check --fix app tests benchmarks
+
+typecheck:
+	.venv/bin/mypy app/services
+
+unit:           ## fast: unit tests only, no servers
+	.venv/bin/python -m pytest tests/unit
+
+clean:
+	rm -rf .web .states .ci/pg .ci/s3 data

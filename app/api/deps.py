@@ -1,0 +1,46 @@
+"""Request dependencies: database session and the signed-in user (session cookie or bearer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.services.auth import require_role, user_for_token
+from app.services.db import get_engine
+from app.services.errors import AuthenticationError
+from app.services.models import Role, User
+
+SESSION_COOKIE = "jsoncraft_session"
+
+
+def db_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def session_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def optional_user(request: Request, session: Session = Depends(db_session)) -> User | None:
+    return user_for_token(session, session_token(request))
+
+
+def current_user(user: User | None = Depends(optional_user)) -> User:
+    if user is None:
+        raise AuthenticationError("Sign in, or send a session token as 'Authorization: Bearer ...'.")
+    return user
+
+
+def admin_user(user: User = Depends(current_user)) -> User:
+    return require_role(user, Role.admin)

@@ -1,0 +1,115 @@
+"""Presigned file URLs for the local storage backend: `GET` and `PUT /api/files/{key}`.
+
+With S3 the presigned URLs point at the bucket itself and these routes answer 404. The URL's
+HMAC signature is the only credential, so every request is checked for method, key, expiry (and
+the content type for uploads) before the storage is touched.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import tempfile
+import time
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.services.errors import InvalidInputError, NotFoundError, StorageError
+from app.services.storage import LocalStorage, Storage, content_disposition, get_storage
+from app.settings import Settings, get_settings
+
+router = APIRouter(tags=["files"])
+
+_SPOOL_MEMORY = 8 * 1024 * 1024
+_FORBIDDEN = "This link is invalid or has expired. Ask for a new one."
+_ONLY_LOCAL = "Files are served by the object store, not by this server."
+
+
+def storage_dependency() -> Storage:
+    return get_storage()
+
+
+def settings_dependency() -> Settings:
+    return get_settings()
+
+
+def _local(storage: Storage) -> LocalStorage:
+    if not isinstance(storage, LocalStorage):
+        raise HTTPException(status_code=404, detail=_ONLY_LOCAL)
+    return storage
+
+
+@router.get("/api/files/{key:path}")
+def get_file(
+    key: str,
+    expires: str | None = None,
+    sig: str | None = None,
+    name: str | None = None,
+    storage: Storage = Depends(storage_dependency),
+) -> StreamingResponse:
+    local = _local(storage)
+    if not local.verify_signature("GET", key, expires, sig, download_name=name):
+        raise HTTPException(status_code=403, detail=_FORBIDDEN)
+    try:
+        size = local.size(key)
+        chunks = local.open_stream(key)
+    except (NotFoundError, InvalidInputError) as e:
+        raise HTTPException(status_code=404, detail="The file was not found.") from e
+    media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    max_age = max(0, int(expires or 0) - int(time.time()))
+    headers = {
+        "Content-Length": str(size),
+        # Private: the URL is a bearer credential, shared caches must not keep the file.
+        "Cache-Control": f"private, max-age={max_age}",
+        "X-Content-Type-Options": "nosniff",
+        # Stored files are user content: never let one run script on the API's origin.
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    if name:
+        headers["Content-Disposition"] = content_disposition(name)
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+@router.put("/api/files/{key:path}")
+async def put_file(
+    key: str,
+    request: Request,
+    expires: str | None = None,
+    sig: str | None = None,
+    storage: Storage = Depends(storage_dependency),
+    settings: Settings = Depends(settings_dependency),
+) -> dict[str, object]:
+    local = _local(storage)
+    content_type = request.headers.get("content-type", "")
+    if not local.verify_signature("PUT", key, expires, sig, content_type):
+        raise HTTPException(status_code=403, detail=_FORBIDDEN)
+    limit = settings.max_upload_bytes
+    too_large = HTTPException(
+        status_code=413, detail=f"The file is larger than the {limit // (1024 * 1024)} MB limit."
+    )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    # Spool the body (memory, then disk) while counting, so a lying or missing Content-Length
+    # cannot push more than the limit, and the blocking write runs off the event loop.
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY) as spool:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise too_large
+            await run_in_threadpool(spool.write, chunk)
+        spool.seek(0)
+        try:
+            size = await run_in_threadpool(
+                local.put_stream,
+                key,
+                spool,  # type: ignore[arg-type]
+                content_type=content_type,
+            )
+        except InvalidInputError as e:
+            raise HTTPException(status_code=400, detail=e.message) from e
+        except StorageError as e:
+            raise HTTPException(status_code=500, detail="The file could not be stored.") from e
+    return {"key": key, "size": size}

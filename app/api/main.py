@@ -1,0 +1,85 @@
+"""The FastAPI app: middleware (request ids, JSON errors) and routers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from app.api import assets, files, system
+from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
+from app.services.logs import get_logger, request_id_var
+from app.settings import APP_VERSION
+
+log = get_logger("api")
+
+
+class RequestIdMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex[:16]
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid
+        if request.url.path.startswith("/api/"):
+            log.info(
+                "request",
+                extra={
+                    "request_id": rid,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+        return response
+
+
+async def _user_facing(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UserFacingError)
+    headers = {}
+    if isinstance(exc, TooManyAttemptsError):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    error_id = new_error_id()
+    log.error("unhandled error %s on %s", error_id, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": "The request is not valid.", "errors": errors}, status_code=422)
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="JSONCraft API",
+        version=APP_VERSION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    api.add_middleware(RequestIdMiddleware)
+    api.add_exception_handler(UserFacingError, _user_facing)
+    api.add_exception_handler(RequestValidationError, _invalid_request)
+    api.add_exception_handler(Exception, _unexpected)
+    api.include_router(system.router)
+    api.include_router(assets.router)
+    api.include_router(files.router)
+    return api

@@ -1,0 +1,134 @@
+"""Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
+
+Commands: migrate, seed, create-admin EMAIL, worker, maintenance, health.
+Honours DATABASE_URL and DATA_DIR like the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+
+from app.services.errors import JSONCraftError, UserFacingError
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from app.services.migrations import upgrade_to_head
+
+    upgrade_to_head()
+    _out("Database is at the latest migration.")
+    return 0
+
+
+def cmd_seed(_args: argparse.Namespace) -> int:
+    from app.services.db import session_scope
+    from app.services.migrations import upgrade_to_head
+    from app.services.seed import seed_demo
+    from app.services.storage import get_storage
+    from app.settings import get_settings
+
+    upgrade_to_head()
+    with session_scope() as session:
+        result = seed_demo(session, storage=get_storage(), email=get_settings().demo_user_email)
+    _out(f"Demo data: {result.created} prompts added, {result.existing} already there.")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from app.services.auth import ensure_admin
+    from app.services.db import session_scope
+
+    password: str | None
+    generated = False
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif os.environ.get("JSONCRAFT_ADMIN_PASSWORD"):
+        password = os.environ["JSONCRAFT_ADMIN_PASSWORD"]
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password for the admin: ")
+    else:
+        password, generated = secrets.token_urlsafe(18), True
+    with session_scope() as session:
+        user, created = ensure_admin(session, email=args.email, password=password)
+    _out(f"{'Created' if created else 'Promoted'} admin {user.email}.")
+    if generated:
+        _out(f"Generated password (shown once): {password}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from huey.consumer import Consumer
+
+    from app.services.logs import configure_logging
+    from app.services.tasks import huey
+    from app.settings import get_settings
+
+    configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+    Consumer(huey, workers=args.workers, worker_type="thread", periodic=True).run()
+    return 0
+
+
+def cmd_maintenance(_args: argparse.Namespace) -> int:
+    from app.services.tasks import run_maintenance
+
+    _out(json.dumps(run_maintenance()))
+    return 0
+
+
+def cmd_health(_args: argparse.Namespace) -> int:
+    from app.services.health import check_health
+
+    report = check_health()
+    _out(json.dumps(report.as_dict(), indent=2))
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jsoncraft", description="JSONCraft command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="add the demo gallery (idempotent)").set_defaults(func=cmd_seed)
+    admin = sub.add_parser("create-admin", help="create an admin or promote an account")
+    admin.add_argument("email")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    admin.set_defaults(func=cmd_create_admin)
+    worker = sub.add_parser("worker", help="run the job worker")
+    worker.add_argument("--workers", type=int, default=2)
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("maintenance", help="run maintenance once").set_defaults(func=cmd_maintenance)
+    sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from app.settings import get_settings
+
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # refuse bad settings (a placeholder SECRET_KEY in production) up front
+    except ValidationError as e:
+        reasons = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
+        sys.stderr.write(f"error: invalid settings: {reasons}\n")
+        return 2
+    try:
+        return int(args.func(args))
+    except UserFacingError as e:
+        sys.stderr.write(f"error: {e.message}\n")
+        return 2
+    except JSONCraftError as e:
+        sys.stderr.write(f"error: {type(e).__name__}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The app shell: navigation, user menu, theme toggle, responsive container."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.state.session import SessionState
+
+NAV_ITEMS = [("Analyze", routes.HOME, "scan-search"), ("Gallery", routes.GALLERY, "images")]
+
+
+def logo() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.image(src="/logo.svg", alt="", width="28px", height="28px"),
+            rx.heading("JSONCraft", size="5", weight="bold"),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.HOME,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        aria_label="JSONCraft home",
+    )
+
+
+def nav_link(label: str, href: str, icon: str) -> rx.Component:
+    active = SessionState.router.url.path == href
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="3", weight="medium"), spacing="1", align="center"),
+        href=href,
+        underline="none",
+        color_scheme=rx.cond(active, "violet", "gray"),
+        high_contrast=~active,
+        padding_x="0.5em",
+    )
+
+
+def theme_toggle() -> rx.Component:
+    return rx.icon_button(
+        rx.color_mode_cond(light=rx.icon("moon", size=18), dark=rx.icon("sun", size=18)),
+        on_click=rx.toggle_color_mode,
+        variant="ghost",
+        color_scheme="gray",
+        aria_label="Toggle dark mode",
+        title="Toggle dark mode",
+    )
+
+
+def user_menu() -> rx.Component:
+    return rx.cond(
+        SessionState.signed_in,
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.avatar(fallback=SessionState.initials, size="1", radius="full"),
+                    rx.text(SessionState.user_name, class_name="hide-narrow"),
+                    rx.icon("chevron-down", size=14),
+                    variant="ghost",
+                    color_scheme="gray",
+                    aria_label="Account menu",
+                ),
+            ),
+            rx.menu.content(
+                rx.menu.item(rx.text(SessionState.user_email, size="1", color_scheme="gray"), disabled=True),
+                rx.menu.separator(),
+                rx.menu.item("Account", on_click=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
+            ),
+        ),
+        rx.hstack(
+            rx.link(rx.button("Sign in", variant="soft"), href=routes.LOGIN),
+            rx.link(rx.button("Sign up", class_name="hide-narrow"), href=routes.SIGNUP),
+            spacing="2",
+        ),
+    )
+
+
+def narrow_nav() -> rx.Component:
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.icon_button(rx.icon("menu", size=18), variant="ghost", aria_label="Open navigation")
+            ),
+            rx.menu.content(
+                *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href, _ in NAV_ITEMS]
+            ),
+        ),
+        class_name="show-narrow",
+    )
+
+
+def navbar() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.hstack(
+                narrow_nav(),
+                logo(),
+                rx.hstack(*[nav_link(*item) for item in NAV_ITEMS], spacing="3", class_name="hide-narrow"),
+                spacing="5",
+                align="center",
+            ),
+            rx.hstack(theme_toggle(), user_menu(), spacing="3", align="center"),
+            justify="between",
+            align="center",
+            max_width="1200px",
+            margin_x="auto",
+            padding_x="1em",
+            height="60px",
+        ),
+        as_="header",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background_color=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
+def page_shell(*children: rx.Component, title: str = "", subtitle: str = "") -> rx.Component:
+    header = []
+    if title:
+        header.append(rx.heading(title, size="7", as_="h1"))
+    if subtitle:
+        header.append(rx.text(subtitle, color_scheme="gray", size="3"))
+    return rx.box(
+        navbar(),
+        rx.box(
+            rx.vstack(*header, *children, spacing="4", width="100%"),
+            as_="main",
+            max_width="1200px",
+            margin_x="auto",
+            padding="1.5em 1em 4em",
+        ),
+        min_height="100vh",
+        background_color=rx.color("gray", 2),
+    )
+
+
+def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=40, color=rx.color("gray", 9)),
+            rx.heading(title, size="4"),
+            rx.text(text, color_scheme="gray", text_align="center", max_width="420px"),
+            *actions,
+            align="center",
+            spacing="3",
+        ),
+        padding="3em 1em",
+        width="100%",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="12px",
+    )

@@ -1,0 +1,23 @@
+"""The 404 page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.components.shell import empty_state, page_shell
+
+
+def not_found_page() -> rx.Component:
+    return page_shell(
+        empty_state(
+            "map-pin-off",
+            "Page not found",
+            "That page doesn't exist, or it moved. Try the analyzer or the gallery.",
+            rx.hstack(
+                rx.link(rx.button("Analyze an image"), href=routes.HOME),
+                rx.link(rx.button("Open the gallery", variant="soft"), href=routes.GALLERY),
+                spacing="3",
+            ),
+        ),
+    )

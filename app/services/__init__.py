@@ -1,0 +1,1 @@
+"""Plain-Python services: the business logic of JSONCraft. Never imports reflex."""

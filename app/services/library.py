@@ -1,0 +1,70 @@
+"""Write side of the prompt library: create prompts with their first immutable version and tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.services.models import Prompt, PromptTag, PromptVersion, Tag, utcnow
+from app.services.prompts import SCHEMA_VERSION, assert_valid_prompt
+
+
+def get_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
+    tags: list[Tag] = []
+    for raw in dict.fromkeys(n.strip().lower()[:64] for n in names if n.strip()):
+        tag = session.exec(select(Tag).where(Tag.name == raw)).first()
+        if tag is None:
+            tag = Tag(name=raw)
+            session.add(tag)
+            session.flush()
+        tags.append(tag)
+    return tags
+
+
+def create_prompt(
+    session: Session,
+    *,
+    owner_id: int,
+    title: str,
+    data: dict[str, Any],
+    asset_id: int | None = None,
+    model: str = "",
+    style: str = "",
+    visibility: str = "private",
+    tags: list[str] | None = None,
+    message: str = "Created",
+) -> Prompt:
+    """Validate, then store the prompt and its version 1. Nothing unvalidated is saved."""
+    data = assert_valid_prompt(data)
+    now = utcnow()
+    prompt = Prompt(
+        owner_id=owner_id,
+        title=title.strip()[:200] or "Untitled prompt",
+        asset_id=asset_id,
+        model=model,
+        style=style,
+        visibility=visibility,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(prompt)
+    session.flush()
+    assert prompt.id is not None
+    version = PromptVersion(
+        prompt_id=prompt.id,
+        number=1,
+        data=data,
+        schema_version=str(data.get("schema_version", SCHEMA_VERSION)),
+        author_id=owner_id,
+        message=message,
+    )
+    session.add(version)
+    session.flush()
+    prompt.current_version_id = version.id
+    for tag in get_or_create_tags(session, tags if tags is not None else list(data.get("tags", []))):
+        assert tag.id is not None
+        session.add(PromptTag(prompt_id=prompt.id, tag_id=tag.id))
+    session.add(prompt)
+    session.flush()
+    return prompt

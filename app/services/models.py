@@ -1,0 +1,196 @@
+"""SQLModel tables. One module so Alembic sees every table through SQLModel.metadata."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(str, enum.Enum):
+    user = "user"
+    editor = "editor"
+    admin = "admin"
+
+
+ROLE_RANK = {Role.user: 0, Role.editor: 1, Role.admin: 2}
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    display_name: str = Field(default="", max_length=120)
+    password_hash: str | None = Field(default=None, max_length=255)
+    google_sub: str | None = Field(default=None, max_length=255, unique=True)
+    role: str = Field(default=Role.user.value, max_length=16)
+    plan: str = Field(default="free", max_length=16)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    __tablename__ = "sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    user_agent: str = Field(default="", max_length=400)
+
+
+class LoginFailure(SQLModel, table=True):
+    """Failed sign-ins, kept for the throttle window (by email and by client address)."""
+
+    __tablename__ = "login_failures"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, index=True)
+    failed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("owner_id", "content_hash", name="uq_asset_owner_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    content_hash: str = Field(max_length=64, index=True)
+    mime_type: str = Field(max_length=100)
+    size_bytes: int
+    width: int
+    height: int
+    storage_key: str = Field(max_length=300)
+    thumbnail_key: str | None = Field(default=None, max_length=300)
+    original_filename: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime | None = Field(default=None, index=True)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=120)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    name: str = Field(default="", max_length=120)
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Prompt(SQLModel, table=True):
+    __tablename__ = "prompts"
+    __table_args__ = (Index("ix_prompts_owner_created", "owner_id", "created_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    asset_id: int | None = Field(default=None, foreign_key="assets.id")
+    title: str = Field(max_length=200)
+    model: str = Field(default="", max_length=120)
+    style: str = Field(default="", max_length=120)
+    visibility: str = Field(default="private", max_length=16)
+    current_version_id: int | None = None
+    is_favorite: bool = Field(default=False)
+    rating: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = Field(default=None, index=True)
+
+
+class PromptVersion(SQLModel, table=True):
+    """Immutable: a save always adds a row, never edits one."""
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (UniqueConstraint("prompt_id", "number", name="uq_prompt_version_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompts.id", index=True, ondelete="CASCADE")
+    number: int
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    schema_version: str = Field(max_length=16)
+    parent_id: int | None = Field(default=None, foreign_key="prompt_versions.id")
+    author_id: int | None = Field(default=None, foreign_key="users.id")
+    message: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tags"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True, index=True)
+
+
+class PromptTag(SQLModel, table=True):
+    __tablename__ = "prompt_tags"
+    prompt_id: int = Field(foreign_key="prompts.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class Analysis(SQLModel, table=True):
+    __tablename__ = "analyses"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    asset_id: int | None = Field(default=None, foreign_key="assets.id", index=True)
+    prompt_id: int | None = Field(default=None, foreign_key="prompts.id", index=True)
+    provider: str = Field(max_length=64)
+    model: str = Field(max_length=120)
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    raw_output: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reasoning: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_credits: int = 0
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class CreditEntry(SQLModel, table=True):
+    """The credit ledger: the balance is the sum of amounts, entries are never edited."""
+
+    __tablename__ = "credit_ledger"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    amount: int
+    kind: str = Field(max_length=16)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    reference: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=500)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    kind: str = Field(max_length=64)
+    status: str = Field(default="queued", max_length=16, index=True)
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    progress: int = 0
+    total: int = 0
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -1,0 +1,120 @@
+"""The one place that reads configuration: environment variables and `.env`.
+
+Every variable is documented with its default in `.env.example`. Nothing here raises at
+import because an optional key is missing; only an unsafe secret outside development is refused.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-in-production"
+APP_VERSION = "0.1.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    app_url: str = "http://localhost:3000"
+    api_url: str = "http://localhost:8000"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Files and the default database live under DATA_DIR.
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+
+    # Object storage: a local folder by default, any S3-compatible store when set to "s3".
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "jsoncraft"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    presign_expiry_seconds: int = 3600
+
+    # Queue and rate limits use Redis when set; SQLite / memory otherwise.
+    redis_url: str | None = None
+
+    # Uploads and images.
+    max_upload_bytes: int = 500 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+    upload_ttl_days: int = 30
+    thumbnail_size: int = 512
+
+    # Accounts.
+    session_ttl_hours: int = 24 * 14
+    min_password_length: int = 10
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+
+    # Model providers (remote ones are optional: the offline analyzer needs none).
+    openrouter_api_key: SecretStr | None = None
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    openai_compatible_api_key: SecretStr | None = None
+    openai_compatible_base_url: str | None = None
+    together_api_key: SecretStr | None = None
+    together_base_url: str = "https://api.together.xyz/v1"
+    fal_key: SecretStr | None = None
+    fal_base_url: str = "https://fal.run"
+
+    # Google sign-in (OpenID Connect).
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+
+    # Payments.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+
+    # Demo data seeded by `python -m app.cli seed`.
+    demo_user_email: str = "demo@jsoncraft.local"
+    seed_demo: bool = Field(default=True)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.app_env != "development" and self.secret_key.get_secret_value() in (
+            PLACEHOLDER_SECRET,
+            "",
+        ):
+            raise ValueError(
+                "SECRET_KEY must be set to a random value outside development "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.app_env != "development" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters outside development")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'jsoncraft.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,28 @@
+"""Helpers shared by every State: run blocking services off the loop, turn errors into messages."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from app.services.errors import UserFacingError, new_error_id, public_message
+from app.services.logs import get_logger
+
+T = TypeVar("T")
+log = get_logger("state")
+
+
+async def run_service(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Services are synchronous (SQL, Pillow, boto3): run them in a thread."""
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+def user_message(exc: BaseException) -> str:
+    """The safe text for a toast: the message of a UserFacingError, else a reference id."""
+    if isinstance(exc, UserFacingError):
+        return exc.message
+    error_id = new_error_id()
+    log.error("unexpected error %s", error_id, exc_info=exc)
+    return public_message(exc, error_id)

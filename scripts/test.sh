@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything (with dev tools and Debian chromium), then ruff, mypy on app/services and pytest:
+# unit tests, integration tests on a real PostgreSQL and S3 server, and browser tests.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+scripts/install.sh --dev
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian chromium for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "==> ruff"
+.venv/bin/ruff check app tests benchmarks
+.venv/bin/ruff format --check app tests benchmarks
+echo "==> mypy app/services"
+.venv/bin/mypy app/services
+
+echo "==> starting PostgreSQL and the S3 server on 127.0.0.1"
+TEST_PG_URL="$(scripts/postgres.sh start)"
+export TEST_PG_URL
+cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; }
+trap cleanup EXIT
+scripts/s3.sh start >/dev/null
+export TEST_S3_RUNNING=1
+
+echo "==> pytest"
+.venv/bin/python -m pytest "$@"

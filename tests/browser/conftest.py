@@ -1,0 +1,174 @@
+"""Browser tests: the real app (`reflex run --env prod`) on free ports, driven by Debian chromium.
+
+Every page's console errors fail the test; each test can save screenshots under .ci/screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / ".ci" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningApp:
+    url: str
+    api_url: str
+    data_dir: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer at {url}:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian chromium is missing at {CHROMIUM}: run `make test`, which installs it")
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    front, back = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "APP_ENV": "development",
+        "APP_URL": f"http://localhost:{front}",
+        "API_URL": f"http://localhost:{back}",
+        "LOG_JSON": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("DATABASE_URL", "STORAGE_BACKEND", "REDIS_URL"):
+        env.pop(name, None)
+    app = RunningApp(f"http://localhost:{front}", f"http://localhost:{back}", data_dir, env)
+    app.cli("migrate")
+    app.cli("seed")
+    log = data_dir / "reflex.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(front),
+                "--backend-port",
+                str(back),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for(f"{app.api_url}/api/health", proc, log, timeout=600)
+        _wait_for(app.url, proc, log, timeout=120)
+        yield app
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class ConsoleWatch:
+    errors: list[str] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.errors.append(f"{msg.text} @ {msg.location}")
+
+    def on_page_error(self, exc: Exception) -> None:
+        self.errors.append(f"page error: {exc}")
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    return ConsoleWatch()
+
+
+@pytest.fixture
+def page(
+    browser: Browser, app_server: RunningApp, console: ConsoleWatch, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    context = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    pg.on("console", console.on_console)
+    pg.on("pageerror", console.on_page_error)
+    yield pg
+    context.close()
+    assert not console.errors, f"console errors in {request.node.name}: {console.errors}"
+
+
+def shot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def ensure_clean_screenshots() -> None:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)

@@ -1,0 +1,89 @@
+"""Shared fixtures: every test gets its own DATA_DIR and a SQLite file migrated with Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from app.services.db import engine_for
+from app.services.migrations import upgrade_to_head
+from app.settings import Settings, get_settings, reset_settings
+
+_ENV_PREFIXES = (
+    "DATABASE_URL", "DATA_DIR", "STORAGE_BACKEND", "S3_", "REDIS_URL", "APP_ENV", "SECRET_KEY",
+    "OPENROUTER_", "OPENAI_COMPATIBLE_", "TOGETHER_", "FAL_", "GOOGLE_", "STRIPE_",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Fresh settings per test: a private DATA_DIR, no keys from the developer's environment."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # so no developer .env file is read
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+    reset_settings()
+    yield get_settings()
+    reset_settings()
+
+
+@pytest.fixture
+def db_url(isolated_settings: Settings) -> str:
+    url = isolated_settings.resolved_database_url
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    with Session(engine_for(db_url), expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL on 127.0.0.1: TEST_PG_URL from `make test`, else started here."""
+    import os
+    import subprocess
+
+    url = os.environ.get("TEST_PG_URL")
+    if url:
+        yield url
+        return
+    root = Path(__file__).resolve().parents[1]
+    started = subprocess.run(
+        [str(root / "scripts" / "postgres.sh"), "start"], capture_output=True, text=True, check=True
+    )
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(root / "scripts" / "postgres.sh"), "stop"], check=False)
+
+
+@pytest.fixture
+def pg_url(postgres_server: str, isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty, freshly migrated PostgreSQL database for one test, used as DATABASE_URL."""
+    from sqlalchemy import text
+
+    engine = engine_for(postgres_server)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade_to_head(postgres_server)
+    monkeypatch.setenv("DATABASE_URL", postgres_server)
+    reset_settings()
+    return postgres_server
+
+
+@pytest.fixture
+def pg_session(pg_url: str) -> Iterator[Session]:
+    with Session(engine_for(pg_url), expire_on_commit=False) as s:
+        yield s
