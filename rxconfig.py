@@ -16,7 +16,9 @@ config = rx.Config(
     plugins=[
         rx.plugins.SitemapPlugin(),
         rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="violet", gray_color="slate", radius="large", scaling="100%")
+            theme=rx.theme(
+                accent_color="violet", gray_color="slate", radius="large", scaling="100%"
+            )
         ),
     ],
 )

@@ -2,10 +2,10 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import app.services.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from app.services.db import engine_for
 from app.settings import get_settings
 

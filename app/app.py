@@ -7,12 +7,14 @@ import reflex as rx
 from app import routes
 from app.api import create_api
 from app.pages.account import account_page
+from app.pages.admin import admin_page
 from app.pages.auth import login_page, signup_page
 from app.pages.gallery import gallery_page
 from app.pages.home import home_page
 from app.pages.not_found import not_found_page
 from app.services.logs import configure_logging
 from app.settings import get_settings
+from app.state.admin import AdminState
 from app.state.auth import AuthState
 from app.state.gallery import GalleryState
 from app.state.session import SessionState
@@ -25,9 +27,30 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
     api_transformer=create_api(),
 )
-app.add_page(home_page, route=routes.HOME, title="Analyze · JSONCraft", on_load=UploadState.load_uploads)
-app.add_page(gallery_page, route=routes.GALLERY, title="Gallery · JSONCraft", on_load=GalleryState.load_gallery)
-app.add_page(login_page, route=routes.LOGIN, title="Sign in · JSONCraft", on_load=AuthState.load_auth_page)
-app.add_page(signup_page, route=routes.SIGNUP, title="Sign up · JSONCraft", on_load=AuthState.load_auth_page)
-app.add_page(account_page, route=routes.ACCOUNT, title="Account · JSONCraft", on_load=SessionState.require_user)
-app.add_page(not_found_page, route="404", title="Not found · JSONCraft", on_load=SessionState.load_session)
+app.add_page(
+    home_page, route=routes.HOME, title="Analyze · JSONCraft", on_load=UploadState.load_uploads
+)
+app.add_page(
+    gallery_page,
+    route=routes.GALLERY,
+    title="Gallery · JSONCraft",
+    on_load=GalleryState.load_gallery,
+)
+app.add_page(
+    login_page, route=routes.LOGIN, title="Sign in · JSONCraft", on_load=AuthState.load_auth_page
+)
+app.add_page(
+    signup_page, route=routes.SIGNUP, title="Sign up · JSONCraft", on_load=AuthState.load_auth_page
+)
+app.add_page(
+    account_page,
+    route=routes.ACCOUNT,
+    title="Account · JSONCraft",
+    on_load=SessionState.require_user,
+)
+app.add_page(
+    admin_page, route=routes.ADMIN, title="Admin · JSONCraft", on_load=AdminState.load_admin
+)
+app.add_page(
+    not_found_page, route="404", title="Not found · JSONCraft", on_load=SessionState.load_session
+)

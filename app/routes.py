@@ -9,6 +9,7 @@ GALLERY = "/gallery"
 LOGIN = "/login"
 SIGNUP = "/signup"
 ACCOUNT = "/account"
+ADMIN = "/admin"
 
 
 def login_url(next_path: str) -> str:

@@ -37,8 +37,13 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# A zombie (exited, not yet reaped by whoever adopted it) still answers kill -0: not alive.
+alive() {
+  kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != "Z" ]
+}
+
 is_running() {
-  [ -f "$dir/weed.pid" ] && kill -0 "$(cat "$dir/weed.pid")" 2>/dev/null
+  [ -f "$dir/weed.pid" ] && alive "$(cat "$dir/weed.pid")"
 }
 
 start() {
@@ -58,9 +63,8 @@ JSON
     -master.volumeSizeLimitMB=1024 -volume.max=0 -volume.minFreeSpace=1 \
     -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.preStopSeconds=0 \
     -filer.port="$filer" -filer.port.grpc="$filer_grpc" \
-    -filer.localSocket="$dir/filer.sock" \
     -s3 -s3.port="$s3" -s3.port.grpc="$s3_grpc" -s3.config="$dir/s3.json" \
-    -s3.localSocket="$dir/s3.sock" -s3.port.iceberg=0 -s3.port.lance=0 \
+    -s3.port.iceberg=0 -s3.port.lance=0 \
     -metricsPort="$metrics" \
     >"$dir/weed.log" 2>&1 </dev/null &
   echo $! >"$dir/weed.pid"
@@ -85,10 +89,12 @@ ENV
 stop() {
   if [ -f "$dir/weed.pid" ]; then
     local pid; pid="$(cat "$dir/weed.pid")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
+      # weed's graceful stop waits ~15 s on the filer's open gRPC streams; this is a throwaway
+      # test server, so give it 2 s and then kill it.
+      for _ in $(seq 10); do alive "$pid" || break; sleep 0.2; done
+      alive "$pid" && kill -KILL "$pid" 2>/dev/null
     fi
     rm -f "$dir/weed.pid"
   fi

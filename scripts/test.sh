@@ -18,13 +18,11 @@ echo "==> ruff"
 echo "==> mypy app/services"
 .venv/bin/mypy app/services
 
-echo "==> starting PostgreSQL and the S3 server on 127.0.0.1"
-TEST_PG_URL="$(scripts/postgres.sh start)"
+echo "==> starting PostgreSQL on 127.0.0.1 (the S3 server is started by its pytest fixture)"
+TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"
 export TEST_PG_URL
 cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; }
 trap cleanup EXIT
-scripts/s3.sh start >/dev/null
-export TEST_S3_RUNNING=1
 
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"

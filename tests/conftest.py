@@ -13,8 +13,19 @@ from app.services.migrations import upgrade_to_head
 from app.settings import Settings, get_settings, reset_settings
 
 _ENV_PREFIXES = (
-    "DATABASE_URL", "DATA_DIR", "STORAGE_BACKEND", "S3_", "REDIS_URL", "APP_ENV", "SECRET_KEY",
-    "OPENROUTER_", "OPENAI_COMPATIBLE_", "TOGETHER_", "FAL_", "GOOGLE_", "STRIPE_",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "STORAGE_BACKEND",
+    "S3_",
+    "REDIS_URL",
+    "APP_ENV",
+    "SECRET_KEY",
+    "OPENROUTER_",
+    "OPENAI_COMPATIBLE_",
+    "TOGETHER_",
+    "FAL_",
+    "GOOGLE_",
+    "STRIPE_",
 )
 
 
@@ -69,7 +80,9 @@ def postgres_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_url(postgres_server: str, isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+def pg_url(
+    postgres_server: str, isolated_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> str:
     """An empty, freshly migrated PostgreSQL database for one test, used as DATABASE_URL."""
     from sqlalchemy import text
 

@@ -34,7 +34,7 @@ def upload_asset(
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> AssetPublic:
-    # A sync handler: FastAPI runs it in a thread, so Pillow and storage I/O stay off the event loop.
+    # A sync handler: FastAPI runs it in a thread, so Pillow and storage I/O stay off the loop.
     storage = get_storage()
     asset = ingest_image(
         session=session,
@@ -53,5 +53,7 @@ def upload_asset(
         height=asset.height,
         original_filename=asset.original_filename,
         created_at=asset.created_at,
-        thumbnail_url=storage.presigned_get_url(asset.thumbnail_key) if asset.thumbnail_key else None,
+        thumbnail_url=storage.presigned_get_url(asset.thumbnail_key)
+        if asset.thumbnail_key
+        else None,
     )

@@ -38,7 +38,9 @@ def optional_user(request: Request, session: Session = Depends(db_session)) -> U
 
 def current_user(user: User | None = Depends(optional_user)) -> User:
     if user is None:
-        raise AuthenticationError("Sign in, or send a session token as 'Authorization: Bearer ...'.")
+        raise AuthenticationError(
+            "Sign in, or send a session token as 'Authorization: Bearer ...'."
+        )
     return user
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from app.api import assets, files, system
+from app.api import admin, assets, files, system
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
@@ -55,13 +55,18 @@ async def _user_facing(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     error_id = new_error_id()
     log.error("unhandled error %s on %s", error_id, request.url.path, exc_info=exc)
-    return JSONResponse({"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500)
+    return JSONResponse(
+        {"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500
+    )
 
 
 async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            "message": e.get("msg", ""),
+        }
         for e in exc.errors()
     ]
     return JSONResponse({"detail": "The request is not valid.", "errors": errors}, status_code=422)
@@ -82,4 +87,5 @@ def create_api() -> FastAPI:
     api.include_router(system.router)
     api.include_router(assets.router)
     api.include_router(files.router)
+    api.include_router(admin.router)
     return api

@@ -30,4 +30,6 @@ class MePublic(BaseModel):
 
 @router.get("/me", response_model=MePublic, summary="The signed-in account")
 def me(user: User = Depends(current_user)) -> MePublic:
-    return MePublic(id=user.id or 0, email=user.email, display_name=user.display_name, role=user.role)
+    return MePublic(
+        id=user.id or 0, email=user.email, display_name=user.display_name, role=user.role
+    )

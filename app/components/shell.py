@@ -29,7 +29,12 @@ def logo() -> rx.Component:
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
     active = SessionState.router.url.path == href
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="3", weight="medium"), spacing="1", align="center"),
+        rx.hstack(
+            rx.icon(icon, size=16),
+            rx.text(label, size="3", weight="medium"),
+            spacing="1",
+            align="center",
+        ),
         href=href,
         underline="none",
         color_scheme=rx.cond(active, "violet", "gray"),
@@ -64,9 +69,15 @@ def user_menu() -> rx.Component:
                 ),
             ),
             rx.menu.content(
-                rx.menu.item(rx.text(SessionState.user_email, size="1", color_scheme="gray"), disabled=True),
+                rx.menu.item(
+                    rx.text(SessionState.user_email, size="1", color_scheme="gray"), disabled=True
+                ),
                 rx.menu.separator(),
                 rx.menu.item("Account", on_click=rx.redirect(routes.ACCOUNT)),
+                rx.cond(
+                    SessionState.is_admin,
+                    rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN)),
+                ),
                 rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
             ),
         ),
@@ -82,7 +93,9 @@ def narrow_nav() -> rx.Component:
     return rx.box(
         rx.menu.root(
             rx.menu.trigger(
-                rx.icon_button(rx.icon("menu", size=18), variant="ghost", aria_label="Open navigation")
+                rx.icon_button(
+                    rx.icon("menu", size=18), variant="ghost", aria_label="Open navigation"
+                )
             ),
             rx.menu.content(
                 *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href, _ in NAV_ITEMS]
@@ -98,7 +111,9 @@ def navbar() -> rx.Component:
             rx.hstack(
                 narrow_nav(),
                 logo(),
-                rx.hstack(*[nav_link(*item) for item in NAV_ITEMS], spacing="3", class_name="hide-narrow"),
+                rx.hstack(
+                    *[nav_link(*item) for item in NAV_ITEMS], spacing="3", class_name="hide-narrow"
+                ),
                 spacing="5",
                 align="center",
             ),

@@ -12,14 +12,20 @@ from app.state.auth import AuthState
 def _error_callout() -> rx.Component:
     return rx.cond(
         AuthState.error,
-        rx.callout(AuthState.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        rx.callout(
+            AuthState.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
+        ),
     )
 
 
-def _field(label: str, name: str, kind: str = "text", auto: str = "", hint: str = "") -> rx.Component:
+def _field(
+    label: str, name: str, kind: str = "text", auto: str = "", hint: str = ""
+) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
-        rx.input(id=name, name=name, type=kind, auto_complete=auto, required=True, width="100%", size="3"),
+        rx.input(
+            id=name, name=name, type=kind, auto_complete=auto, required=True, width="100%", size="3"
+        ),
         *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
         spacing="1",
         width="100%",
@@ -28,7 +34,12 @@ def _field(label: str, name: str, kind: str = "text", auto: str = "", hint: str 
 
 def _card(*children: rx.Component) -> rx.Component:
     return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="420px", size="3"),
+        rx.card(
+            rx.vstack(*children, spacing="4", width="100%"),
+            width="100%",
+            max_width="420px",
+            size="3",
+        ),
         width="100%",
         padding_top="2em",
     )
@@ -43,7 +54,9 @@ def login_page() -> rx.Component:
                 rx.vstack(
                     _field("Email", "email", "email", "email"),
                     _field("Password", "password", "password", "current-password"),
-                    rx.button("Sign in", type="submit", size="3", width="100%", loading=AuthState.busy),
+                    rx.button(
+                        "Sign in", type="submit", size="3", width="100%", loading=AuthState.busy
+                    ),
                     spacing="3",
                 ),
                 on_submit=AuthState.submit_sign_in,
@@ -66,9 +79,21 @@ def signup_page() -> rx.Component:
                 rx.vstack(
                     _field("Name", "name", "text", "name"),
                     _field("Email", "email", "email", "email"),
-                    _field("Password", "password", "password", "new-password", "At least 10 characters."),
+                    _field(
+                        "Password",
+                        "password",
+                        "password",
+                        "new-password",
+                        "At least 10 characters.",
+                    ),
                     _field("Confirm password", "confirm", "password", "new-password"),
-                    rx.button("Create account", type="submit", size="3", width="100%", loading=AuthState.busy),
+                    rx.button(
+                        "Create account",
+                        type="submit",
+                        size="3",
+                        width="100%",
+                        loading=AuthState.busy,
+                    ),
                     spacing="3",
                 ),
                 on_submit=AuthState.submit_sign_up,

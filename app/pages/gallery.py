@@ -22,7 +22,9 @@ def prompt_card(card: rx.Var) -> rx.Component:
             ),
             rx.heading(card["title"], size="3", as_="h3"),
             rx.hstack(
-                rx.foreach(card["tags"].to(list[str]), lambda t: rx.badge(t, variant="soft", radius="full")),
+                rx.foreach(
+                    card["tags"].to(list[str]), lambda t: rx.badge(t, variant="soft", radius="full")
+                ),
                 spacing="1",
                 wrap="wrap",
             ),
@@ -58,13 +60,22 @@ def gallery_page() -> rx.Component:
             rx.cond(
                 GalleryState.loading,
                 rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
-                empty_state("images", "The gallery is empty", "Prompts you save, and public ones, appear here."),
+                empty_state(
+                    "images",
+                    "The gallery is empty",
+                    "Prompts you save, and public ones, appear here.",
+                ),
             ),
         ),
         rx.cond(
             GalleryState.next_cursor,
             rx.center(
-                rx.button("Load more", on_click=GalleryState.load_more, loading=GalleryState.loading, variant="soft"),
+                rx.button(
+                    "Load more",
+                    on_click=GalleryState.load_more,
+                    loading=GalleryState.loading,
+                    variant="soft",
+                ),
                 width="100%",
             ),
         ),

@@ -7,7 +7,12 @@ import reflex as rx
 from app.components.shell import empty_state, page_shell
 from app.state.uploads import MAX_FILES, UPLOAD_ID, UploadState
 
-ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"], "image/gif": [".gif"]}
+ACCEPT = {
+    "image/jpeg": [".jpg", ".jpeg"],
+    "image/png": [".png"],
+    "image/webp": [".webp"],
+    "image/gif": [".gif"],
+}
 
 
 def dropzone() -> rx.Component:
@@ -16,7 +21,10 @@ def dropzone() -> rx.Component:
             rx.icon("image-up", size=36, color=rx.color("violet", 9)),
             rx.text("Drop images here, or click to choose", weight="medium", size="4"),
             rx.text("JPG, PNG, WebP or GIF, up to 500 MB each", size="2", color_scheme="gray"),
-            rx.cond(UploadState.uploading, rx.hstack(rx.spinner(), rx.text("Uploading…"), align="center")),
+            rx.cond(
+                UploadState.uploading,
+                rx.hstack(rx.spinner(), rx.text("Uploading…"), align="center"),
+            ),
             align="center",
             spacing="2",
         ),
@@ -65,7 +73,9 @@ def home_page() -> rx.Component:
         dropzone(),
         rx.foreach(
             UploadState.errors,
-            lambda msg: rx.callout(msg, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+            lambda msg: rx.callout(
+                msg, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
+            ),
         ),
         rx.heading("Your images", size="5", as_="h2", margin_top="0.5em"),
         rx.cond(
@@ -76,8 +86,12 @@ def home_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            empty_state("images", "No images yet", "Drop a photo above: it is checked, stored and thumbnailed."),
+            empty_state(
+                "images",
+                "No images yet",
+                "Drop a photo above: it is checked, stored and thumbnailed.",
+            ),
         ),
         title="Analyze an image",
-        subtitle="Drop a photo to store it safely; the JSON prompt analyzer builds on these uploads.",
+        subtitle="Drop a photo: it is checked, stored and thumbnailed for the analyzer.",
     )

@@ -32,8 +32,18 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 WRONG_CREDENTIALS = "That email and password don't match an account."
 COMMON_PASSWORDS = frozenset(
-    {"password", "password1", "password123", "1234567890", "qwertyuiop", "letmein123",
-     "iloveyou12", "administrator", "welcome123", "changeme123"}
+    {
+        "password",
+        "password1",
+        "password123",
+        "1234567890",
+        "qwertyuiop",
+        "letmein123",
+        "iloveyou12",
+        "administrator",
+        "welcome123",
+        "changeme123",
+    }
 )
 
 
@@ -50,7 +60,9 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def check_password_strength(password: str, *, email: str = "", settings: Settings | None = None) -> None:
+def check_password_strength(
+    password: str, *, email: str = "", settings: Settings | None = None
+) -> None:
     settings = settings or get_settings()
     if len(password) < settings.min_password_length:
         raise WeakPasswordError(
@@ -119,7 +131,11 @@ def _check_throttle(session: Session, keys: list[str], settings: Settings) -> No
         ).one()
         count, oldest = row
         if count >= limit and oldest is not None:
-            retry = int((oldest + timedelta(seconds=settings.login_window_seconds) - utcnow()).total_seconds())
+            retry = int(
+                (
+                    oldest + timedelta(seconds=settings.login_window_seconds) - utcnow()
+                ).total_seconds()
+            )
             raise TooManyAttemptsError(
                 f"Too many failed sign-ins. Try again in {max(retry, 1) // 60 + 1} minutes.",
                 retry_after=max(retry, 1),
@@ -140,7 +156,9 @@ def authenticate(
     user = session.exec(select(User).where(User.email == email)).first()
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+        ok = _hasher.verify(
+            user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+        )
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user.password_hash or not user.is_active:
@@ -150,7 +168,7 @@ def authenticate(
         raise AuthenticationError(WRONG_CREDENTIALS)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"email:{email}"))  # type: ignore[call-overload]
+    session.exec(delete(LoginFailure).where(col(LoginFailure.key) == f"email:{email}"))
     return SignedIn(user=user, token=open_session(session, user=user, user_agent=user_agent))
 
 
@@ -178,7 +196,9 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     """The signed-in user for a session token, or None when missing, unknown or expired."""
     if not token or len(token) > 200:
         return None
-    row = session.exec(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
+    row = session.exec(
+        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+    ).first()
     now = utcnow()
     if row is None or row.expires_at <= now:
         return None
@@ -196,19 +216,19 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 def close_session(session: Session, *, token: str | None) -> None:
     if token:
-        session.exec(delete(UserSession).where(col(UserSession.token_hash) == _token_hash(token)))  # type: ignore[call-overload]
+        session.exec(delete(UserSession).where(col(UserSession.token_hash) == _token_hash(token)))
 
 
 def close_all_sessions(session: Session, *, user_id: int) -> int:
-    result = session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))  # type: ignore[call-overload]
+    result = session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))
     return int(result.rowcount or 0)
 
 
 def purge_expired_sessions(session: Session) -> int:
     now = utcnow()
-    result = session.exec(delete(UserSession).where(col(UserSession.expires_at) <= now))  # type: ignore[call-overload]
+    result = session.exec(delete(UserSession).where(col(UserSession.expires_at) <= now))
     old = now - timedelta(days=1)
-    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < old))  # type: ignore[call-overload]
+    session.exec(delete(LoginFailure).where(col(LoginFailure.failed_at) < old))
     return int(result.rowcount or 0)
 
 
@@ -223,19 +243,6 @@ def require_role(user: User | None, role: Role) -> User:
     if not has_role(user, role):
         raise PermissionDeniedError("You don't have access to that.")
     return user
-
-
-def set_role(session: Session, *, actor: User, user_id: int, role: Role) -> User:
-    require_role(actor, Role.admin)
-    target = session.get(User, user_id)
-    if target is None:
-        from app.services.errors import NotFoundError
-
-        raise NotFoundError("No such user.")
-    target.role = role.value
-    session.add(target)
-    session.flush()
-    return target
 
 
 def ensure_admin(session: Session, *, email: str, password: str | None) -> tuple[User, bool]:

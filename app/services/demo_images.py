@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from app.services.errors import NotFoundError
 from app.services.prompts.schema import SCHEMA_VERSION, assert_valid_prompt
 
-Array = npt.NDArray[np.float32]
+Array = npt.NDArray[np.floating[Any]]
 Point = tuple[float, float]
 
 LANDSCAPE = (1024, 768)
@@ -97,10 +97,23 @@ def _gradient(width: int, height: int, stops: Sequence[tuple[float, str]]) -> Ar
 
 def _blend(canvas: Array, alpha: Array, colour: Array | str, opacity: float = 1.0) -> None:
     """Paint `colour` (a hex code, or an image-sized array) over `canvas` through `alpha` 0..1."""
-    paint = _rgb(colour) if isinstance(colour, str) else colour
-    a = (np.clip(alpha, 0.0, 1.0) * opacity)[..., None]
-    canvas *= 1.0 - a
-    canvas += paint * a
+    # Work only inside the bounding box of the mask: most shapes are small, and full-frame
+    # float arithmetic per shape is what makes drawing slow.
+    rows = np.flatnonzero(alpha.any(axis=1))
+    cols = np.flatnonzero(alpha.any(axis=0))
+    if rows.size == 0 or opacity <= 0:
+        return
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    if isinstance(colour, str):
+        paint = _rgb(colour)
+    elif colour.ndim == 1:  # one colour as an array
+        paint = colour
+    else:  # an image-sized array of colours (gradients, shaded surfaces)
+        paint = colour[box]
+    a = (np.clip(alpha[box], 0.0, 1.0) * opacity)[..., None]
+    region = canvas[box]
+    region *= 1.0 - a
+    region += paint * a
 
 
 def _glow(canvas: Array, centre: Point, radius: float, colour: str, strength: float) -> None:
@@ -169,7 +182,7 @@ class _Mask:
         self.draw.line(self._pts(points), fill=value, width=max(1, round(width * self.s)))
 
     def alpha(self, blur: float = 0.0) -> Array:
-        small = self.image.resize(self.size, Image.Resampling.BOX)
+        small = self.image.reduce(self.s)  # box filter, specialised for integer factors
         if blur:
             small = small.filter(ImageFilter.GaussianBlur(blur))
         return np.asarray(small, dtype=np.float32) / 255.0
@@ -194,21 +207,23 @@ def _stars(canvas: Array, rng: np.random.Generator, count: int, max_y: float) ->
 
 
 def _sphere(canvas: Array, cx: float, cy: float, r: float, colour: str) -> None:
-    """A shaded ball lit from the upper left (fruit, bubbles of paint)."""
+    """A shaded ball lit from the upper left (fruit, blossoms)."""
     height, width = canvas.shape[:2]
-    xs, ys = _coords(width, height)
+    x0, y0 = max(0, int(cx - r - 2)), max(0, int(cy - r - 2))
+    x1, y1 = min(width, int(cx + r + 3)), min(height, int(cy + r + 3))
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     nx, ny = (xs - cx) / r, (ys - cy) / r
     nz = np.sqrt(np.clip(1.0 - nx * nx - ny * ny, 0.0, 1.0))
     light = np.array([-0.55, -0.6, 0.58], dtype=np.float32)
     light /= np.linalg.norm(light)
     lambert = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0.0, 1.0)
-    shade = (0.28 + 0.85 * lambert)[..., None]
-    paint = np.clip(_rgb(colour) * shade, 0, 255)
-    spec = np.clip(lambert, 0, 1) ** 40 * 0.75
-    paint += (255.0 - paint) * spec[..., None]
+    paint = np.clip(_rgb(colour) * (0.28 + 0.85 * lambert)[..., None], 0, 255)
+    paint += (255.0 - paint) * (lambert**40 * 0.75)[..., None]
+    full = np.zeros_like(canvas)
+    full[y0:y1, x0:x1] = paint
     mask = _Mask(width, height)
     mask.circle(cx, cy, r)
-    _blend(canvas, mask.alpha(), paint)
+    _blend(canvas, mask.alpha(), full)
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,8 +238,14 @@ def _draw_sunset_sea() -> Image.Image:
     c = _gradient(
         w,
         h,
-        [(0.0, "#241846"), (0.22, "#5c2a68"), (0.42, "#c24d5e"), (0.53, "#f08a3e"),
-         (0.6, "#ffc870"), (1.0, "#ffc870")],
+        [
+            (0.0, "#241846"),
+            (0.22, "#5c2a68"),
+            (0.42, "#c24d5e"),
+            (0.53, "#f08a3e"),
+            (0.6, "#ffc870"),
+            (1.0, "#ffc870"),
+        ],
     )
     clouds = _Mask(w, h)
     for _ in range(9):
@@ -283,15 +304,18 @@ def _draw_night_city() -> Image.Image:
     _blend(c, moon.alpha(), "#f3efdc")
     _glow(c, (w * 0.5, water), 420, "#ff8a4c", 0.28)
 
-    layers = (("#1d2246", 0.30, 0.52, 0.25, "#ffcf7a"), ("#121632", 0.18, 0.42, 0.4, "#ffd98f"),
-              ("#080a18", 0.08, 0.30, 0.45, "#ffe3a3"))
+    layers = (
+        ("#1d2246", 0.30, 0.48, 0.18, "#e0b56a"),
+        ("#121632", 0.42, 0.6, 0.3, "#ffd98f"),
+        ("#080a18", 0.55, 0.72, 0.38, "#ffe3a3"),
+    )
     for colour, top_min, top_max, lit, window_colour in layers:
         body = _Mask(w, h)
         windows = _Mask(w, h)
         x = -20.0
         while x < w:
             bw = rng.uniform(50, 120)
-            top = h * rng.uniform(top_min, top_max) + (water - h * 0.82)
+            top = h * rng.uniform(top_min, top_max)
             body.rect(x, top, x + bw, water)
             if rng.uniform() < 0.3:
                 body.rect(x + bw * 0.4, top - rng.uniform(20, 60), x + bw * 0.46, top)
@@ -301,7 +325,7 @@ def _draw_night_city() -> Image.Image:
                 for wx in np.arange(x + 8, x + bw - 10, 13.0):
                     if rng.uniform() < lit:
                         windows.rect(wx, wy, wx + 6, wy + 9, int(rng.uniform(150, 255)))
-            x += bw + rng.uniform(-6, 10)
+            x += bw + rng.uniform(-4, 24)
         _blend(c, body.alpha(), colour)
         _blend(c, windows.alpha(), window_colour)
     # The river mirrors the skyline, darkened and broken up by ripples.
@@ -331,60 +355,100 @@ def _draw_misty_forest() -> Image.Image:
     xs, ys = _coords(w, h)
     c = _gradient(w, h, [(0.0, "#8ea7ad"), (0.5, "#cdd8d4"), (1.0, "#e2e8e2")])
     _glow(c, (w * 0.28, h * 0.22), 260, "#f6f1dc", 0.6)
-    haze, dark = _rgb("#b4c5c1"), _rgb("#12241d")
+    haze, dark = _rgb("#b4c5c1"), _rgb("#1a3129")
     for i in range(5):
         t = i / 4
-        colour = haze + (dark - haze) * (0.25 + 0.75 * t)
-        base_y = h * (0.42 + 0.13 * i)
-        ground = base_y + 14 * _noise1d(w, rng, [(1.0, 5), (0.3, 20)])
+        colour = haze + (dark - haze) * (0.2 + 0.8 * t**1.3)
+        base_y = h * (0.5 + 0.115 * i)
+        ground = base_y + 10 * _noise1d(w, rng, [(1.0, 5), (0.3, 20)])
         trees = _Mask(w, h)
         x = rng.uniform(-20, 10)
         while x < w + 20:
             col = int(np.clip(x, 0, w - 1))
-            tree_h = rng.uniform(70, 140) * (1 + i * 0.75)
-            _pine(trees, x, float(ground[col]) + 6, tree_h, tree_h * rng.uniform(0.32, 0.42))
-            x += rng.uniform(14, 36) * (1 + i * 0.55)
+            tree_h = rng.uniform(60, 130) * (1 + i * 0.45)
+            _pine(trees, x, float(ground[col]) + 6, tree_h, tree_h * rng.uniform(0.3, 0.4))
+            x += rng.uniform(10, 40) * (1 + i * 0.5)
         alpha = np.maximum(trees.alpha(), _below(ground, h))
-        _blend(c, alpha, np.broadcast_to(colour, c.shape).astype(np.float32))
-        fog = np.exp(-(((ys - base_y) / (46 + 10 * i)) ** 2)) * (0.55 - 0.08 * i)
-        fog *= 0.75 + 0.25 * np.sin(xs / 97.0 + i)
+        _blend(c, alpha, colour)
+        fog = np.exp(-(((ys - base_y) / 38.0) ** 2)) * (0.6 - 0.09 * i)
+        fog *= 0.8 + 0.2 * np.sin(xs / 157.0 + i * 1.7)
         _blend(c, fog, "#d3ddd9")
     return _to_image(c)
+
+
+def _mountain_range(
+    canvas: Array,
+    rng: np.random.Generator,
+    *,
+    base: float,
+    peaks: int,
+    height: float,
+    rock: str,
+    shade: str,
+    snow: str | None,
+) -> Array:
+    """Paint a range of peaks lit from the right; returns its ridge line y(x).
+
+    Each column belongs to the peak that is highest there, and the face left of that peak's
+    apex (bent a little with noise) is in shadow, so faces read as faces, not stripes.
+    """
+    h, w = canvas.shape[:2]
+    xs = np.arange(w, dtype=np.float32)
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    apex_x = np.linspace(-60, w + 60, peaks) + rng.uniform(-50, 50, peaks)
+    apex_y = base - height * rng.uniform(0.45, 1.0, peaks)
+    slopes = rng.uniform(0.55, 1.05, peaks)
+    jag = 10 * _noise1d(w, rng, [(1.0, 40), (0.5, 110)])
+    profiles = apex_y[:, None] + np.abs(xs[None, :] - apex_x[:, None]) * slopes[:, None]
+    owner = np.argmin(profiles, axis=0)
+    ridge = np.minimum(profiles.min(axis=0) + jag, base)
+    ax, ay = apex_x[owner][None, :], apex_y[owner][None, :]
+    split = ax - (ys - ay) * 0.25 + 14 * _noise1d(h, rng, [(1.0, 12)])[:, None]
+    shadow = np.clip((split - xs[None, :]) / 3.0, 0.0, 1.0)
+    depth = np.clip((ys - ridge[None, :]) / (base - apex_y.min()), 0.0, 1.0)
+    lit_paint, dark_paint = _rgb(rock), _rgb(shade)
+    paint = lit_paint + (dark_paint - lit_paint) * shadow[..., None]
+    paint = paint * (1.0 - 0.25 * depth[..., None])
+    if snow:
+        snow_line = ay + (base - ay) * 0.38 + 16 * _noise1d(w, rng, [(1.0, 25), (0.6, 80)])[None, :]
+        cover = np.clip(snow_line - ys, 0.0, 1.0)
+        snow_lit = _rgb(snow)
+        snow_paint = snow_lit + (_rgb("#9aa3d6") - snow_lit) * (0.7 * shadow[..., None])
+        paint = paint + (snow_paint - paint) * cover[..., None]
+    _blend(canvas, _below(ridge, h), np.clip(paint, 0, 255).astype(np.float32))
+    return ridge
 
 
 def _draw_snowy_mountains() -> Image.Image:
     w, h = LANDSCAPE
     rng = _rng("snowy-mountains-dawn")
     c = _gradient(
-        w, h, [(0.0, "#263463"), (0.3, "#6f64a0"), (0.52, "#f0a6a1"), (0.66, "#ffd7ae"), (1.0, "#ffe6c4")]
+        w,
+        h,
+        [
+            (0.0, "#263463"),
+            (0.3, "#6f64a0"),
+            (0.52, "#f0a6a1"),
+            (0.66, "#ffd7ae"),
+            (1.0, "#ffe6c4"),
+        ],
     )
-    _glow(c, (w * 0.72, h * 0.56), 240, "#fff0d2", 0.55)
-    ranges = (
-        (0.42, 120, "#9a8fc0", "#ffe3ea", 0.3),
-        (0.55, 150, "#5f5f92", "#f6dbe6", 0.45),
-        (0.72, 110, "#2c3157", "#d9d9ee", 0.0),
-    )
+    _glow(c, (w * 0.78, h * 0.5), 260, "#fff0d2", 0.6)
     ys = np.arange(h, dtype=np.float32)[:, None]
-    for base, amp, rock, snow, snowline in ranges:
-        noise = _noise1d(w, rng, [(1.0, 3), (0.45, 8), (0.18, 24), (0.06, 70)])
-        ridge = h * base - amp * noise
-        body = _below(ridge, h)
-        slope = np.gradient(ridge)
-        lit = np.clip(0.5 - slope * 0.9, 0.0, 1.0)[None, :]
-        depth = np.clip((ys - ridge[None, :]) / 260.0, 0.0, 1.0)
-        paint = _rgb(rock) * (1.08 - 0.35 * depth[..., None]) * (0.82 + 0.3 * lit[..., None])
-        if snowline:
-            snow_edge = ridge.min() + (ridge.max() - ridge.min()) * snowline
-            snow_y = snow_edge + 18 * _noise1d(w, rng, [(1.0, 30), (0.5, 90)])
-            cover = np.clip(snow_y[None, :] - ys, 0.0, 1.0) * np.clip(
-                1.0 - (ys - ridge[None, :]) / 90.0, 0.0, 1.0
-            )
-            snow_paint = _rgb(snow) * (0.72 + 0.32 * lit[..., None])
-            paint = paint * (1 - cover[..., None]) + snow_paint * cover[..., None]
-        _blend(c, body, np.clip(paint, 0, 255).astype(np.float32))
-        _blend(c, np.exp(-(((ys - h * base) / 40.0) ** 2)) * body, "#f3c9c9", 0.18)
+    _mountain_range(
+        c, rng, base=h * 0.62, peaks=5, height=300, rock="#b2a3cc", shade="#7c72a8", snow="#fff0f0"
+    )
+    _blend(
+        c, np.exp(-(((ys - h * 0.62) / 50.0) ** 2)) * np.ones((1, w), np.float32), "#f6cfd0", 0.45
+    )
+    _mountain_range(
+        c, rng, base=h * 0.76, peaks=7, height=220, rock="#6f6c9c", shade="#434470", snow="#f7e6ee"
+    )
+    _blend(
+        c, np.exp(-(((ys - h * 0.76) / 40.0) ** 2)) * np.ones((1, w), np.float32), "#e9c7d3", 0.35
+    )
     field_line = h * 0.86 + 6 * _noise1d(w, rng, [(1.0, 4)])
-    snowfield = _gradient(w, h, [(0.0, "#eef0fb"), (0.86, "#e8e6f6"), (1.0, "#b9bddc")])
+    snowfield = _gradient(w, h, [(0.0, "#eef0fb"), (0.86, "#f1eef8"), (1.0, "#c3c6e4")])
     _blend(c, _below(field_line, h), snowfield)
     trees = _Mask(w, h)
     for x in rng.uniform(0, w, 26):
@@ -412,24 +476,30 @@ def _draw_desert_dunes() -> Image.Image:
     )
     for base, amp, sand, freq in dunes:
         phase = rng.uniform(0, math.tau)
-        wave = np.abs(np.sin(xs * freq + phase)) ** 0.8
+        angle = xs * freq + phase
+        wave = np.abs(np.sin(angle)) ** 0.8
         ridge = h * base - amp * (1 - wave) - 6 * _noise1d(w, rng, [(1.0, 6)])
         body = _below(ridge, h)
-        slope = np.gradient(ridge)
-        # Sun on the left: faces tilting right (ridge dropping, slope > 0) fall into shadow.
-        shadow = np.clip(slope * 1.5, 0.0, 1.0)[None, :]
-        depth = np.clip((ys - ridge[None, :]) / 160.0, 0.0, 1.0)
-        tone = (1.05 - 0.18 * depth) * (1 - 0.38 * shadow)
-        ripples = 1 + 0.03 * np.sin(ys * 0.55 + 9 * np.sin(xs[None, :] * 0.013))
+        # Crests sit where sin() crosses zero; the slip face just right of each crest is in
+        # shadow, and that shadow narrows further down the slope, the way dunes look.
+        after_crest = (angle[None, :] % math.pi) / math.pi
+        depth = np.clip((ys - ridge[None, :]) / 180.0, 0.0, 1.0)
+        reach = 0.42 - 0.3 * depth
+        shadow = np.clip((reach - after_crest) / 0.03, 0.0, 1.0)
+        tone = (1.06 - 0.2 * depth) * (1 - 0.32 * shadow)
+        ripples = 1 + 0.015 * np.sin(ys * 0.5 + 9 * np.sin(xs[None, :] * 0.013)) * (1 - shadow)
         paint = _rgb(sand) * (tone * ripples)[..., None]
-        paint = paint + (_rgb("#7a4a6a") - paint) * (0.18 * shadow)[..., None]
+        paint = paint + (_rgb("#7a4a6a") - paint) * (0.22 * shadow)[..., None]
         _blend(c, body, np.clip(paint, 0, 255).astype(np.float32))
     camels = _Mask(w, h)
     for cx, s in ((w * 0.64, 1.0), (w * 0.69, 0.92)):
         cy = h * 0.49
         camels.ellipse(cx, cy, 20 * s, 9 * s)
         camels.ellipse(cx - 6 * s, cy - 7 * s, 7 * s, 7 * s)
-        camels.line([(cx + 16 * s, cy - 2 * s), (cx + 26 * s, cy - 16 * s), (cx + 31 * s, cy - 15 * s)], 4 * s)
+        camels.line(
+            [(cx + 16 * s, cy - 2 * s), (cx + 26 * s, cy - 16 * s), (cx + 31 * s, cy - 15 * s)],
+            4 * s,
+        )
         for lx in (-14, -8, 9, 15):
             camels.line([(cx + lx * s, cy + 4 * s), (cx + lx * s, cy + 22 * s)], 2.4 * s)
     _blend(c, camels.alpha(), "#5a3524")
@@ -470,11 +540,30 @@ def _draw_synthwave() -> Image.Image:
     w, h = LANDSCAPE
     rng = _rng("neon-synthwave")
     horizon = int(h * 0.62)
-    c = _gradient(w, h, [(0.0, "#0b0221"), (0.3, "#32094f"), (0.55, "#a3246f"), (0.62, "#ff5c8a"), (1.0, "#ff5c8a")])
+    c = _gradient(
+        w,
+        h,
+        [
+            (0.0, "#0b0221"),
+            (0.3, "#32094f"),
+            (0.55, "#a3246f"),
+            (0.62, "#ff5c8a"),
+            (1.0, "#ff5c8a"),
+        ],
+    )
     _stars(c, rng, 70, h * 0.35)
     cx, cy, r = w / 2, horizon - 120.0, 150.0
     _glow(c, (cx, cy), 260, "#ff3d8b", 0.45)
-    sun_paint = _gradient(w, h, [(0.0, "#ffe45c"), (cy / h - 0.12, "#ffd319"), (cy / h + 0.18, "#ff2975"), (1.0, "#ff2975")])
+    sun_paint = _gradient(
+        w,
+        h,
+        [
+            (0.0, "#ffe45c"),
+            (cy / h - 0.12, "#ffd319"),
+            (cy / h + 0.18, "#ff2975"),
+            (1.0, "#ff2975"),
+        ],
+    )
     sun = _Mask(w, h)
     sun.circle(cx, cy, r)
     for i in range(7):
@@ -515,13 +604,20 @@ def _draw_underwater() -> Image.Image:
         x0 = rng.uniform(0, w)
         spread = rng.uniform(30, 80)
         lean = rng.uniform(-160, 160)
-        rays.polygon([(x0 - 14, 0), (x0 + 14, 0), (x0 + lean + spread, h), (x0 + lean - spread, h)], int(rng.uniform(80, 200)))
+        rays.polygon(
+            [(x0 - 14, 0), (x0 + 14, 0), (x0 + lean + spread, h), (x0 + lean - spread, h)],
+            int(rng.uniform(80, 200)),
+        )
     fade = np.clip(1.0 - ys / (h * 0.85), 0.0, 1.0) ** 1.5
     _blend(c, rays.alpha(blur=9) * fade, "#c9fbff", 0.35)
     surface = np.clip(1 - ys / 40.0, 0, 1) * (0.6 + 0.4 * np.sin(xs / 23.0 + np.sin(xs / 61.0) * 3))
     _blend(c, surface, "#d8fbff", 0.6)
     floor = h * 0.88 + 14 * _noise1d(w, rng, [(1.0, 5), (0.3, 18)])
-    _blend(c, _below(floor, h), _gradient(w, h, [(0.0, "#6f8f86"), (0.88, "#5f7f7a"), (1.0, "#2b4148")]))
+    _blend(
+        c,
+        _below(floor, h),
+        _gradient(w, h, [(0.0, "#6f8f86"), (0.88, "#5f7f7a"), (1.0, "#2b4148")]),
+    )
     kelp = _Mask(w, h)
     for base_x in (70.0, 130.0, 610.0, 680.0, 720.0):
         height = rng.uniform(0.35, 0.6) * h
@@ -566,30 +662,45 @@ def _draw_autumn_park() -> Image.Image:
     c = _gradient(w, h, [(0.0, "#f7e4b8"), (0.46, "#f3d9a0"), (0.47, "#8c8a3c"), (1.0, "#6f6a2a")])
     _glow(c, vanish, 230, "#fff3cf", 0.7)
     path = _Mask(w, h)
-    path.polygon([(vanish[0] - 10, vanish[1]), (vanish[0] + 10, vanish[1]), (w * 0.78, h), (w * 0.2, h)])
-    _blend(c, path.alpha(), _gradient(w, h, [(0.0, "#e3cfae"), (0.46, "#d8c09a"), (1.0, "#a98660")]))
+    path.polygon(
+        [(vanish[0] - 10, vanish[1]), (vanish[0] + 10, vanish[1]), (w * 0.78, h), (w * 0.2, h)]
+    )
+    _blend(
+        c, path.alpha(), _gradient(w, h, [(0.0, "#e3cfae"), (0.46, "#d8c09a"), (1.0, "#a98660")])
+    )
     foliage = ("#d9572b", "#e8a33d", "#b5372a", "#f2c14e", "#c8642a")
     depths = np.sort(rng.uniform(0.0, 1.0, 26))
-    for d in depths:
-        side = -1 if rng.uniform() < 0.5 else 1
-        t = float(d) ** 1.7
-        base_y = vanish[1] + (h - vanish[1]) * (0.05 + 0.75 * t)
-        path_half = 10 + (w * 0.29) * (base_y - vanish[1]) / (h - vanish[1])
-        x = vanish[0] + side * (path_half + 20 + 260 * t * rng.uniform(0.2, 1.0))
-        trunk_w = 3 + 34 * t
-        trunk_h = 60 + 520 * t
-        tree = _Mask(w, h)
-        tree.polygon([(x - trunk_w / 2, base_y), (x + trunk_w / 2, base_y),
-                      (x + trunk_w * 0.3, base_y - trunk_h), (x - trunk_w * 0.3, base_y - trunk_h)])
-        _blend(c, tree.alpha(), "#3b2a20")
-        crown_r = 30 + 200 * t
-        for colour in foliage:
-            blob = _Mask(w, h)
-            for _ in range(7):
-                bx = x + rng.normal(0, crown_r * 0.55)
-                by = base_y - trunk_h + rng.normal(0, crown_r * 0.4)
-                blob.circle(bx, by, crown_r * rng.uniform(0.2, 0.45))
-            _blend(c, blob.alpha(blur=0.5 + 1.2 * (1 - t)), colour, 0.9)
+    # Trees are painted in three depth bands (far to near), one mask per colour per band:
+    # enough overlap order to read as depth, and far fewer full-frame masks than per tree.
+    for band in np.array_split(depths, 3):
+        trunks = _Mask(w, h)
+        crowns = {colour: _Mask(w, h) for colour in foliage}
+        for d in band:
+            side = -1 if rng.uniform() < 0.5 else 1
+            t = float(d) ** 1.7
+            base_y = vanish[1] + (h - vanish[1]) * (0.05 + 0.75 * t)
+            path_half = 10 + (w * 0.29) * (base_y - vanish[1]) / (h - vanish[1])
+            x = vanish[0] + side * (path_half + 20 + 260 * t * rng.uniform(0.2, 1.0))
+            trunk_w = 3 + 34 * t
+            trunk_h = 60 + 520 * t
+            trunks.polygon(
+                [
+                    (x - trunk_w / 2, base_y),
+                    (x + trunk_w / 2, base_y),
+                    (x + trunk_w * 0.3, base_y - trunk_h),
+                    (x - trunk_w * 0.3, base_y - trunk_h),
+                ]
+            )
+            crown_r = 30 + 200 * t
+            for colour in foliage:
+                for _ in range(7):
+                    bx = x + rng.normal(0, crown_r * 0.55)
+                    by = base_y - trunk_h + rng.normal(0, crown_r * 0.4)
+                    crowns[colour].circle(bx, by, crown_r * rng.uniform(0.2, 0.45))
+        _blend(c, trunks.alpha(), "#3b2a20")
+        blur = 1.6 - float(band.mean())
+        for colour, mask in crowns.items():
+            _blend(c, mask.alpha(blur=blur), colour, 0.9)
     leaf_colours = {colour: _Mask(w, h) for colour in foliage}
     for _ in range(900):
         y = vanish[1] + (h - vanish[1]) * rng.uniform(0.02, 1.0) ** 0.7
@@ -618,16 +729,20 @@ def _draw_poster() -> Image.Image:
     image = _to_image(c)
     draw = ImageDraw.Draw(image)
 
-    def centred(text: str, y: float, size: int, fill: str) -> None:
-        font = _font(size)
-        x0, _, x1, _ = draw.textbbox((0, 0), text, font=font)
+    def centred(text: str, y: float, size: int, fill: str, max_width: float) -> None:
+        # Shrink until it fits: font metrics differ between DejaVu and Pillow's own font.
+        while True:
+            font = _font(size)
+            x0, _, x1, _ = draw.textbbox((0, 0), text, font=font)
+            if x1 - x0 <= max_width or size <= 12:
+                break
+            size -= 4
         draw.text(((w - (x1 - x0)) / 2 - x0, y), text, font=font, fill=fill)
 
-    centred("JSONCRAFT", h * 0.44, 124, "#f1faee")
-    label = ImageDraw.Draw(image)
-    label.rounded_rectangle((w * 0.2, h * 0.7, w * 0.8, h * 0.79), radius=18, fill="#e63946")
-    centred("OPEN DAILY", h * 0.713, 68, "#f1faee")
-    centred("9 AM - 9 PM", h * 0.85, 44, "#a8dadc")
+    centred("JSONCRAFT", h * 0.45, 140, "#f1faee", w * 0.86)
+    draw.rounded_rectangle((w * 0.2, h * 0.7, w * 0.8, h * 0.79), radius=18, fill="#e63946")
+    centred("OPEN DAILY", h * 0.717, 64, "#f1faee", w * 0.54)
+    centred("9 AM - 9 PM", h * 0.85, 44, "#a8dadc", w * 0.7)
     return image
 
 
@@ -635,12 +750,24 @@ def _draw_still_life() -> Image.Image:
     w, h = LANDSCAPE
     rng = _rng("still-life")
     table_y = h * 0.66
-    c = _gradient(w, h, [(0.0, "#c9bfb2"), (0.66, "#e2d8ca"), (0.661, "#9a6a45"), (0.8, "#875a3a"), (1.0, "#5e3b25")])
+    c = _gradient(
+        w,
+        h,
+        [
+            (0.0, "#c9bfb2"),
+            (0.66, "#e2d8ca"),
+            (0.661, "#9a6a45"),
+            (0.8, "#875a3a"),
+            (1.0, "#5e3b25"),
+        ],
+    )
     _glow(c, (w * 0.15, h * 0.2), 420, "#f7efe3", 0.55)
     edge = _Mask(w, h)
     edge.rect(0, table_y, w, table_y + 3)
     _blend(c, edge.alpha(), "#b98a5f")
-    grain = (np.sin(np.arange(w, dtype=np.float32)[None, :] * 0.02 + np.arange(h)[:, None] * 0.3) * 4).astype(np.float32)
+    grain = (
+        np.sin(np.arange(w, dtype=np.float32)[None, :] * 0.02 + np.arange(h)[:, None] * 0.3) * 4
+    ).astype(np.float32)
     c[int(table_y) + 3 :] += grain[int(table_y) + 3 :, :, None]
 
     shadows = _Mask(w, h)
@@ -655,16 +782,29 @@ def _draw_still_life() -> Image.Image:
     profile = []
     for k in range(61):
         t = k / 60
-        radius = 34 + 70 * math.sin(math.pi * min(1.0, t * 1.25)) ** 1.2 if t < 0.8 else 30 + 12 * (t - 0.8) / 0.2
+        radius = (
+            34 + 70 * math.sin(math.pi * min(1.0, t * 1.25)) ** 1.2
+            if t < 0.8
+            else 30 + 12 * (t - 0.8) / 0.2
+        )
         profile.append((vase_base - t * 300, radius))
     vase = _Mask(w, h)
-    vase.polygon([(vase_x - r, y) for y, r in profile] + [(vase_x + r, y) for y, r in reversed(profile)])
+    vase.polygon(
+        [(vase_x - r, y) for y, r in profile] + [(vase_x + r, y) for y, r in reversed(profile)]
+    )
     shade = np.clip(1.15 - np.abs((xs - (vase_x - 40)) / 110.0) ** 1.4 * 0.7, 0.35, 1.2)
     _blend(c, vase.alpha(), np.clip(_rgb("#2f5d8a") * shade[..., None], 0, 255).astype(np.float32))
     stems = _Mask(w, h)
     top = vase_base - 300
     for dx, lean in ((-10, -60), (4, 20), (14, 70)):
-        stems.line([(vase_x + dx, top + 10), (vase_x + dx + lean * 0.5, top - 90), (vase_x + dx + lean, top - 150)], 3)
+        stems.line(
+            [
+                (vase_x + dx, top + 10),
+                (vase_x + dx + lean * 0.5, top - 90),
+                (vase_x + dx + lean, top - 150),
+            ],
+            3,
+        )
     _blend(c, stems.alpha(), "#4a6b3a")
     for dx, lean, colour in ((-10, -60, "#f2e8cf"), (4, 20, "#e07a5f"), (14, 70, "#f2e8cf")):
         _sphere(c, vase_x + dx + lean, top - 160, 26, colour)
@@ -707,13 +847,28 @@ def _draw_lighthouse() -> Image.Image:
         streak.rect(x - 14, y, x + 14, y + 2, int(rng.uniform(80, 230)))
     _blend(c, streak.alpha(blur=0.6), "#ffe6a0", 0.6)
     rock = _Mask(w, h)
-    ridge = [(w * 0.3, h), (w * 0.38, h * 0.74), (w * 0.5, h * 0.7), (w * 0.58, h * 0.655),
-             (w * 0.74, h * 0.66), (w * 0.86, h * 0.7), (w + 10, h * 0.68), (w + 10, h)]
+    ridge = [
+        (w * 0.3, h),
+        (w * 0.38, h * 0.74),
+        (w * 0.5, h * 0.7),
+        (w * 0.58, h * 0.655),
+        (w * 0.74, h * 0.66),
+        (w * 0.86, h * 0.7),
+        (w + 10, h * 0.68),
+        (w + 10, h),
+    ]
     rock.polygon(ridge)
     _blend(c, rock.alpha(), "#0b0e1c")
     tower = _Mask(w, h)
     base_y, top_y = h * 0.665, lamp[1] + 34
-    tower.polygon([(lamp[0] - 46, base_y), (lamp[0] + 46, base_y), (lamp[0] + 28, top_y), (lamp[0] - 28, top_y)])
+    tower.polygon(
+        [
+            (lamp[0] - 46, base_y),
+            (lamp[0] + 46, base_y),
+            (lamp[0] + 28, top_y),
+            (lamp[0] - 28, top_y),
+        ]
+    )
     bands = _gradient(w, h, [(0.0, "#b9b4ab")] * 2)
     for k in range(4):
         y0 = top_y + (base_y - top_y) * (k + 0.5) / 4.5
@@ -723,7 +878,9 @@ def _draw_lighthouse() -> Image.Image:
     _blend(c, tower.alpha(), (bands * side_light[..., None]).astype(np.float32))
     cap = _Mask(w, h)
     cap.rect(lamp[0] - 36, top_y - 4, lamp[0] + 36, top_y + 4)
-    cap.polygon([(lamp[0] - 26, lamp[1] - 26), (lamp[0] + 26, lamp[1] - 26), (lamp[0], lamp[1] - 58)])
+    cap.polygon(
+        [(lamp[0] - 26, lamp[1] - 26), (lamp[0] + 26, lamp[1] - 26), (lamp[0], lamp[1] - 58)]
+    )
     _blend(c, cap.alpha(), "#1a1c26")
     lantern = _Mask(w, h)
     lantern.rect(lamp[0] - 20, lamp[1] - 26, lamp[0] + 20, top_y - 4)
@@ -739,7 +896,9 @@ def _draw_flower_field() -> Image.Image:
     clouds = _Mask(w, h)
     for cx, cy, s in ((210, 120, 1.0), (640, 80, 0.8), (880, 190, 0.6)):
         for _ in range(9):
-            clouds.circle(cx + rng.normal(0, 60 * s), cy + rng.normal(0, 12 * s), rng.uniform(25, 48) * s)
+            clouds.circle(
+                cx + rng.normal(0, 60 * s), cy + rng.normal(0, 12 * s), rng.uniform(25, 48) * s
+            )
     _blend(c, clouds.alpha(blur=2), "#ffffff", 0.92)
     xs_line = np.arange(w, dtype=np.float32)
     far = horizon - 30 * np.sin(xs_line / 260 + 1.2) - 10 * _noise1d(w, rng, [(1.0, 6)])
@@ -751,7 +910,9 @@ def _draw_flower_field() -> Image.Image:
         tree.circle(tx + rng.normal(0, 16), ty - 52 + rng.normal(0, 10), rng.uniform(14, 22))
     _blend(c, tree.alpha(), "#3c6e33")
     near = horizon + 40 - 25 * np.sin(xs_line / 340) - 8 * _noise1d(w, rng, [(1.0, 5)])
-    _blend(c, _below(near, h), _gradient(w, h, [(0.0, "#5da24a"), (0.5, "#5da24a"), (1.0, "#2f6b2a")]))
+    _blend(
+        c, _below(near, h), _gradient(w, h, [(0.0, "#5da24a"), (0.5, "#5da24a"), (1.0, "#2f6b2a")])
+    )
     palette = ("#e63946", "#f4d35e", "#f7f7ff", "#9b5de5", "#ff8fab")
     petals = {colour: _Mask(w, h) for colour in palette}
     centres = _Mask(w, h)
@@ -775,14 +936,29 @@ def _draw_window_portrait() -> Image.Image:
     c = _gradient(w, h, [(0.0, "#1c1e28"), (0.78, "#23232c"), (0.781, "#15151b"), (1.0, "#0f0f14")])
     win = (150.0, 130.0, 618.0, 760.0)
     _glow(c, ((win[0] + win[2]) / 2, (win[1] + win[3]) / 2), 420, "#ffb37a", 0.35)
-    outside = _gradient(w, h, [(0.0, "#fbe3b8"), (0.35, "#ffc48a"), (0.6, "#ff9468"), (0.75, "#c9617a"), (1.0, "#c9617a")])
+    outside = _gradient(
+        w,
+        h,
+        [
+            (0.0, "#fbe3b8"),
+            (0.35, "#ffc48a"),
+            (0.6, "#ff9468"),
+            (0.75, "#c9617a"),
+            (1.0, "#c9617a"),
+        ],
+    )
     rng = _rng("window-silhouette")
     window = _Mask(w, h)
     window.rect(*win)
     view = outside.copy()
     bokeh = _Mask(w, h)
     for _ in range(26):
-        bokeh.circle(rng.uniform(win[0], win[2]), rng.uniform(win[1] + 200, win[3]), rng.uniform(8, 22), int(rng.uniform(60, 160)))
+        bokeh.circle(
+            rng.uniform(win[0], win[2]),
+            rng.uniform(win[1] + 200, win[3]),
+            rng.uniform(8, 22),
+            int(rng.uniform(60, 160)),
+        )
     _blend(view, bokeh.alpha(blur=3), "#fff2d4")
     _blend(c, window.alpha(), view)
     frame = _Mask(w, h)
@@ -795,27 +971,49 @@ def _draw_window_portrait() -> Image.Image:
     frame.rect(win[0], mid_y - 6, win[2], mid_y + 6)
     _blend(c, frame.alpha(), "#0e0f15")
     floor = _Mask(w, h)
-    floor.polygon([(win[0] + 40, h * 0.79), (win[2] + 40, h * 0.79), (win[2] + 220, h), (win[0] + 120, h)])
+    floor.polygon(
+        [(win[0] + 40, h * 0.79), (win[2] + 40, h * 0.79), (win[2] + 220, h), (win[0] + 120, h)]
+    )
     _blend(c, floor.alpha(blur=10), "#ffb37a", 0.18)
     person = _Mask(w, h)
-    hx, hy = w * 0.44, h * 0.55
-    person.ellipse(hx, hy, 78, 98)
-    person.ellipse(hx - 10, hy - 48, 92, 72)  # hair
-    person.polygon([(hx - 38, hy + 70), (hx + 34, hy + 70), (hx + 40, hy + 150), (hx - 44, hy + 150)])
-    person.polygon([(hx - 60, hy + 140), (hx + 58, hy + 140), (hx + 250, h * 0.9), (hx + 270, h),
-                    (hx - 270, h), (hx - 250, h * 0.9)])
-    person.ellipse(hx + 78, hy + 8, 10, 20)  # nose and profile hint
+    hx, hy = w * 0.42, h * 0.52
+    person.ellipse(hx, hy, 68, 86)
+    person.ellipse(hx - 12, hy - 12, 70, 82)  # hair, fuller at the back of the head
+    person.ellipse(hx - 72, hy - 26, 26, 28)  # a low bun
+    person.polygon([(hx + 56, hy - 14), (hx + 80, hy + 16), (hx + 58, hy + 22)])  # nose
+    # Neck and shoulders as one smooth outline, mirrored left and right.
+    right = [(34, 70), (36, 150), (110, 174), (190, 204), (236, 248), (256, 320), (266, 600)]
+    outline = [(hx + dx, hy + dy) for dx, dy in right]
+    outline += [(hx - dx - 6, hy + dy) for dx, dy in reversed(right)]
+    person.polygon(outline)
     alpha = person.alpha()
     _blend(c, alpha, "#0b0b10")
-    blurred = np.asarray(Image.fromarray((alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(4)), dtype=np.float32) / 255.0
+    blurred = (
+        np.asarray(
+            Image.fromarray((alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(4)),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     rim = np.clip(alpha - blurred, 0.0, 1.0) * 2.2
     _blend(c, rim, "#ffc48a", 0.75)
     plant = _Mask(w, h)
-    plant.polygon([(win[2] - 90, win[3] - 2), (win[2] - 30, win[3] - 2), (win[2] - 38, win[3] - 50), (win[2] - 82, win[3] - 50)])
-    for angle in range(-70, 80, 22):
+    plant.polygon(
+        [
+            (win[2] - 90, win[3] - 2),
+            (win[2] - 30, win[3] - 2),
+            (win[2] - 38, win[3] - 50),
+            (win[2] - 82, win[3] - 50),
+        ]
+    )
+    stem = (win[2] - 60, win[3] - 50)
+    for angle in range(-66, 80, 22):
         a = math.radians(angle - 90)
-        tip = (win[2] - 60 + math.cos(a) * 90, win[3] - 50 + math.sin(a) * 110)
-        plant.line([(win[2] - 60, win[3] - 50), tip], 9)
+        length = 110 - abs(angle) * 0.5
+        tip = (stem[0] + math.cos(a) * length, stem[1] + math.sin(a) * length)
+        mid = ((stem[0] + tip[0]) / 2, (stem[1] + tip[1]) / 2)
+        nx, ny = -math.sin(a) * 11, math.cos(a) * 11  # leaf half-width, across the leaf
+        plant.polygon([stem, (mid[0] + nx, mid[1] + ny), tip, (mid[0] - nx, mid[1] - ny)])
     _blend(c, plant.alpha(), "#101218")
     return _to_image(c)
 
@@ -830,10 +1028,12 @@ def _draw_aurora_lake() -> Image.Image:
     for i, (colour, strength) in enumerate((("#3dffa8", 0.75), ("#36d6ff", 0.4), ("#b66dff", 0.3))):
         centre = shore * (0.34 + 0.08 * i) + 60 * _noise1d(w, rng, [(1.0, 3), (0.4, 9)])
         curtain = np.clip((centre[None, :] - ys) / (140 + 40 * i), 0.0, 1.0)
-        curtain = np.where(ys > centre[None, :], np.exp(-((ys - centre[None, :]) / 10.0) ** 2), 1 - curtain)
+        curtain = np.where(
+            ys > centre[None, :], np.exp(-(((ys - centre[None, :]) / 10.0) ** 2)), 1 - curtain
+        )
         streaks = 0.55 + 0.45 * np.sin(xs * 0.09 + 6 * _noise1d(w, rng, [(1.0, 12)])[None, :]) ** 2
         _blend(sky, curtain * streaks, colour, strength)
-    ridge = shore * 0.86 - 70 * (_noise1d(w, rng, [(1.0, 3), (0.5, 9), (0.15, 40)]) * 0.5 + 0.5)
+    ridge = shore * 0.93 - 46 * (_noise1d(w, rng, [(1.0, 3), (0.5, 9), (0.15, 40)]) * 0.5 + 0.5)
     _blend(sky, _below(ridge, shore), "#050a12")
     trees = _Mask(w, shore)
     for x in np.arange(0, w, 9.0):
@@ -867,17 +1067,48 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("sunset", "sea", "landscape", "boat", "golden hour"),
             style={**_ILLUSTRATION, "genre": "seascape"},
             draw=_draw_sunset_sea,
-            scene="The sun sets over a calm sea, its light laid across the water in glittering streaks",
+            scene=(
+                "The sun sets over a calm sea, its light laid across the water in glittering "
+                "streaks"
+            ),
             subjects=(
-                {"type": "object", "description": "a low sun glowing just above the horizon", "position": "right third, above the horizon"},
-                {"type": "object", "description": "a small sailing boat in silhouette", "position": "left third, on the horizon", "action": "drifting"},
-                {"type": "animal", "description": "three seabirds", "position": "upper right", "action": "gliding"},
+                {
+                    "type": "object",
+                    "description": "a low sun glowing just above the horizon",
+                    "position": "right third, above the horizon",
+                },
+                {
+                    "type": "object",
+                    "description": "a small sailing boat in silhouette",
+                    "position": "left third, on the horizon",
+                    "action": "drifting",
+                },
+                {
+                    "type": "animal",
+                    "description": "three seabirds",
+                    "position": "upper right",
+                    "action": "gliding",
+                },
             ),
             mood="serene, warm, quiet end of the day",
             background="a violet-to-orange sky with thin streaks of cloud",
-            lighting={"conditions": "sunset, golden hour", "direction": "back", "shadows": "silhouettes against the light"},
-            composition={"framing": "wide view with a low horizon", "subject_position": "sun on the right third", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 50, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "sunset, golden hour",
+                "direction": "back",
+                "shadows": "silhouettes against the light",
+            },
+            composition={
+                "framing": "wide view with a low horizon",
+                "subject_position": "sun on the right third",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 50,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="night-city",
@@ -887,28 +1118,69 @@ def _catalog() -> tuple[DemoScene, ...]:
             draw=_draw_night_city,
             scene="A city skyline at night with hundreds of lit windows, mirrored in a dark river",
             subjects=(
-                {"type": "object", "description": "layers of office towers with warm lit windows", "position": "across the lower half"},
+                {
+                    "type": "object",
+                    "description": "layers of office towers with warm lit windows",
+                    "position": "across the lower half",
+                },
                 {"type": "object", "description": "a full moon", "position": "upper right"},
             ),
             mood="calm, nocturnal, a little lonely",
             background="a deep navy sky with faint stars and an orange glow over the city",
-            lighting={"conditions": "night, artificial window light and moonlight", "direction": "ambient", "shadows": "buildings in near silhouette"},
-            composition={"framing": "wide panorama", "subject_position": "skyline along the lower third", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 35, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "night, artificial window light and moonlight",
+                "direction": "ambient",
+                "shadows": "buildings in near silhouette",
+            },
+            composition={
+                "framing": "wide panorama",
+                "subject_position": "skyline along the lower third",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 35,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="misty-forest",
             title="Misty pine forest",
             tags=("forest", "pine", "mist", "fog", "nature"),
-            style={**_ILLUSTRATION, "genre": "landscape", "rendering": "layered silhouettes with atmospheric haze"},
+            style={
+                **_ILLUSTRATION,
+                "genre": "landscape",
+                "rendering": "layered silhouettes with atmospheric haze",
+            },
             draw=_draw_misty_forest,
             scene="Rows of pine trees fade into morning mist, each ridge paler than the one before",
-            subjects=({"type": "object", "description": "dark pine trees in the foreground", "position": "bottom of the frame"},),
+            subjects=(
+                {
+                    "type": "object",
+                    "description": "dark pine trees in the foreground",
+                    "position": "bottom of the frame",
+                },
+            ),
             mood="quiet, mysterious, cool morning",
             background="pale grey-green fog and a hidden sun",
-            lighting={"conditions": "foggy morning, diffuse light", "direction": "top", "shadows": "almost no shadows"},
-            composition={"framing": "wide view with layered depth", "subject_position": "foreground trees at the bottom"},
-            camera={"angle": "eye level", "lens": "telephoto", "focal_length_mm": 135, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "foggy morning, diffuse light",
+                "direction": "top",
+                "shadows": "almost no shadows",
+            },
+            composition={
+                "framing": "wide view with layered depth",
+                "subject_position": "foreground trees at the bottom",
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "telephoto",
+                "focal_length_mm": 135,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="snowy-mountains-dawn",
@@ -916,16 +1188,40 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("mountains", "snow", "dawn", "landscape", "winter"),
             style={**_ILLUSTRATION, "genre": "landscape"},
             draw=_draw_snowy_mountains,
-            scene="Snow-capped mountain ranges catch the first pink light of dawn above a snowfield",
+            scene=(
+                "Snow-capped mountain ranges catch the first pink light of dawn above a snowfield"
+            ),
             subjects=(
-                {"type": "object", "description": "jagged mountain peaks with snow caps", "position": "middle band"},
-                {"type": "object", "description": "small pine trees on a snowfield", "position": "foreground"},
+                {
+                    "type": "object",
+                    "description": "jagged mountain peaks with snow caps",
+                    "position": "middle band",
+                },
+                {
+                    "type": "object",
+                    "description": "small pine trees on a snowfield",
+                    "position": "foreground",
+                },
             ),
             mood="crisp, fresh, hopeful",
             background="a sky fading from deep blue to peach",
-            lighting={"conditions": "dawn, alpenglow", "direction": "right", "shadows": "soft blue shadows on the slopes"},
-            composition={"framing": "wide layered ranges", "subject_position": "peaks across the middle", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 70, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "dawn, alpenglow",
+                "direction": "right",
+                "shadows": "soft blue shadows on the slopes",
+            },
+            composition={
+                "framing": "wide layered ranges",
+                "subject_position": "peaks across the middle",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 70,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="desert-dunes",
@@ -935,49 +1231,124 @@ def _catalog() -> tuple[DemoScene, ...]:
             draw=_draw_desert_dunes,
             scene="Sweeping sand dunes under a clear blue sky, with two camels on a distant crest",
             subjects=(
-                {"type": "object", "description": "curved sand dunes with sharp crests", "position": "lower half"},
-                {"type": "animal", "description": "two camels in silhouette", "position": "center right, on a far dune", "action": "walking"},
+                {
+                    "type": "object",
+                    "description": "curved sand dunes with sharp crests",
+                    "position": "lower half",
+                },
+                {
+                    "type": "animal",
+                    "description": "two camels in silhouette",
+                    "position": "center right, on a far dune",
+                    "action": "walking",
+                },
             ),
             mood="hot, vast, still",
             background="a bright blue sky with a pale sun",
-            lighting={"conditions": "bright afternoon sun", "direction": "left", "shadows": "crisp shadows on the lee side of each dune"},
-            composition={"framing": "wide view", "subject_position": "camels right of center", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "telephoto", "focal_length_mm": 100, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "bright afternoon sun",
+                "direction": "left",
+                "shadows": "crisp shadows on the lee side of each dune",
+            },
+            composition={
+                "framing": "wide view",
+                "subject_position": "camels right of center",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "telephoto",
+                "focal_length_mm": 100,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="bauhaus-circles",
             title="Bauhaus circles",
             tags=("abstract", "bauhaus", "geometric", "circles", "primary colors"),
-            style={"medium": "vector art", "genre": "abstract", "artists": ["Bauhaus"], "rendering": "flat, hard-edged shapes on paper-cream"},
+            style={
+                "medium": "vector art",
+                "genre": "abstract",
+                "artists": ["Bauhaus"],
+                "rendering": "flat, hard-edged shapes on paper-cream",
+            },
             draw=_draw_bauhaus,
-            scene="An abstract composition of a red circle, a blue rectangle, a yellow half circle and black bars on cream",
+            scene=(
+                "An abstract composition of a red circle, a blue rectangle, a yellow half circle "
+                "and black bars on cream"
+            ),
             subjects=(
-                {"type": "object", "description": "a large red circle with a cream ring inside", "position": "center left"},
-                {"type": "object", "description": "a deep blue rectangle", "position": "upper right"},
-                {"type": "object", "description": "a yellow half circle", "position": "bottom right"},
+                {
+                    "type": "object",
+                    "description": "a large red circle with a cream ring inside",
+                    "position": "center left",
+                },
+                {
+                    "type": "object",
+                    "description": "a deep blue rectangle",
+                    "position": "upper right",
+                },
+                {
+                    "type": "object",
+                    "description": "a yellow half circle",
+                    "position": "bottom right",
+                },
             ),
             mood="bold, playful, orderly",
             background="flat warm cream",
             lighting={"conditions": "flat, even", "direction": "front", "shadows": "none"},
-            composition={"framing": "balanced asymmetric layout", "subject_position": "center left"},
+            composition={
+                "framing": "balanced asymmetric layout",
+                "subject_position": "center left",
+            },
             negative="gradients, texture, photographic detail, text",
         ),
         DemoScene(
             slug="neon-synthwave",
             title="Neon synthwave grid",
             tags=("synthwave", "neon", "retro", "grid", "80s"),
-            style={"medium": "digital illustration", "genre": "retro-futurism", "references": ["1980s synthwave album covers"], "rendering": "glowing neon lines"},
+            style={
+                "medium": "digital illustration",
+                "genre": "retro-futurism",
+                "references": ["1980s synthwave album covers"],
+                "rendering": "glowing neon lines",
+            },
             draw=_draw_synthwave,
-            scene="A striped retro sun sets behind neon-edged mountains over an endless glowing magenta grid",
+            scene=(
+                "A striped retro sun sets behind neon-edged mountains over an endless glowing "
+                "magenta grid"
+            ),
             subjects=(
-                {"type": "object", "description": "a huge striped sun, yellow to pink", "position": "center, on the horizon"},
-                {"type": "object", "description": "a perspective grid of neon lines", "position": "lower third"},
+                {
+                    "type": "object",
+                    "description": "a huge striped sun, yellow to pink",
+                    "position": "center, on the horizon",
+                },
+                {
+                    "type": "object",
+                    "description": "a perspective grid of neon lines",
+                    "position": "lower third",
+                },
             ),
             mood="nostalgic, electric, dreamy",
             background="a dark purple sky with a few stars",
-            lighting={"conditions": "neon glow at dusk", "direction": "back", "shadows": "none, everything glows"},
-            composition={"framing": "centered, one-point perspective", "subject_position": "center"},
-            camera={"angle": "eye level", "lens": "wide-angle", "focal_length_mm": 24, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "neon glow at dusk",
+                "direction": "back",
+                "shadows": "none, everything glows",
+            },
+            composition={
+                "framing": "centered, one-point perspective",
+                "subject_position": "center",
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "wide-angle",
+                "focal_length_mm": 24,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="underwater",
@@ -985,18 +1356,49 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("underwater", "ocean", "bubbles", "fish", "kelp"),
             style={**_ILLUSTRATION, "genre": "marine"},
             draw=_draw_underwater,
-            scene="Sunbeams slant down through blue water past kelp, a school of fish and a rising column of bubbles",
+            scene=(
+                "Sunbeams slant down through blue water past kelp, a school of fish and a rising "
+                "column of bubbles"
+            ),
             subjects=(
-                {"type": "object", "description": "a column of rising bubbles", "position": "center"},
-                {"type": "animal", "description": "a school of small dark fish", "position": "middle", "action": "swimming"},
-                {"type": "animal", "description": "an orange fish with a white stripe", "position": "lower left", "action": "swimming"},
-                {"type": "object", "description": "swaying green kelp", "position": "left and right edges"},
+                {
+                    "type": "object",
+                    "description": "a column of rising bubbles",
+                    "position": "center",
+                },
+                {
+                    "type": "animal",
+                    "description": "a school of small dark fish",
+                    "position": "middle",
+                    "action": "swimming",
+                },
+                {
+                    "type": "animal",
+                    "description": "an orange fish with a white stripe",
+                    "position": "lower left",
+                    "action": "swimming",
+                },
+                {
+                    "type": "object",
+                    "description": "swaying green kelp",
+                    "position": "left and right edges",
+                },
             ),
             mood="calm, weightless, cool",
             background="deep blue water above a sandy floor",
-            lighting={"conditions": "sunlight through water, caustic rays", "direction": "top", "shadows": "soft, swallowed by the depth"},
+            lighting={
+                "conditions": "sunlight through water, caustic rays",
+                "direction": "top",
+                "shadows": "soft, swallowed by the depth",
+            },
             composition={"framing": "vertical view from mid-water", "subject_position": "center"},
-            camera={"angle": "eye level", "lens": "wide-angle", "focal_length_mm": 20, "depth_of_field": "deep", "shot_type": "wide shot"},
+            camera={
+                "angle": "eye level",
+                "lens": "wide-angle",
+                "focal_length_mm": 20,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="autumn-park-path",
@@ -1004,36 +1406,87 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("autumn", "park", "path", "trees", "leaves"),
             style={**_ILLUSTRATION, "genre": "landscape", "rendering": "soft blobs of foliage"},
             draw=_draw_autumn_park,
-            scene="A path leads into a park between trees in full autumn color, fallen leaves on the grass",
+            scene=(
+                "A path leads into a park between trees in full autumn color, fallen leaves on "
+                "the grass"
+            ),
             subjects=(
-                {"type": "object", "description": "a pale gravel path vanishing into the distance", "position": "center"},
-                {"type": "object", "description": "trees with orange, red and yellow leaves", "position": "both sides"},
+                {
+                    "type": "object",
+                    "description": "a pale gravel path vanishing into the distance",
+                    "position": "center",
+                },
+                {
+                    "type": "object",
+                    "description": "trees with orange, red and yellow leaves",
+                    "position": "both sides",
+                },
             ),
             mood="warm, nostalgic, peaceful",
             background="a hazy bright sky where the path disappears",
             lighting={"conditions": "soft afternoon light", "direction": "back", "shadows": "soft"},
-            composition={"framing": "one-point perspective", "subject_position": "vanishing point at center"},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 35, "depth_of_field": "deep", "shot_type": "wide shot"},
+            composition={
+                "framing": "one-point perspective",
+                "subject_position": "vanishing point at center",
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 35,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="open-daily-poster",
             title="Poster: JSONCRAFT open daily",
             tags=("poster", "typography", "text", "graphic design"),
-            style={"medium": "graphic design", "genre": "poster", "references": ["Swiss International Style"], "rendering": "flat color, bold sans-serif type"},
+            style={
+                "medium": "graphic design",
+                "genre": "poster",
+                "references": ["Swiss International Style"],
+                "rendering": "flat color, bold sans-serif type",
+            },
             draw=_draw_poster,
-            scene="A navy poster with a large orange sun, the word JSONCRAFT in big letters and a red OPEN DAILY label",
+            scene=(
+                "A navy poster with a large orange sun, the word JSONCRAFT in big letters and a "
+                "red OPEN DAILY label"
+            ),
             subjects=(
-                {"type": "text", "description": "the headline JSONCRAFT in large bold letters", "position": "center"},
-                {"type": "object", "description": "a large orange circle with red rings", "position": "upper right"},
+                {
+                    "type": "text",
+                    "description": "the headline JSONCRAFT in large bold letters",
+                    "position": "center",
+                },
+                {
+                    "type": "object",
+                    "description": "a large orange circle with red rings",
+                    "position": "upper right",
+                },
             ),
             mood="confident, friendly, inviting",
             background="flat deep navy",
             lighting={"conditions": "flat graphic", "direction": "front", "shadows": "none"},
-            composition={"framing": "poster layout with centered type", "subject_position": "center"},
+            composition={
+                "framing": "poster layout with centered type",
+                "subject_position": "center",
+            },
             text_render=(
-                {"text": "JSONCRAFT", "position": "center", "style": "bold sans-serif, off-white, very large"},
-                {"text": "OPEN DAILY", "position": "lower center, in a red rounded label", "style": "bold sans-serif, off-white"},
-                {"text": "9 AM - 9 PM", "position": "bottom center", "style": "bold sans-serif, pale aqua"},
+                {
+                    "text": "JSONCRAFT",
+                    "position": "center",
+                    "style": "bold sans-serif, off-white, very large",
+                },
+                {
+                    "text": "OPEN DAILY",
+                    "position": "lower center, in a red rounded label",
+                    "style": "bold sans-serif, off-white",
+                },
+                {
+                    "text": "9 AM - 9 PM",
+                    "position": "bottom center",
+                    "style": "bold sans-serif, pale aqua",
+                },
             ),
             negative="misspelled text, extra letters, clutter",
         ),
@@ -1041,18 +1494,48 @@ def _catalog() -> tuple[DemoScene, ...]:
             slug="still-life",
             title="Minimal still life",
             tags=("still life", "vase", "fruit", "interior", "minimal"),
-            style={"medium": "digital painting", "genre": "still life", "rendering": "smooth shading, soft cast shadows"},
+            style={
+                "medium": "digital painting",
+                "genre": "still life",
+                "rendering": "smooth shading, soft cast shadows",
+            },
             draw=_draw_still_life,
-            scene="A blue vase with three flowers beside an orange, a red apple and a lemon on a wooden table",
+            scene=(
+                "A blue vase with three flowers beside an orange, a red apple and a lemon on a "
+                "wooden table"
+            ),
             subjects=(
-                {"type": "object", "description": "a rounded blue ceramic vase with three blossoms", "position": "left of center"},
-                {"type": "object", "description": "an orange, a red apple and a lemon", "position": "right of center, on the table"},
+                {
+                    "type": "object",
+                    "description": "a rounded blue ceramic vase with three blossoms",
+                    "position": "left of center",
+                },
+                {
+                    "type": "object",
+                    "description": "an orange, a red apple and a lemon",
+                    "position": "right of center, on the table",
+                },
             ),
             mood="calm, homely, balanced",
             background="a plain warm grey wall",
-            lighting={"conditions": "soft window light", "direction": "left", "shadows": "soft cast shadows to the right"},
-            composition={"framing": "medium shot of the table top", "subject_position": "center", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 50, "aperture": 5.6, "depth_of_field": "medium", "shot_type": "medium shot"},
+            lighting={
+                "conditions": "soft window light",
+                "direction": "left",
+                "shadows": "soft cast shadows to the right",
+            },
+            composition={
+                "framing": "medium shot of the table top",
+                "subject_position": "center",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 50,
+                "aperture": 5.6,
+                "depth_of_field": "medium",
+                "shot_type": "medium shot",
+            },
         ),
         DemoScene(
             slug="lighthouse-night",
@@ -1060,16 +1543,38 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("lighthouse", "night", "sea", "moon", "coast"),
             style={**_ILLUSTRATION, "genre": "seascape"},
             draw=_draw_lighthouse,
-            scene="A striped lighthouse on dark rocks sweeps two beams across a starry sky above the night sea",
+            scene=(
+                "A striped lighthouse on dark rocks sweeps two beams across a starry sky above "
+                "the night sea"
+            ),
             subjects=(
-                {"type": "object", "description": "a red and white striped lighthouse with a glowing lantern", "position": "right of center", "action": "shining its beams"},
+                {
+                    "type": "object",
+                    "description": "a red and white striped lighthouse with a glowing lantern",
+                    "position": "right of center",
+                    "action": "shining its beams",
+                },
                 {"type": "object", "description": "a crescent moon", "position": "upper left"},
             ),
             mood="watchful, lonely, calm",
             background="a deep blue starry sky over a dark sea",
-            lighting={"conditions": "night, lamp light and moonlight", "direction": "side", "shadows": "deep"},
-            composition={"framing": "vertical, lighthouse against the sky", "subject_position": "right third", "rule_of_thirds": True},
-            camera={"angle": "low angle", "lens": "standard", "focal_length_mm": 50, "depth_of_field": "deep", "shot_type": "full shot"},
+            lighting={
+                "conditions": "night, lamp light and moonlight",
+                "direction": "side",
+                "shadows": "deep",
+            },
+            composition={
+                "framing": "vertical, lighthouse against the sky",
+                "subject_position": "right third",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "low angle",
+                "lens": "standard",
+                "focal_length_mm": 50,
+                "depth_of_field": "deep",
+                "shot_type": "full shot",
+            },
         ),
         DemoScene(
             slug="flower-field",
@@ -1077,22 +1582,47 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("flowers", "meadow", "spring", "summer", "landscape"),
             style={**_ILLUSTRATION, "genre": "landscape"},
             draw=_draw_flower_field,
-            scene="A meadow full of red, yellow, white and purple flowers rolls toward a lone tree under a blue sky",
+            scene=(
+                "A meadow full of red, yellow, white and purple flowers rolls toward a lone tree "
+                "under a blue sky"
+            ),
             subjects=(
-                {"type": "object", "description": "thousands of small wildflowers", "position": "lower half"},
-                {"type": "object", "description": "a lone round tree on the far hill", "position": "right third"},
+                {
+                    "type": "object",
+                    "description": "thousands of small wildflowers",
+                    "position": "lower half",
+                },
+                {
+                    "type": "object",
+                    "description": "a lone round tree on the far hill",
+                    "position": "right third",
+                },
             ),
             mood="joyful, fresh, sunny",
             background="blue sky with fluffy white clouds",
             lighting={"conditions": "bright midday sun", "direction": "top", "shadows": "short"},
-            composition={"framing": "wide view", "subject_position": "tree on the right third", "rule_of_thirds": True},
-            camera={"angle": "eye level", "lens": "wide-angle", "focal_length_mm": 28, "depth_of_field": "deep", "shot_type": "wide shot"},
+            composition={
+                "framing": "wide view",
+                "subject_position": "tree on the right third",
+                "rule_of_thirds": True,
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "wide-angle",
+                "focal_length_mm": 28,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
         DemoScene(
             slug="window-silhouette",
             title="Portrait silhouette at a window",
             tags=("portrait", "silhouette", "window", "interior", "evening"),
-            style={"medium": "digital painting", "genre": "portrait", "rendering": "silhouette with a warm rim light"},
+            style={
+                "medium": "digital painting",
+                "genre": "portrait",
+                "rendering": "silhouette with a warm rim light",
+            },
             draw=_draw_window_portrait,
             scene="A person in silhouette stands before a tall window glowing with evening light",
             subjects=(
@@ -1104,13 +1634,28 @@ def _catalog() -> tuple[DemoScene, ...]:
                     "expression": "unseen, contemplative",
                     "clothing": "a plain dark top",
                 },
-                {"type": "object", "description": "a potted plant on the window sill", "position": "lower right"},
+                {
+                    "type": "object",
+                    "description": "a potted plant on the window sill",
+                    "position": "lower right",
+                },
             ),
             mood="contemplative, intimate, quiet",
             background="a dark room around a mullioned window with blurred city lights outside",
-            lighting={"conditions": "evening window light", "direction": "back", "shadows": "the figure fully in shadow, with a warm rim light"},
+            lighting={
+                "conditions": "evening window light",
+                "direction": "back",
+                "shadows": "the figure fully in shadow, with a warm rim light",
+            },
             composition={"framing": "frame within a frame", "subject_position": "center"},
-            camera={"angle": "eye level", "lens": "standard", "focal_length_mm": 50, "aperture": 2.8, "depth_of_field": "shallow", "shot_type": "medium shot"},
+            camera={
+                "angle": "eye level",
+                "lens": "standard",
+                "focal_length_mm": 50,
+                "aperture": 2.8,
+                "depth_of_field": "shallow",
+                "shot_type": "medium shot",
+            },
             negative="visible facial details, extra limbs",
         ),
         DemoScene(
@@ -1119,16 +1664,41 @@ def _catalog() -> tuple[DemoScene, ...]:
             tags=("aurora", "northern lights", "lake", "night", "reflection"),
             style={**_ILLUSTRATION, "genre": "landscape"},
             draw=_draw_aurora_lake,
-            scene="Green and violet northern lights ripple over a forested shore and reflect in a still lake",
+            scene=(
+                "Green and violet northern lights ripple over a forested shore and reflect in a "
+                "still lake"
+            ),
             subjects=(
-                {"type": "object", "description": "curtains of green, cyan and violet aurora", "position": "upper half"},
-                {"type": "object", "description": "a line of pine trees on the shore", "position": "middle"},
+                {
+                    "type": "object",
+                    "description": "curtains of green, cyan and violet aurora",
+                    "position": "upper half",
+                },
+                {
+                    "type": "object",
+                    "description": "a line of pine trees on the shore",
+                    "position": "middle",
+                },
             ),
             mood="magical, silent, awe-struck",
             background="a starry night sky",
-            lighting={"conditions": "night, aurora glow", "direction": "top", "shadows": "silhouettes"},
-            composition={"framing": "wide view with a mirror reflection", "subject_position": "upper half"},
-            camera={"angle": "eye level", "lens": "wide-angle", "focal_length_mm": 16, "aperture": 2.8, "depth_of_field": "deep", "shot_type": "wide shot"},
+            lighting={
+                "conditions": "night, aurora glow",
+                "direction": "top",
+                "shadows": "silhouettes",
+            },
+            composition={
+                "framing": "wide view with a mirror reflection",
+                "subject_position": "upper half",
+            },
+            camera={
+                "angle": "eye level",
+                "lens": "wide-angle",
+                "focal_length_mm": 16,
+                "aperture": 2.8,
+                "depth_of_field": "deep",
+                "shot_type": "wide shot",
+            },
         ),
     )
 
@@ -1156,21 +1726,61 @@ def render_demo_png(scene: DemoScene) -> bytes:
 # Measuring pixels.
 # --------------------------------------------------------------------------------------------
 
+# How different (CIELAB delta E) two palette colours must be to both be listed.
+_DISTINCT_DELTA_E = 14.0
+
 # A small table of plain colour names; the nearest one (in CIELAB) names a palette entry.
 _COLOUR_NAMES = {
-    "black": "#000000", "charcoal": "#36454f", "slate gray": "#708090", "gray": "#808080",
-    "silver": "#c0c0c0", "white": "#ffffff", "cream": "#f3ead8", "beige": "#d9c7a7",
-    "sand": "#c2b280", "tan": "#d2b48c", "brown": "#8b5a2b", "dark brown": "#4a2c1a",
-    "maroon": "#800000", "crimson": "#b5162b", "red": "#d62828", "coral": "#ff7f50",
-    "salmon": "#fa8072", "peach": "#ffcba4", "orange": "#f28c28", "burnt orange": "#cc5500",
-    "amber": "#ffbf00", "gold": "#e6b422", "yellow": "#f6d32d", "pale yellow": "#fff3b0",
-    "olive": "#708238", "lime": "#9acd32", "green": "#2e8b57", "forest green": "#1f4d2b",
-    "sage": "#9caf88", "mint": "#98d8b0", "teal": "#008080", "turquoise": "#40e0d0",
-    "cyan": "#00bcd4", "sky blue": "#87ceeb", "powder blue": "#b0d8e6", "steel blue": "#4682b4",
-    "blue": "#1f5fbf", "navy": "#1b2a4a", "midnight blue": "#121a3a", "indigo": "#3f2a73",
-    "purple": "#6a2c91", "violet": "#8f5bd6", "lavender": "#b8a9e0", "magenta": "#d6249f",
-    "hot pink": "#ff3d8b", "pink": "#f7a8c4", "plum": "#5e2750", "mauve": "#b784a7",
-    "dusty rose": "#c9818f", "rust": "#b7410e",
+    "black": "#000000",
+    "charcoal": "#36454f",
+    "slate gray": "#708090",
+    "gray": "#808080",
+    "silver": "#c0c0c0",
+    "white": "#ffffff",
+    "cream": "#f3ead8",
+    "beige": "#d9c7a7",
+    "sand": "#c2b280",
+    "tan": "#d2b48c",
+    "brown": "#8b5a2b",
+    "dark brown": "#4a2c1a",
+    "maroon": "#800000",
+    "crimson": "#b5162b",
+    "red": "#d62828",
+    "coral": "#ff7f50",
+    "salmon": "#fa8072",
+    "peach": "#ffcba4",
+    "orange": "#f28c28",
+    "burnt orange": "#cc5500",
+    "amber": "#ffbf00",
+    "gold": "#e6b422",
+    "yellow": "#f6d32d",
+    "pale yellow": "#fff3b0",
+    "olive": "#708238",
+    "lime": "#9acd32",
+    "green": "#2e8b57",
+    "forest green": "#1f4d2b",
+    "sage": "#9caf88",
+    "mint": "#98d8b0",
+    "teal": "#008080",
+    "turquoise": "#40e0d0",
+    "cyan": "#00bcd4",
+    "sky blue": "#87ceeb",
+    "powder blue": "#b0d8e6",
+    "steel blue": "#4682b4",
+    "blue": "#1f5fbf",
+    "navy": "#1b2a4a",
+    "midnight blue": "#121a3a",
+    "indigo": "#3f2a73",
+    "purple": "#6a2c91",
+    "violet": "#8f5bd6",
+    "lavender": "#b8a9e0",
+    "magenta": "#d6249f",
+    "hot pink": "#ff3d8b",
+    "pink": "#f7a8c4",
+    "plum": "#5e2750",
+    "mauve": "#b784a7",
+    "dusty rose": "#c9818f",
+    "rust": "#b7410e",
 }
 
 
@@ -1181,7 +1791,10 @@ def _srgb_to_lab(rgb: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
     xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])],
+        axis=-1,
+    )
 
 
 @cache
@@ -1199,35 +1812,58 @@ def nearest_color_name(rgb: tuple[int, int, int]) -> str:
 
 
 def extract_palette(image: Image.Image, *, count: int = 6) -> list[dict[str, Any]]:
-    """The `count` dominant colours by median cut, with the share of pixels each one covers."""
+    """The dominant colours, each with the share of the image it stands for (shares sum to 1).
+
+    Median cut first splits the image into 16 clusters; the biggest ones that differ visibly
+    (CIELAB distance) are kept, so a dark photo yields "black, navy, amber" rather than five
+    near-identical blacks, and every cluster's pixels count toward its nearest kept colour.
+    """
     small = image.convert("RGB")
     small.thumbnail((256, 256))
-    quantized = small.quantize(colors=count, method=Image.Quantize.MEDIANCUT)
+    quantized = small.quantize(colors=16, method=Image.Quantize.MEDIANCUT)
     flat = quantized.getpalette() or []
-    counts = sorted(quantized.getcolors() or [], key=lambda item: (-item[0], item[1]))
-    total = sum(n for n, _ in counts)
-    palette = []
-    for n, index in counts:
-        rgb = (flat[index * 3], flat[index * 3 + 1], flat[index * 3 + 2])
+    clusters = sorted(quantized.getcolors() or [], key=lambda item: (-item[0], item[1]))
+    if not clusters:
+        return []
+    indices = [int(i) for _, i in clusters]  # type: ignore[call-overload]  # P images: ints
+    rgbs = np.array([flat[i * 3 : i * 3 + 3] for i in indices], dtype=np.float64)
+    counts = np.array([n for n, _ in clusters], dtype=np.float64)
+    labs = _srgb_to_lab(rgbs)
+    kept: list[int] = []
+    for min_distance in (_DISTINCT_DELTA_E, 0.0):  # second pass fills up if too few differ
+        for i in range(len(clusters)):
+            if len(kept) >= count:
+                break
+            far = all(np.linalg.norm(labs[i] - labs[k]) >= min_distance for k in kept)
+            if i not in kept and far:
+                kept.append(i)
+    owner = np.argmin(np.linalg.norm(labs[:, None, :] - labs[None, kept, :], axis=2), axis=1)
+    shares = np.bincount(owner, weights=counts, minlength=len(kept)) / counts.sum()
+    order = np.argsort(-shares, kind="stable")
+    palette: list[dict[str, Any]] = []
+    for j in order:
+        rgb = tuple(int(v) for v in rgbs[kept[j]])
         palette.append(
             {
                 "hex": "#{:02x}{:02x}{:02x}".format(*rgb),
-                "name": nearest_color_name(rgb),
-                "proportion": round(n / total, 3),
+                "name": nearest_color_name((rgb[0], rgb[1], rgb[2])),
+                "proportion": round(float(shares[j]), 3),
             }
         )
-    if palette:  # rounding can leave the shares a hair off 1; the biggest absorbs it
-        palette[0]["proportion"] = round(1 - sum(p["proportion"] for p in palette[1:]), 3)
+    # Rounding can leave the shares a hair off 1; the biggest colour absorbs the difference.
+    palette[0]["proportion"] = round(1 - sum(p["proportion"] for p in palette[1:]), 3)
     return palette
 
 
 @dataclass(frozen=True)
 class PixelStats:
+    """Whole-image statistics the lighting and composition guesses are made from."""
+
     mean_luminance: float  # 0..255
     luminance_std: float  # 0..255, RMS contrast
     color_temperature_k: float
-    vertical_symmetry: float  # 1.0 means the left half mirrors the right exactly
-    horizontal_symmetry: float
+    vertical_symmetry: float  # -1..1; near 1 when the left half mirrors the right
+    horizontal_symmetry: float  # -1..1; near 1 when the top mirrors the bottom
 
 
 def measure_pixels(image: Image.Image) -> PixelStats:
@@ -1239,9 +1875,22 @@ def measure_pixels(image: Image.Image) -> PixelStats:
         mean_luminance=float(luma.mean()),
         luminance_std=float(luma.std()),
         color_temperature_k=_color_temperature(rgb),
-        vertical_symmetry=1 - float(np.abs(luma - luma[:, ::-1]).mean()) / 255,
-        horizontal_symmetry=1 - float(np.abs(luma - luma[::-1, :]).mean()) / 255,
+        vertical_symmetry=_mirror_correlation(luma),
+        horizontal_symmetry=_mirror_correlation(luma.T),
     )
+
+
+def _mirror_correlation(luma: npt.NDArray[np.float64]) -> float:
+    """Correlation between the image and its left-right mirror, after removing each row's mean.
+
+    Removing row means matters: a plain sky gradient is trivially mirror-symmetric and would
+    otherwise make every landscape "symmetric". Correlation (not a pixel difference) keeps
+    dark, low-contrast images from scoring high just because all their pixels are similar.
+    """
+    detail = luma - luma.mean(axis=1, keepdims=True)
+    mirrored = detail[:, ::-1]
+    norm = float(np.sqrt((detail * detail).sum() * (mirrored * mirrored).sum()))
+    return float((detail * mirrored).sum()) / norm if norm > 0 else 1.0
 
 
 def _color_temperature(rgb: npt.NDArray[np.float64]) -> float:
@@ -1252,7 +1901,10 @@ def _color_temperature(rgb: npt.NDArray[np.float64]) -> float:
     """
     c = rgb.reshape(-1, 3).mean(axis=0) / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    x_, y_, z_ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin
+    x_, y_, z_ = (
+        np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+        @ lin
+    )
     total = x_ + y_ + z_
     if total <= 0:
         return 6500.0
@@ -1271,9 +1923,9 @@ def _key(mean_luminance: float) -> str:
 
 
 def _contrast(luminance_std: float) -> str:
-    if luminance_std < 35:
+    if luminance_std < 30:
         return "low"
-    return "high" if luminance_std > 65 else "medium"
+    return "high" if luminance_std > 62 else "medium"
 
 
 def _aspect(width: int, height: int) -> tuple[str, str]:
@@ -1283,13 +1935,13 @@ def _aspect(width: int, height: int) -> tuple[str, str]:
 
 
 def _symmetry(stats: PixelStats) -> str:
-    if stats.vertical_symmetry >= 0.95:
+    if stats.vertical_symmetry >= 0.8:
         return "vertical"
-    return "horizontal" if stats.horizontal_symmetry >= 0.95 else "none"
+    return "horizontal" if stats.horizontal_symmetry >= 0.8 else "none"
 
 
 def describe_demo(scene: DemoScene, image: Image.Image) -> dict[str, Any]:
-    """A schema-valid prompt for a drawn demo image: measured where pixels allow, authored elsewhere."""
+    """A schema-valid prompt for a drawn demo image: measured where pixels allow, else authored."""
     stats = measure_pixels(image)
     aspect_ratio, orientation = _aspect(*image.size)
     kelvin = stats.color_temperature_k
@@ -1328,9 +1980,8 @@ def describe_demo(scene: DemoScene, image: Image.Image) -> dict[str, Any]:
             },
         },
     }
-    for name, value in (("mood", scene.mood), ("background", scene.background), ("negative", scene.negative)):
-        if value:
-            prompt[name] = value
+    optional = {"mood": scene.mood, "background": scene.background, "negative": scene.negative}
+    prompt.update({name: value for name, value in optional.items() if value})
     if scene.camera:
         prompt["camera"] = copy.deepcopy(dict(scene.camera))
     if scene.text_render:

@@ -1,19 +1,19 @@
 """One error hierarchy for every service.
 
-    JSONCraftError
-    ├── UserFacingError            message is safe to show to the person who caused it
-    │   ├── InvalidInputError      bad input: say what is wrong and how to fix it
-    │   │   ├── InvalidImageError  not an image, corrupt, truncated, unsupported format
-    │   │   ├── ImageTooLargeError too many pixels (decompression bomb) or too many bytes
-    │   │   └── WeakPasswordError
-    │   ├── AuthenticationError    wrong credentials, expired session (never says which)
-    │   │   └── TooManyAttemptsError  carries retry_after seconds
-    │   ├── PermissionDeniedError  signed in, but not allowed
-    │   ├── NotFoundError
-    │   └── ConflictError          e.g. the email is taken
-    └── InternalError              logged with its traceback; users see a generic message
-        ├── ConfigurationError
-        └── StorageError
+JSONCraftError
+├── UserFacingError            message is safe to show to the person who caused it
+│   ├── InvalidInputError      bad input: say what is wrong and how to fix it
+│   │   ├── InvalidImageError  not an image, corrupt, truncated, unsupported format
+│   │   ├── ImageTooLargeError too many pixels (decompression bomb) or too many bytes
+│   │   └── WeakPasswordError
+│   ├── AuthenticationError    wrong credentials, expired session (never says which)
+│   │   └── TooManyAttemptsError  carries retry_after seconds
+│   ├── PermissionDeniedError  signed in, but not allowed
+│   ├── NotFoundError
+│   └── ConflictError          e.g. the email is taken
+└── InternalError              logged with its traceback; users see a generic message
+    ├── ConfigurationError
+    └── StorageError
 """
 
 from __future__ import annotations

@@ -92,7 +92,9 @@ def list_prompts(
             author=u.display_name or u.email.split("@")[0],
             created_at=p.created_at,
             tags=tags.get(p.id or 0, []),
-            thumbnail_url=storage.presigned_get_url(a.thumbnail_key) if a and a.thumbnail_key else "",
+            thumbnail_url=storage.presigned_get_url(a.thumbnail_key)
+            if a and a.thumbnail_key
+            else "",
             width=a.width if a else 0,
             height=a.height if a else 0,
             visibility=p.visibility,

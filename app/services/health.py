@@ -25,7 +25,11 @@ class HealthReport:
         return all(c["status"] == "up" for c in self.checks.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": "ok" if self.ok else "degraded", "version": APP_VERSION, "checks": self.checks}
+        return {
+            "status": "ok" if self.ok else "degraded",
+            "version": APP_VERSION,
+            "checks": self.checks,
+        }
 
 
 def _probe(report: HealthReport, name: str, fn: Any) -> None:

@@ -306,9 +306,16 @@ def _decode(fp: IO[bytes], *, max_pixels: int, thumb_size: int) -> DecodedImage:
         orientation = 1  # an unreadable EXIF block should not sink a good image
     if orientation in (5, 6, 7, 8):  # rotated a quarter turn
         width, height = height, width
-    is_animated = bool(getattr(image, "is_animated", False))
-    if is_animated:
-        image.seek(0)
+    try:
+        # Finding a second frame means parsing past the first; a broken GIF can fail here.
+        is_animated = bool(getattr(image, "is_animated", False))
+        if is_animated:
+            image.seek(0)
+    except _DECODE_ERRORS as e:
+        raise InvalidImageError(
+            f"This {_format_name(fmt)} image looks truncated or corrupt ({e}). "
+            "Try exporting it again."
+        ) from e
     if fmt == "JPEG":
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: the whole stream is still read (so
         # truncation is still caught) but memory and time drop by up to 64 times.

@@ -62,7 +62,9 @@ def create_prompt(
     session.add(version)
     session.flush()
     prompt.current_version_id = version.id
-    for tag in get_or_create_tags(session, tags if tags is not None else list(data.get("tags", []))):
+    for tag in get_or_create_tags(
+        session, tags if tags is not None else list(data.get("tags", []))
+    ):
         assert tag.id is not None
         session.add(PromptTag(prompt_id=prompt.id, tag_id=tag.id))
     session.add(prompt)

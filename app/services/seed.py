@@ -39,7 +39,9 @@ def seed_demo(session: Session, *, storage: Storage, email: str) -> SeedResult:
     created = existing = 0
     for scene in demo_catalog():
         title = scene.title
-        if session.exec(select(Prompt).where(Prompt.owner_id == user.id, Prompt.title == title)).first():
+        if session.exec(
+            select(Prompt).where(Prompt.owner_id == user.id, Prompt.title == title)
+        ).first():
             existing += 1
             continue
         image = scene.draw()
@@ -59,7 +61,7 @@ def seed_demo(session: Session, *, storage: Storage, email: str) -> SeedResult:
             data=data,
             asset_id=asset.id,
             model="local/demo",
-            style=scene.style,
+            style=str(scene.style.get("medium", "")),
             visibility="public",
             tags=list(scene.tags),
             message="Seeded demo prompt",

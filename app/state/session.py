@@ -7,7 +7,7 @@ import reflex as rx
 from app import routes
 from app.services import auth
 from app.services.db import session_scope
-from app.services.models import Role, User
+from app.services.models import Role
 from app.state.base import run_service
 
 SESSION_COOKIE = "jsoncraft_session"
@@ -18,11 +18,18 @@ def _lookup(token: str) -> dict[str, str] | None:
         user = auth.user_for_token(session, token)
         if user is None:
             return None
-        return {"id": str(user.id), "email": user.email, "name": user.display_name, "role": user.role}
+        return {
+            "id": str(user.id),
+            "email": user.email,
+            "name": user.display_name,
+            "role": user.role,
+        }
 
 
 class SessionState(rx.State):
-    token: str = rx.Cookie("", name=SESSION_COOKIE, path="/", max_age=14 * 24 * 3600, same_site="strict")
+    token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, path="/", max_age=14 * 24 * 3600, same_site="strict"
+    )
     user_id: str = ""
     user_email: str = ""
     user_name: str = ""
@@ -31,6 +38,11 @@ class SessionState(rx.State):
     @rx.var
     def signed_in(self) -> bool:
         return bool(self.user_id)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        # Only decides what the menu shows; every admin handler re-checks the role in the service.
+        return self.user_role == Role.admin.value
 
     @rx.var
     def initials(self) -> str:
@@ -56,11 +68,6 @@ class SessionState(rx.State):
         if not self.user_id:
             return rx.redirect(routes.login_url(self.router.url.path or routes.HOME))
         return None
-
-    def has_role(self, role: Role) -> bool:
-        if not self.user_id:
-            return False
-        return auth.has_role(User(email=self.user_email, role=self.user_role), role)
 
     @rx.event
     async def sign_out(self):  # type: ignore[no-untyped-def]

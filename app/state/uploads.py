@@ -20,7 +20,11 @@ MAX_FILES = 10
 def _ingest(user_id: int, stream: Any, filename: str) -> None:
     with session_scope() as session:
         ingest_image(
-            session=session, storage=get_storage(), owner_id=user_id, stream=stream, filename=filename
+            session=session,
+            storage=get_storage(),
+            owner_id=user_id,
+            stream=stream,
+            filename=filename,
         )
 
 
@@ -35,7 +39,9 @@ def _recent(user_id: int) -> list[dict[str, Any]]:
                 "mime": a.mime_type,
                 "size": f"{a.width} × {a.height}",
                 "kb": f"{a.size_bytes / 1024:,.0f} KB",
-                "thumbnail_url": storage.presigned_get_url(a.thumbnail_key) if a.thumbnail_key else "",
+                "thumbnail_url": storage.presigned_get_url(a.thumbnail_key)
+                if a.thumbnail_key
+                else "",
             }
             for a in assets
         ]

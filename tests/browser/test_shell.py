@@ -62,10 +62,14 @@ def test_sign_up_visit_every_page_dark_mode_and_sign_out(page: Page) -> None:
     html = page.locator("html")
     was_dark = "dark" in (html.get_attribute("class") or "")
     page.get_by_role("button", name="Toggle dark mode").click()
-    expect(html).to_have_class(re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b"))
+    expect(html).to_have_class(
+        re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b")
+    )
     page.reload()
     expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
-    expect(html).to_have_class(re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b"))
+    expect(html).to_have_class(
+        re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b")
+    )
     shot(page, "gallery-toggled-theme")
 
     page.get_by_role("button", name="Account menu").click()

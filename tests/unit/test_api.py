@@ -41,7 +41,9 @@ def test_health_reports_every_part(client: TestClient) -> None:
     assert response.headers["x-request-id"]
 
 
-def test_health_is_503_when_the_database_is_down(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_health_is_503_when_the_database_is_down(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:secretpw@127.0.0.1:1/none")
     reset_settings()
     response = TestClient(create_api()).get("/api/health")
@@ -71,7 +73,9 @@ def test_me_needs_a_session(client: TestClient, token: str) -> None:
 
 def test_upload_through_the_api(client: TestClient, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    ok = client.post("/api/assets", headers=headers, files={"file": ("a.jpg", jpeg_bytes(), "image/jpeg")})
+    ok = client.post(
+        "/api/assets", headers=headers, files={"file": ("a.jpg", jpeg_bytes(), "image/jpeg")}
+    )
     assert ok.status_code == 201, ok.text
     assert ok.json()["width"] == 640
     assert ok.json()["mime_type"] == "image/jpeg"
@@ -110,3 +114,32 @@ def test_missing_file_field_is_a_readable_422(client: TestClient, token: str) ->
     response = client.post("/api/assets", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_admin_endpoints_refuse_non_admins(
+    client: TestClient, token: str, session: Session
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/admin/users").status_code == 401
+    assert client.get("/api/admin/users", headers=headers).status_code == 403
+    admin, _ = auth.ensure_admin(session, email="boss@example.com", password=PASSWORD)
+    admin_token = auth.open_session(session, user=admin)
+    session.commit()
+    admin_headers = {"Authorization": f"Bearer {admin_token}"}
+    listed = client.get("/api/admin/users", headers=admin_headers)
+    assert listed.status_code == 200
+    assert {u["email"] for u in listed.json()} == {"ada@example.com", "boss@example.com"}
+    assert "password" not in listed.text
+    ada_id = next(u["id"] for u in listed.json() if u["email"] == "ada@example.com")
+    bad = client.put(
+        f"/api/admin/users/{ada_id}/role", headers=admin_headers, json={"role": "root"}
+    )
+    assert bad.status_code == 422 and "Unknown role" in bad.json()["detail"]
+    ok = client.put(
+        f"/api/admin/users/{ada_id}/role", headers=admin_headers, json={"role": "editor"}
+    )
+    assert ok.status_code == 200 and ok.json()["role"] == "editor"
+    forbidden = client.put(
+        f"/api/admin/users/{ada_id}/role", headers=headers, json={"role": "admin"}
+    )
+    assert forbidden.status_code == 403

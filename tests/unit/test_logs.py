@@ -6,8 +6,9 @@ import io
 import json
 import logging
 
-from app.services.logs import RedactSecretsFilter, RequestIdFilter, redact, request_id_var
 from pythonjsonlogger.json import JsonFormatter
+
+from app.services.logs import RedactSecretsFilter, RequestIdFilter, redact, request_id_var
 
 
 def _capture() -> tuple[logging.Logger, io.StringIO]:

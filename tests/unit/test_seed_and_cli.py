@@ -33,7 +33,9 @@ def test_seed_is_idempotent_and_makes_a_real_gallery(session: Session) -> None:
         assert validate_prompt(version.data) == []
     page = gallery.list_prompts(session, storage=storage, viewer=None, limit=5)
     assert len(page.items) == 5 and page.next_cursor
-    rest = gallery.list_prompts(session, storage=storage, viewer=None, limit=100, cursor=page.next_cursor)
+    rest = gallery.list_prompts(
+        session, storage=storage, viewer=None, limit=100, cursor=page.next_cursor
+    )
     ids = [c.id for c in page.items + rest.items]
     assert len(ids) == len(set(ids)) == first.created
     assert all(card.thumbnail_url for card in page.items)
@@ -52,7 +54,9 @@ def test_private_prompts_are_only_listed_for_their_owner(session: Session) -> No
     create_prompt(session, owner_id=owner.id, title="Mine", data=describe_demo(scene, scene.draw()))
     session.commit()
     storage = get_storage()
-    assert [c.title for c in gallery.list_prompts(session, storage=storage, viewer=owner).items] == ["Mine"]
+    assert [
+        c.title for c in gallery.list_prompts(session, storage=storage, viewer=owner).items
+    ] == ["Mine"]
     assert gallery.list_prompts(session, storage=storage, viewer=other).items == []
     assert gallery.list_prompts(session, storage=storage, viewer=None).items == []
 
@@ -62,7 +66,9 @@ def test_a_mangled_cursor_restarts_from_the_first_page() -> None:
     assert gallery.decode_cursor(None) is None
 
 
-def test_cli_create_admin_and_seed(db_url: str, capsys: pytest.CaptureFixture[str], session: Session) -> None:
+def test_cli_create_admin_and_seed(
+    db_url: str, capsys: pytest.CaptureFixture[str], session: Session
+) -> None:
     import io
 
     sys_stdin = sys.stdin
@@ -87,17 +93,29 @@ def test_cli_honours_data_dir_and_database_url(tmp_path: Path, isolated_settings
         "APP_ENV": "development",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "app.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert db_file.exists()
     alembic = subprocess.run(
-        [sys.executable, "-m", "alembic", "current"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "alembic", "current"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert alembic.returncode == 0, alembic.stderr
     assert "0001" in alembic.stdout
     health = subprocess.run(
-        [sys.executable, "-m", "app.cli", "health"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "app.cli", "health"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert health.returncode == 0, health.stderr
     assert (env_dir / "queue.db").exists()
@@ -106,7 +124,11 @@ def test_cli_honours_data_dir_and_database_url(tmp_path: Path, isolated_settings
 def test_production_refuses_the_placeholder_secret(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "APP_ENV": "production"}
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "app.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr

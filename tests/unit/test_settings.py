@@ -11,7 +11,9 @@ from app.settings import PLACEHOLDER_SECRET, Settings
 
 def test_database_defaults_to_a_sqlite_file_under_data_dir(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "d")
-    assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'd' / 'jsoncraft.db').resolve()}"
+    assert (
+        settings.resolved_database_url == f"sqlite:///{(tmp_path / 'd' / 'jsoncraft.db').resolve()}"
+    )
 
 
 def test_database_url_wins_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,7 +31,9 @@ def test_placeholder_secret_is_refused_outside_development(monkeypatch: pytest.M
         Settings()
 
 
-def test_development_accepts_the_placeholder_and_missing_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_development_accepts_the_placeholder_and_missing_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     settings = Settings()

@@ -11,7 +11,7 @@ from typing import Any
 
 
 def render_prose(prompt: Mapping[str, Any]) -> str:
-    """`{"scene": ..., "lighting": {...}, ...}` -> "A calm sea at sunset. Lighting: ... Avoid: ..."."""
+    """`{"scene": ..., "negative": ...}` -> "A calm sea at sunset. Lighting: ... Avoid: ..."."""
     sentences = [
         _sentence(_text(prompt.get("scene"))),
         _subjects(prompt.get("subjects")),
@@ -142,7 +142,10 @@ def _composition(value: object) -> str:
         [
             " ".join(
                 p
-                for p in (_text(composition.get("aspect_ratio")), _text(composition.get("orientation")))
+                for p in (
+                    _text(composition.get("aspect_ratio")),
+                    _text(composition.get("orientation")),
+                )
                 if p
             ),
             _text(composition.get("framing")),
