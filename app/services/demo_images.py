@@ -1297,7 +1297,7 @@ def _catalog() -> tuple[DemoScene, ...]:
             ),
             mood="bold, playful, orderly",
             background="flat warm cream",
-            lighting={"conditions": "flat, even", "direction": "front", "shadows": "none"},
+            lighting={"conditions": "flat, even", "direction": "front", "shadows": "no shadows"},
             composition={
                 "framing": "balanced asymmetric layout",
                 "subject_position": "center left",
@@ -1336,7 +1336,7 @@ def _catalog() -> tuple[DemoScene, ...]:
             lighting={
                 "conditions": "neon glow at dusk",
                 "direction": "back",
-                "shadows": "none, everything glows",
+                "shadows": "no shadows, everything glows",
             },
             composition={
                 "framing": "centered, one-point perspective",
@@ -1466,7 +1466,7 @@ def _catalog() -> tuple[DemoScene, ...]:
             ),
             mood="confident, friendly, inviting",
             background="flat deep navy",
-            lighting={"conditions": "flat graphic", "direction": "front", "shadows": "none"},
+            lighting={"conditions": "flat graphic", "direction": "front", "shadows": "no shadows"},
             composition={
                 "framing": "poster layout with centered type",
                 "subject_position": "center",
