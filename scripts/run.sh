@@ -15,5 +15,12 @@ echo "==> starting the job worker"
 WORKER_PID=$!
 trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
 
-echo "==> starting JSONCraft on http://localhost:3000"
-.venv/bin/reflex run --env "${JSONCRAFT_ENV:-dev}" --frontend-port 3000 --backend-port 8000
+MODE="${JSONCRAFT_ENV:-dev}"
+echo "==> starting JSONCraft ($MODE) on http://localhost:3000"
+if [ "$MODE" = "prod" ]; then
+  # A production build: Reflex serves the frontend and the backend on one port.
+  export API_URL="${API_URL:-http://localhost:3000}"
+  .venv/bin/reflex run --env prod --frontend-port 3000 --backend-port 3000
+else
+  .venv/bin/reflex run --env dev --frontend-port 3000 --backend-port 8000
+fi

@@ -14,7 +14,7 @@ def logo() -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.image(src="/logo.svg", alt="", width="28px", height="28px"),
-            rx.heading("JSONCraft", size="5", weight="bold"),
+            rx.text("JSONCraft", size="5", weight="bold"),
             align="center",
             spacing="2",
         ),
@@ -27,7 +27,9 @@ def logo() -> rx.Component:
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    active = SessionState.router.url.path == href
+    path = SessionState.router.url.path
+    # A production build serves pages with a trailing slash.
+    active = (path == href) | (path == f"{href.rstrip('/')}/")
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),
@@ -52,6 +54,11 @@ def theme_toggle() -> rx.Component:
         aria_label="Toggle dark mode",
         title="Toggle dark mode",
     )
+
+
+def link_button(label: str, href: str, **props: str) -> rx.Component:
+    """A link styled as a button (a real <a>, not a <button> nested in one)."""
+    return rx.button(rx.link(label, href=href, underline="none"), as_child=True, **props)
 
 
 def user_menu() -> rx.Component:
@@ -82,8 +89,8 @@ def user_menu() -> rx.Component:
             ),
         ),
         rx.hstack(
-            rx.link(rx.button("Sign in", variant="soft"), href=routes.LOGIN),
-            rx.link(rx.button("Sign up", class_name="hide-narrow"), href=routes.SIGNUP),
+            link_button("Sign in", routes.LOGIN, variant="soft"),
+            link_button("Sign up", routes.SIGNUP, class_name="hide-narrow"),
             spacing="2",
         ),
     )
@@ -158,7 +165,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
     return rx.center(
         rx.vstack(
             rx.icon(icon, size=40, color=rx.color("gray", 9)),
-            rx.heading(title, size="4"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(text, color_scheme="gray", text_align="center", max_width="420px"),
             *actions,
             align="center",

@@ -20,12 +20,12 @@ def user_row(row: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(
-            rx.select(
-                ROLES,
+            rx.select.root(
+                rx.select.trigger(aria_label="Role"),
+                rx.select.content(*[rx.select.item(role, value=role) for role in ROLES]),
                 value=row["role"].to(str),
                 on_change=lambda role: AdminState.change_role(row["id"].to(int), role),
                 size="1",
-                aria_label="Role",
             )
         ),
         rx.table.cell(

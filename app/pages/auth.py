@@ -22,7 +22,7 @@ def _field(
     label: str, name: str, kind: str = "text", auto: str = "", hint: str = ""
 ) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
         rx.input(
             id=name, name=name, type=kind, auto_complete=auto, required=True, width="100%", size="3"
         ),

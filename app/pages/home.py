@@ -55,7 +55,7 @@ def upload_card(item: rx.Var) -> rx.Component:
                 border_radius="8px",
                 loading="lazy",
             ),
-            rx.text(item["name"], weight="medium", size="2", trim="both", class_name="truncate"),
+            rx.text(item["name"], weight="medium", size="2", class_name="truncate"),
             rx.hstack(
                 rx.badge(item["mime"], variant="soft"),
                 rx.text(item["size"], size="1", color_scheme="gray"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.components.shell import empty_state, page_shell
+from app.components.shell import empty_state, link_button, page_shell
 
 
 def not_found_page() -> rx.Component:
@@ -15,8 +15,8 @@ def not_found_page() -> rx.Component:
             "Page not found",
             "That page doesn't exist, or it moved. Try the analyzer or the gallery.",
             rx.hstack(
-                rx.link(rx.button("Analyze an image"), href=routes.HOME),
-                rx.link(rx.button("Open the gallery", variant="soft"), href=routes.GALLERY),
+                link_button("Analyze an image", routes.HOME),
+                link_button("Open the gallery", routes.GALLERY, variant="soft"),
                 spacing="3",
             ),
         ),

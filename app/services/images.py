@@ -276,8 +276,7 @@ def _open_header(fp: IO[bytes]) -> ImageFile.ImageFile:
             image: ImageFile.ImageFile = factory(fp, "")
         except _DECODE_ERRORS as e:
             raise InvalidImageError(
-                f"This {_format_name(fmt)} file looks truncated or corrupt ({e}). "
-                "Try exporting it again."
+                f"This {_format_name(fmt)} file looks truncated or corrupt. Try exporting it again."
             ) from e
         return image
     raise InvalidImageError(_unsupported_message(fp))
@@ -313,8 +312,7 @@ def _decode(fp: IO[bytes], *, max_pixels: int, thumb_size: int) -> DecodedImage:
             image.seek(0)
     except _DECODE_ERRORS as e:
         raise InvalidImageError(
-            f"This {_format_name(fmt)} image looks truncated or corrupt ({e}). "
-            "Try exporting it again."
+            f"This {_format_name(fmt)} image looks truncated or corrupt. Try exporting it again."
         ) from e
     if fmt == "JPEG":
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: the whole stream is still read (so
@@ -323,11 +321,13 @@ def _decode(fp: IO[bytes], *, max_pixels: int, thumb_size: int) -> DecodedImage:
     try:
         image.load()
     except Image.DecompressionBombError as e:
-        raise ImageTooLargeError(f"The image is too large to decode safely: {e}") from e
+        raise ImageTooLargeError(
+            "The image is too large to decode safely. Scale it down and try again."
+        ) from e
     except _DECODE_ERRORS as e:
         raise InvalidImageError(
             f"This {_format_name(fmt)} image looks truncated or corrupt and could not be read "
-            f"to the end ({e}). Try exporting it again."
+            "to the end. Try exporting it again."
         ) from e
     thumbnail = _thumbnail_bytes(image, size=thumb_size)
     return DecodedImage(fmt, mime, ext, width, height, is_animated, thumbnail)

@@ -38,7 +38,7 @@ def _page(token: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | N
 class GalleryState(SessionState):
     cards: list[dict[str, Any]] = []
     next_cursor: str = ""
-    loading: bool = False
+    loading: bool = True  # the first paint shows a spinner, not "empty", until the page loads
     error: str = ""
 
     @rx.event

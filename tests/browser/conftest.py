@@ -78,7 +78,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian chromium is missing at {CHROMIUM}: run `make test`, which installs it")
     data_dir = tmp_path_factory.mktemp("browser-data")
-    front, back = _free_port(), _free_port()
+    # In prod mode Reflex serves the built frontend and the backend on one port.
+    front = back = _free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -87,6 +88,17 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         "API_URL": f"http://localhost:{back}",
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
+        # What scripts/env.sh sets, so running pytest directly works too.
+        "PATH": os.pathsep.join(
+            [
+                str(ROOT / "tools" / "node_modules" / ".bin"),
+                str(ROOT / ".venv" / "bin"),
+                os.environ["PATH"],
+            ]
+        ),
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
     }
     for name in ("DATABASE_URL", "STORAGE_BACKEND", "REDIS_URL"):
         env.pop(name, None)
@@ -135,10 +147,18 @@ def browser() -> Iterator[Browser]:
 @dataclass
 class ConsoleWatch:
     errors: list[str] = field(default_factory=list)
+    allowed_404_urls: set[str] = field(default_factory=set)
+
+    def allow_404(self, url: str) -> None:
+        """The 404 page is served with HTTP 404, which the browser logs: expected there only."""
+        self.allowed_404_urls.add(url)
 
     def on_console(self, msg: ConsoleMessage) -> None:
-        if msg.type == "error":
-            self.errors.append(f"{msg.text} @ {msg.location}")
+        if msg.type != "error":
+            return
+        if "404" in msg.text and msg.location.get("url") in self.allowed_404_urls:
+            return
+        self.errors.append(f"{msg.text} @ {msg.location}")
 
     def on_page_error(self, exc: Exception) -> None:
         self.errors.append(f"page error: {exc}")

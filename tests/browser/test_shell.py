@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import ConsoleWatch, RunningApp, shot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and happy passphrase"
@@ -34,26 +34,29 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_sign_up_visit_every_page_dark_mode_and_sign_out(page: Page) -> None:
+def test_sign_up_visit_every_page_dark_mode_and_sign_out(
+    page: Page, app_server: RunningApp, console: ConsoleWatch
+) -> None:
     email = new_email()
     sign_up(page, email)
-    expect(page.get_by_role("heading", name="Analyze an image")).to_be_visible()
+    expect(page.get_by_role("heading", name="Analyze an image", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Account menu")).to_be_visible()
     expect(page.get_by_text("No images yet")).to_be_visible()
     shot(page, "home-empty")
 
     page.get_by_role("link", name="Gallery").first.click()
-    expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+    expect(page.get_by_role("heading", name="Gallery", exact=True)).to_be_visible()
     cards = page.locator(".prompt-card")
     expect(cards.first).to_be_visible()
     assert cards.count() >= 12
     shot(page, "gallery")
 
     page.goto("/account")
-    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
     expect(page.get_by_text(email)).to_be_visible()
     shot(page, "account")
 
+    console.allow_404(f"{app_server.url}/no-such-page")
     page.goto("/no-such-page")
     expect(page.get_by_text("Page not found")).to_be_visible()
     shot(page, "not-found")
@@ -66,7 +69,7 @@ def test_sign_up_visit_every_page_dark_mode_and_sign_out(page: Page) -> None:
         re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b")
     )
     page.reload()
-    expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+    expect(page.get_by_role("heading", name="Gallery", exact=True)).to_be_visible()
     expect(html).to_have_class(
         re.compile(r"\bdark\b") if not was_dark else re.compile(r"\blight\b")
     )
@@ -75,10 +78,10 @@ def test_sign_up_visit_every_page_dark_mode_and_sign_out(page: Page) -> None:
     page.get_by_role("button", name="Account menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
 
     sign_in(page, email)
-    expect(page.get_by_role("heading", name="Analyze an image")).to_be_visible()
+    expect(page.get_by_role("heading", name="Analyze an image", exact=True)).to_be_visible()
 
 
 def test_protected_page_redirects_to_login_and_back(page: Page) -> None:
@@ -87,10 +90,10 @@ def test_protected_page_redirects_to_login_and_back(page: Page) -> None:
     expect(page.get_by_role("button", name="Account menu")).to_be_visible()
     page.context.clear_cookies()
     page.goto("/account")
-    expect(page).to_have_url(re.compile(r"/login\?next=/account"))
+    expect(page).to_have_url(re.compile(r"/login/?\?next=/account"))
     shot(page, "login")
     sign_in(page, email)
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/account/?$"))
     expect(page.get_by_text(email)).to_be_visible()
 
 
@@ -145,5 +148,5 @@ def test_narrow_window_and_dark_mode_screenshots(page: Page) -> None:
     page.keyboard.press("Escape")
     page.emulate_media(color_scheme="dark")
     page.goto("/login")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     shot(page, "login-narrow-dark")

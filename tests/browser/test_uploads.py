@@ -27,7 +27,9 @@ def test_upload_good_and_bad_images(page: Page) -> None:
     expect(page.get_by_text("1200 × 800")).to_be_visible()
 
     _upload(page, "notes.jpg", "image/jpeg", b"just some text, not a picture at all\n" * 20)
-    expect(page.get_by_role("alert").filter(has_text="notes.jpg")).to_contain_text("not an image")
+    expect(page.get_by_role("alert").filter(has_text="notes.jpg")).to_contain_text(
+        "not a supported image"
+    )
 
     _upload(page, "cut.jpg", "image/jpeg", truncated_jpeg())
     expect(page.get_by_role("alert").filter(has_text="cut.jpg")).to_contain_text("truncated")
