@@ -10,7 +10,17 @@ JSONCraftError
 │   │   └── TooManyAttemptsError  carries retry_after seconds
 │   ├── PermissionDeniedError  signed in, but not allowed
 │   ├── NotFoundError
-│   └── ConflictError          e.g. the email is taken
+│   ├── ConflictError          e.g. the email is taken
+│   └── ProviderError          a model provider failed; the message says what to do next
+│       ├── UnknownModelError         no model by that name or alias in the registry
+│       ├── MissingKeyError           the provider needs an API key that is not set
+│       ├── ProviderAuthError         the provider refused our key (401/403)
+│       ├── ProviderPaymentError      our account at the provider is out of credit (402)
+│       ├── RateLimitedError          429; carries retry_after seconds (None if not sent)
+│       ├── ModelNotFoundError        the provider does not offer that model (404)
+│       ├── ProviderTimeoutError      no answer in time
+│       ├── ProviderUnavailableError  5xx or a broken stream, after retries
+│       └── InvalidOutputError        the answer holds no usable JSON
 └── InternalError              logged with its traceback; users see a generic message
     ├── ConfigurationError
     └── StorageError
@@ -73,6 +83,53 @@ class NotFoundError(UserFacingError):
 
 class ConflictError(UserFacingError):
     status_code = 409
+
+
+class ProviderError(UserFacingError):
+    """A model provider failed. Status codes are ours, not the provider's: a 401 from
+    OpenRouter means *our* key is wrong, which must not look like the user's session expired."""
+
+    status_code = 502
+
+
+class UnknownModelError(ProviderError):
+    status_code = 422
+
+
+class MissingKeyError(ProviderError):
+    status_code = 503
+
+
+class ProviderAuthError(ProviderError):
+    status_code = 502
+
+
+class ProviderPaymentError(ProviderError):
+    status_code = 503
+
+
+class RateLimitedError(ProviderError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ModelNotFoundError(ProviderError):
+    status_code = 502
+
+
+class ProviderTimeoutError(ProviderError):
+    status_code = 504
+
+
+class ProviderUnavailableError(ProviderError):
+    status_code = 503
+
+
+class InvalidOutputError(ProviderError):
+    status_code = 502
 
 
 class InternalError(JSONCraftError):

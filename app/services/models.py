@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -160,6 +160,7 @@ class Analysis(SQLModel, table=True):
     latency_ms: int | None = None
     ttft_ms: int | None = None
     error: str | None = Field(default=None, max_length=2000)
+    kind: str = Field(default="describe", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
 
@@ -194,3 +195,40 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class PromptEmbedding(SQLModel, table=True):
+    """One sentence embedding per prompt (its prose), for "similar prompts" and style memory."""
+
+    __tablename__ = "prompt_embeddings"
+    prompt_id: int = Field(foreign_key="prompts.id", primary_key=True, ondelete="CASCADE")
+    model: str = Field(max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text_hash: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """An analyzer chat: one image, the first analysis and the refinements after it."""
+
+    __tablename__ = "conversations"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    asset_id: int | None = Field(default=None, foreign_key="assets.id")
+    prompt_id: int | None = Field(default=None, foreign_key="prompts.id")
+    title: str = Field(default="", max_length=200)
+    model: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationTurn(SQLModel, table=True):
+    __tablename__ = "conversation_turns"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=16)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    analysis_id: int | None = Field(default=None, foreign_key="analyses.id")
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    examples: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
