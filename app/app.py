@@ -8,19 +8,21 @@ from app import routes
 from app.api import create_api
 from app.pages.account import account_page
 from app.pages.admin import admin_page
+from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
 from app.pages.gallery import gallery_page
-from app.pages.home import home_page
 from app.pages.not_found import not_found_page
 from app.services.logs import configure_logging
+from app.services.providers.setup import ensure_models
 from app.settings import get_settings
 from app.state.admin import AdminState
+from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
 from app.state.gallery import GalleryState
 from app.state.session import SessionState
-from app.state.uploads import UploadState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+ensure_models()
 
 app = rx.App(
     stylesheets=["/styles.css"],
@@ -28,7 +30,7 @@ app = rx.App(
     api_transformer=create_api(),
 )
 app.add_page(
-    home_page, route=routes.HOME, title="Analyze · JSONCraft", on_load=UploadState.load_uploads
+    analyzer_page, route=routes.HOME, title="Analyze · JSONCraft", on_load=AnalyzerState.load_analyzer
 )
 app.add_page(
     gallery_page,

@@ -64,6 +64,67 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from app.services.analysis import run_analysis
+    from app.services.images import sniff_image
+    from app.services.migrations import upgrade_to_head
+    from app.services.providers import ImageInput
+    from app.services.providers.setup import ensure_models
+
+    path = Path(args.image)
+    if not path.is_file():
+        sys.stderr.write(f"error: no such file: {path}\n")
+        return 2
+    data = path.read_bytes()
+    mime = sniff_image(data)  # refuses non-images, bombs and truncated files with a clear message
+    upgrade_to_head()
+    ensure_models()
+
+    async def run() -> tuple[dict[str, object] | None, str]:
+        result, error = None, "the analysis did not finish"
+        async for update in run_analysis(
+            kind="describe", model_id=args.model, user_id=None,
+            image=ImageInput(data=data, mime_type=mime), instructions=args.instructions,
+            use_memory=False,
+        ):
+            if update.kind == "result":
+                result = update.data
+            elif update.kind == "error":
+                error = update.text
+        return result, error
+
+    result, error = asyncio.run(run())
+    if result is None:
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        _out(text)
+    return 0
+
+
+def cmd_create_api_key(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from app.services.api_keys import create_key
+    from app.services.db import session_scope
+    from app.services.errors import NotFoundError
+    from app.services.models import User
+
+    with session_scope() as session:
+        owner = session.exec(select(User).where(User.email == args.email.strip().lower())).first()
+        if owner is None:
+            raise NotFoundError(f"No account with the email {args.email}.")
+        new = create_key(session, owner=owner, project_name=args.project, name=args.name)
+    _out(new.key)
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
@@ -104,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--workers", type=int, default=2)
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("maintenance", help="run maintenance once").set_defaults(func=cmd_maintenance)
+    analyze = sub.add_parser("analyze", help="print the JSON prompt for an image")
+    analyze.add_argument("image")
+    analyze.add_argument("--model", default="local", help="model id or alias (default: offline)")
+    analyze.add_argument("--instructions", default="", help="extra instructions for the model")
+    analyze.add_argument("--out", help="write the JSON here instead of stdout")
+    analyze.set_defaults(func=cmd_analyze)
+    key = sub.add_parser("create-api-key", help="create an API key for an account (printed once)")
+    key.add_argument("email")
+    key.add_argument("--project", default="Default")
+    key.add_argument("--name", default="cli")
+    key.set_defaults(func=cmd_create_api_key)
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
     return parser
 

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     openrouter_base_url: str = "https://openrouter.ai/api/v1"
     openai_compatible_api_key: SecretStr | None = None
     openai_compatible_base_url: str | None = None
+    # Comma-separated model names the endpoint serves, e.g. "qwen2.5vl:7b,llava:13b".
+    openai_compatible_models: str = ""
     together_api_key: SecretStr | None = None
     together_base_url: str = "https://api.together.xyz/v1"
     fal_key: SecretStr | None = None

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from app.services.api_keys import PREFIX as API_KEY_PREFIX
+from app.services.api_keys import user_for_key
 from app.services.auth import require_role, user_for_token
 from app.services.db import get_engine
 from app.services.errors import AuthenticationError
@@ -33,7 +35,11 @@ def session_token(request: Request) -> str | None:
 
 
 def optional_user(request: Request, session: Session = Depends(db_session)) -> User | None:
-    return user_for_token(session, session_token(request))
+    """A session token (cookie or bearer) or a project API key (`jc_...`) identifies the user."""
+    token = session_token(request)
+    if token and token.startswith(API_KEY_PREFIX):
+        return user_for_key(session, token)
+    return user_for_token(session, token)
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from app.api import admin, assets, files, system
+from app.api import admin, analyze, assets, files, system
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
@@ -88,4 +88,5 @@ def create_api() -> FastAPI:
     api.include_router(assets.router)
     api.include_router(files.router)
     api.include_router(admin.router)
+    api.include_router(analyze.router)
     return api

@@ -139,6 +139,17 @@ def ingest_image(
     return asset
 
 
+def sniff_image(data: bytes, *, settings: Settings | None = None) -> str:
+    """Validate image bytes the way uploads are validated; return the real MIME type."""
+    settings = settings or get_settings()
+    if not data:
+        raise InvalidImageError("The file is empty.")
+    if len(data) > settings.max_upload_bytes:
+        raise ImageTooLargeError(f"The file is larger than {_human_bytes(settings.max_upload_bytes)}.")
+    decoded = _decode(io.BytesIO(data), max_pixels=settings.max_image_pixels, thumb_size=64)
+    return decoded.mime_type
+
+
 def make_thumbnail(src: BinaryIO | Path, *, size: int, max_pixels: int | None = None) -> bytes:
     """A WebP thumbnail whose long edge is at most `size`, upright per EXIF."""
     limit = max_pixels if max_pixels is not None else get_settings().max_image_pixels

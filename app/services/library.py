@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.services.models import Prompt, PromptTag, PromptVersion, Tag, utcnow
 from app.services.prompts import SCHEMA_VERSION, assert_valid_prompt
@@ -70,3 +70,41 @@ def create_prompt(
     session.add(prompt)
     session.flush()
     return prompt
+
+
+def add_version(
+    session: Session,
+    *,
+    prompt_id: int,
+    data: dict[str, Any],
+    author_id: int,
+    message: str = "",
+) -> PromptVersion:
+    """A new immutable version on top of the current one."""
+    data = assert_valid_prompt(data)
+    prompt = session.get(Prompt, prompt_id)
+    if prompt is None:
+        from app.services.errors import NotFoundError
+
+        raise NotFoundError("That prompt no longer exists.")
+    latest = session.exec(
+        select(PromptVersion)
+        .where(PromptVersion.prompt_id == prompt_id)
+        .order_by(col(PromptVersion.number).desc())
+    ).first()
+    version = PromptVersion(
+        prompt_id=prompt_id,
+        number=(latest.number + 1) if latest else 1,
+        data=data,
+        schema_version=str(data.get("schema_version", SCHEMA_VERSION)),
+        parent_id=prompt.current_version_id,
+        author_id=author_id,
+        message=message[:500],
+    )
+    session.add(version)
+    session.flush()
+    prompt.current_version_id = version.id
+    prompt.updated_at = utcnow()
+    session.add(prompt)
+    session.flush()
+    return version

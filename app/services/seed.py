@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from app.services.demo_images import demo_catalog, describe_demo, render_demo_png
 from app.services.images import ingest_image
 from app.services.library import create_prompt
-from app.services.models import Prompt, User
+from app.services.models import Prompt, PromptEmbedding, PromptVersion, User
 from app.services.storage import Storage
+from app.services.style_memory import index_prompt
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,12 @@ def seed_demo(session: Session, *, storage: Storage, email: str) -> SeedResult:
     created = existing = 0
     for scene in demo_catalog():
         title = scene.title
-        if session.exec(
+        found = session.exec(
             select(Prompt).where(Prompt.owner_id == user.id, Prompt.title == title)
-        ).first():
+        ).first()
+        if found is not None:
             existing += 1
+            _index_if_missing(session, found)
             continue
         image = scene.draw()
         png = render_demo_png(scene)
@@ -54,7 +57,7 @@ def seed_demo(session: Session, *, storage: Storage, email: str) -> SeedResult:
             filename=f"{scene.slug}.png",
         )
         data = describe_demo(scene, image)
-        create_prompt(
+        prompt = create_prompt(
             session,
             owner_id=user.id,
             title=title,
@@ -66,6 +69,18 @@ def seed_demo(session: Session, *, storage: Storage, email: str) -> SeedResult:
             tags=list(scene.tags),
             message="Seeded demo prompt",
         )
+        assert prompt.id is not None
+        index_prompt(session, prompt_id=prompt.id, data=data)
         session.commit()
         created += 1
     return SeedResult(created=created, existing=existing)
+
+
+def _index_if_missing(session: Session, prompt: Prompt) -> None:
+    """Prompts seeded before style memory existed get their embedding on the next seed."""
+    if prompt.id is None or session.get(PromptEmbedding, prompt.id) is not None:
+        return
+    version = session.get(PromptVersion, prompt.current_version_id)
+    if version is not None:
+        index_prompt(session, prompt_id=prompt.id, data=dict(version.data))
+        session.commit()

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import httpx
 
+from app.services.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class ImageInput:
@@ -91,6 +93,15 @@ class Model(ABC):
 
     def is_available(self) -> bool:
         return self.unavailable_reason() is None
+
+    def check_request(self, request: ChatRequest) -> None:
+        """Refuse requests this model cannot serve, before spending a call on them."""
+        if not request.messages:
+            raise InvalidInputError("Nothing to send: the request has no messages.")
+        if not self.info.vision and any(m.image is not None for m in request.messages):
+            raise InvalidInputError(
+                f"{self.info.display_name} cannot see images. Pick a model with vision."
+            )
 
     @abstractmethod
     def stream(

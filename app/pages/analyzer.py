@@ -1,0 +1,387 @@
+"""`/`: the chat-style analyzer. Drop an image, watch the JSON prompt fill in, refine, save."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.components.prompt_cards import json_view, prompt_cards
+from app.components.shell import page_shell
+from app.state.analyzer import UPLOAD_ID, AnalyzerState
+
+LOCAL_NOTICE = (
+    "Measured offline: palette, light, composition, sharpness, faces, text and camera data. "
+    "Subjects, style and mood are rule-based estimates; a vision model gives richer descriptions."
+)
+
+
+def dropzone(compact: bool) -> rx.Component:
+    return rx.upload(
+        rx.vstack(
+            rx.icon("image-up", size=24 if compact else 40, color=rx.color("violet", 9)),
+            rx.text(
+                "Drop a new image, paste one, or click to choose"
+                if compact
+                else "Drop an image, paste one, or click to choose",
+                weight="medium",
+                size="2" if compact else "4",
+            ),
+            *(
+                []
+                if compact
+                else [
+                    rx.text(
+                        "JPG, PNG, WebP or GIF · the JSON prompt streams in field by field",
+                        size="2",
+                        color_scheme="gray",
+                    )
+                ]
+            ),
+            align="center",
+            spacing="1" if compact else "2",
+        ),
+        id=UPLOAD_ID,
+        multiple=False,
+        max_files=1,
+        on_drop=AnalyzerState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        border=f"2px dashed {rx.color('violet', 7)}",
+        border_radius="14px",
+        padding="1em" if compact else "3em 1em",
+        width="100%",
+        cursor="pointer",
+        background_color=rx.color("violet", 2),
+        aria_label="Upload an image to analyze",
+    )
+
+
+def user_bubble(turn: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.spacer(),
+        rx.card(
+            rx.vstack(
+                rx.cond(
+                    turn["image_url"].to(str) != "",
+                    rx.image(
+                        src=turn["image_url"].to(str),
+                        alt=turn["text"].to(str),
+                        max_height="260px",
+                        border_radius="8px",
+                    ),
+                ),
+                rx.text(turn["text"], size="2"),
+                rx.cond(
+                    turn["size"].to(str) != "", rx.text(turn["size"], size="1", color_scheme="gray")
+                ),
+                spacing="2",
+                align="end",
+            ),
+            max_width="75%",
+            background_color=rx.color("violet", 3),
+            class_name="user-turn",
+        ),
+        width="100%",
+    )
+
+
+def assistant_bubble(turn: rx.Var) -> rx.Component:
+    streaming = turn["status"].to(str) == "streaming"
+    done = turn["status"].to(str) == "done"
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("sparkles", size=16, color=rx.color("violet", 10)),
+                rx.text("JSONCraft", weight="bold", size="2"),
+                rx.code(turn["model"], size="1", variant="soft"),
+                rx.cond(
+                    streaming,
+                    rx.hstack(
+                        rx.spinner(size="1"),
+                        rx.text("writing…", size="1", color_scheme="gray"),
+                        align="center",
+                        spacing="1",
+                    ),
+                ),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(
+                turn["examples"].to(list).length() > 0,  # type: ignore[attr-defined]
+                rx.text(
+                    "Style memory examples: ",
+                    rx.foreach(
+                        turn["examples"].to(list[str]),
+                        lambda t: rx.badge(t, variant="soft", margin_right="4px"),
+                    ),
+                    size="1",
+                    color_scheme="gray",
+                ),
+            ),
+            rx.cond(
+                turn["reasoning"].to(str) != "",
+                rx.el.details(
+                    rx.el.summary("Reasoning"),
+                    rx.el.pre(turn["reasoning"]),
+                    class_name="reasoning",
+                    open=streaming,
+                ),
+            ),
+            rx.cond(
+                turn["changes"].to(list).length() > 0,  # type: ignore[attr-defined]
+                rx.box(
+                    rx.text("Changes", weight="bold", size="2"),
+                    rx.foreach(
+                        turn["changes"].to(list[str]),
+                        lambda c: rx.text(
+                            c, size="1", font_family="monospace", class_name="diff-line"
+                        ),
+                    ),
+                    padding="0.5em",
+                    border_radius="8px",
+                    background_color=rx.color("amber", 2),
+                    width="100%",
+                    aria_label="Changes",
+                ),
+            ),
+            rx.cond(
+                turn["cards"].to(list).length() > 0,  # type: ignore[attr-defined]
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Cards", value="cards"),
+                        rx.tabs.trigger("JSON", value="json"),
+                    ),
+                    rx.tabs.content(
+                        prompt_cards(turn["cards"].to(list[dict])),
+                        value="cards",
+                        padding_top="0.75em",
+                    ),
+                    rx.tabs.content(
+                        json_view(turn["json"].to(str)), value="json", padding_top="0.75em"
+                    ),
+                    default_value="cards",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                turn["error"].to(str) != "",
+                rx.callout(
+                    turn["error"],
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    role="alert",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                done & turn["model"].to(str).contains("local/"),  # type: ignore[attr-defined]
+                rx.text(LOCAL_NOTICE, size="1", color_scheme="gray"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        class_name="assistant-turn",
+    )
+
+
+def turn_view(turn: rx.Var) -> rx.Component:
+    return rx.cond(turn["role"].to(str) == "user", user_bubble(turn), assistant_bubble(turn))
+
+
+def actions() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("copy", size=14),
+            "Copy JSON",
+            variant="soft",
+            on_click=AnalyzerState.copy_json,
+            disabled=~AnalyzerState.has_prompt,
+        ),
+        rx.button(
+            rx.icon("bookmark-plus", size=14),
+            "Save to gallery",
+            on_click=AnalyzerState.save,
+            disabled=~AnalyzerState.has_prompt | AnalyzerState.streaming,
+        ),
+        rx.button(
+            rx.icon("rotate-ccw", size=14),
+            "Retry",
+            variant="soft",
+            color_scheme="gray",
+            on_click=AnalyzerState.retry,
+            disabled=AnalyzerState.streaming | (AnalyzerState.conversation_id == 0),
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def model_picker() -> rx.Component:
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(aria_label="Model", min_width="220px"),
+            rx.select.content(
+                rx.foreach(
+                    AnalyzerState.models,
+                    lambda m: rx.select.item(
+                        m["name"].to(str) + " · " + m["cost"].to(str),
+                        value=m["id"].to(str),
+                        disabled=~m["available"].to(bool),
+                    ),
+                )
+            ),
+            value=AnalyzerState.model_id,
+            on_change=AnalyzerState.set_model,
+            size="2",
+        ),
+        rx.badge(
+            rx.icon("coins", size=12),
+            rx.text("Cost: ", AnalyzerState.selected_model["cost"].to(str)),
+            variant="soft",
+            color_scheme="green",
+            aria_label="Cost per request",
+        ),
+        rx.hstack(
+            rx.switch(
+                checked=AnalyzerState.use_memory,
+                on_change=AnalyzerState.set_use_memory,
+                id="memory-switch",
+                aria_label="Style memory",
+            ),
+            rx.el.label(rx.text("Style memory", size="2"), html_for="memory-switch"),
+            align="center",
+            spacing="1",
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def composer() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            model_picker(),
+            rx.hstack(
+                rx.input(
+                    name="message",
+                    value=AnalyzerState.message,
+                    on_change=AnalyzerState.set_message,
+                    placeholder="Refine it: make it night, remove the boat, 35mm film look…",
+                    aria_label="Message",
+                    width="100%",
+                    size="3",
+                    max_length=2000,
+                ),
+                rx.cond(
+                    AnalyzerState.streaming,
+                    rx.button(
+                        rx.icon("square", size=14),
+                        "Stop",
+                        type="button",
+                        color_scheme="red",
+                        size="3",
+                        on_click=AnalyzerState.stop,
+                    ),
+                    rx.button(rx.icon("send", size=14), "Send", type="submit", size="3"),
+                ),
+                width="100%",
+                spacing="2",
+            ),
+            rx.text(
+                AnalyzerState.selected_model["description"].to(str), size="1", color_scheme="gray"
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=AnalyzerState.send_message,
+        reset_on_submit=False,
+        width="100%",
+    )
+
+
+def history_panel() -> rx.Component:
+    return rx.vstack(
+        rx.button(
+            rx.icon("plus", size=14),
+            "New chat",
+            variant="soft",
+            width="100%",
+            on_click=AnalyzerState.new_chat,
+        ),
+        rx.text("History", size="1", weight="bold", color_scheme="gray", margin_top="0.5em"),
+        rx.cond(
+            AnalyzerState.history,
+            rx.foreach(
+                AnalyzerState.history,
+                lambda c: rx.button(
+                    rx.vstack(
+                        rx.text(c["title"], size="2", class_name="truncate"),
+                        rx.text(c["when"], size="1", color_scheme="gray"),
+                        spacing="0",
+                        align="start",
+                        width="100%",
+                    ),
+                    variant="ghost",
+                    color_scheme="gray",
+                    width="100%",
+                    height="auto",
+                    padding="0.4em",
+                    justify="start",
+                    on_click=AnalyzerState.open_conversation(c["id"].to(int)),
+                ),
+            ),
+            rx.text("Your analyses appear here.", size="1", color_scheme="gray"),
+        ),
+        width="220px",
+        min_width="220px",
+        spacing="1",
+        class_name="hide-narrow",
+        aria_label="Conversation history",
+    )
+
+
+def analyzer_page() -> rx.Component:
+    return page_shell(
+        rx.hstack(
+            history_panel(),
+            rx.vstack(
+                rx.cond(
+                    AnalyzerState.turns,
+                    rx.vstack(
+                        rx.foreach(AnalyzerState.turns, turn_view),
+                        spacing="3",
+                        width="100%",
+                        class_name="chat-thread",
+                    ),
+                    rx.vstack(
+                        rx.heading("Turn an image into a JSON prompt", size="7", as_="h1"),
+                        rx.text(
+                            "Drop a photo and watch a structured, editable prompt fill in, with the reasoning beside it.",
+                            color_scheme="gray",
+                        ),
+                        spacing="2",
+                    ),
+                ),
+                rx.cond(
+                    AnalyzerState.upload_error,
+                    rx.callout(
+                        AnalyzerState.upload_error,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        role="alert",
+                        width="100%",
+                    ),
+                ),
+                rx.cond(AnalyzerState.turns, actions()),
+                rx.cond(AnalyzerState.turns, dropzone(compact=True), dropzone(compact=False)),
+                composer(),
+                spacing="4",
+                width="100%",
+                min_width="0",
+            ),
+            spacing="5",
+            align="start",
+            width="100%",
+        ),
+        rx.script(src="/paste.js"),
+    )

@@ -1,0 +1,141 @@
+"""Every model the app can call, found by id or alias.
+
+Providers register models through `register()`; `load_builtin_models()` is the hook that
+registers the remote ones from settings, and the offline analyzer registers itself the same
+way. Tests build their own `ModelRegistry` (or `clear()` the default one) and register fakes
+through the very same calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import httpx
+
+from app.services.errors import UnknownModelError
+from app.services.providers import openai_compatible, openrouter
+from app.services.providers.base import Model, ModelInfo
+from app.services.providers.openai_chat import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from app.settings import Settings
+
+# How many model ids an "unknown model" message spells out.
+_LISTED = 12
+
+
+class ModelRegistry:
+    def __init__(self) -> None:
+        self._models: dict[str, Model] = {}  # by model_id, in registration order
+        self._names: dict[str, str] = {}  # casefolded id or alias -> model_id
+
+    def register(self, model: Model, *, replace: bool = False) -> None:
+        """Add a model. A clash of id or alias is a programming error unless `replace`,
+        in which case the newcomer wins the id and every alias it asks for."""
+        info = model.info
+        names = [info.model_id, *info.aliases]
+        clashes = {self._names[n.casefold()] for n in names if n.casefold() in self._names}
+        if clashes and not replace:
+            raise ValueError(
+                f"cannot register {info.model_id}: its id or aliases are taken by "
+                f"{', '.join(sorted(clashes))} (pass replace=True to override)"
+            )
+        self.unregister(info.model_id)
+        for name in names:
+            self._names[name.casefold()] = info.model_id
+        self._models[info.model_id] = model
+
+    def unregister(self, model_id: str) -> None:
+        self._models.pop(model_id, None)
+        self._names = {name: mid for name, mid in self._names.items() if mid != model_id}
+
+    def resolve(self, name: str) -> str | None:
+        """The model_id that `name` (an id or alias, any case) stands for, if any."""
+        return self._names.get(name.strip().casefold())
+
+    def get_model(self, name: str) -> Model:
+        model_id = self.resolve(name)
+        if model_id is None:
+            raise UnknownModelError(self._unknown_message(name))
+        return self._models[model_id]
+
+    def list_models(self, *, available_only: bool = False) -> list[ModelInfo]:
+        return [m.info for m in self._models.values() if not available_only or m.is_available()]
+
+    def models(self) -> list[Model]:
+        """The registered models, in registration order (the picker shows why one is unavailable)."""
+        return list(self._models.values())
+
+    def clear(self) -> None:
+        self._models.clear()
+        self._names.clear()
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.resolve(name) is not None
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def _unknown_message(self, name: str) -> str:
+        shown = name if len(name) <= 80 else name[:79] + "…"
+        ids = list(self._models)
+        if not ids:
+            return f"Unknown model '{shown}'. No models are set up."
+        more = f", and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
+        return f"Unknown model '{shown}'. Choose one of: {', '.join(ids[:_LISTED])}{more}."
+
+
+_default_registry = ModelRegistry()
+
+
+def get_registry() -> ModelRegistry:
+    """The process-wide registry the app uses."""
+    return _default_registry
+
+
+def reset_registry() -> None:
+    """Empty the process-wide registry (tests, and reloading settings)."""
+    _default_registry.clear()
+
+
+def load_builtin_models(
+    settings: Settings,
+    *,
+    registry: ModelRegistry | None = None,
+    openrouter_models: Sequence[ModelInfo] | None = None,
+    openai_compatible_models: Sequence[str] | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> ModelRegistry:
+    """Register the remote models. Safe to call again: entries are replaced, not doubled.
+
+    OpenRouter models are always listed (without a key they report why they are unavailable,
+    so the picker can say so); the OpenAI-compatible endpoint's models only when its base URL
+    is set. Model names default to `settings.openai_compatible_models` (comma-separated).
+    """
+    target = registry if registry is not None else _default_registry
+    for info in openrouter_models if openrouter_models is not None else openrouter.BUILTIN_MODELS:
+        target.register(
+            openrouter.OpenRouterModel(info, settings=settings, timeout=timeout, retry=retry),
+            replace=True,
+        )
+    if settings.openai_compatible_base_url:
+        names = (
+            list(openai_compatible_models)
+            if openai_compatible_models is not None
+            else openai_compatible.parse_model_names(settings.openai_compatible_models)
+        )
+        for name in names:
+            info = openai_compatible.model_info(name)
+            # A bare name like "gpt-4o-mini" may already be an OpenRouter alias; keep that one.
+            aliases = tuple(a for a in info.aliases if target.resolve(a) in (None, info.model_id))
+            target.register(
+                openai_compatible.OpenAICompatibleModel(
+                    dataclasses.replace(info, aliases=aliases),
+                    api_model=name,
+                    settings=settings,
+                    timeout=timeout,
+                    retry=retry,
+                ),
+                replace=True,
+            )
+    return target
