@@ -30,7 +30,10 @@ app = rx.App(
     api_transformer=create_api(),
 )
 app.add_page(
-    analyzer_page, route=routes.HOME, title="Analyze · JSONCraft", on_load=AnalyzerState.load_analyzer
+    analyzer_page,
+    route=routes.HOME,
+    title="Analyze · JSONCraft",
+    on_load=AnalyzerState.load_analyzer,
 )
 app.add_page(
     gallery_page,

@@ -86,8 +86,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     async def run() -> tuple[dict[str, object] | None, str]:
         result, error = None, "the analysis did not finish"
         async for update in run_analysis(
-            kind="describe", model_id=args.model, user_id=None,
-            image=ImageInput(data=data, mime_type=mime), instructions=args.instructions,
+            kind="describe",
+            model_id=args.model,
+            user_id=None,
+            image=ImageInput(data=data, mime_type=mime),
+            instructions=args.instructions,
             use_memory=False,
         ):
             if update.kind == "result":

@@ -32,12 +32,17 @@ def _sse(event: str, payload: dict[str, Any]) -> bytes:
 
 def _store(session: Session, user: User, upload: UploadFile) -> tuple[int, ImageInput]:
     asset = ingest_image(
-        session=session, storage=get_storage(), owner_id=user.id, stream=upload.file,
+        session=session,
+        storage=get_storage(),
+        owner_id=user.id,
+        stream=upload.file,
         filename=upload.filename or "upload",
     )
     session.commit()
     assert asset.id is not None
-    return asset.id, ImageInput(data=get_storage().read_bytes(asset.storage_key), mime_type=asset.mime_type)
+    return asset.id, ImageInput(
+        data=get_storage().read_bytes(asset.storage_key), mime_type=asset.mime_type
+    )
 
 
 @router.post(
@@ -61,22 +66,37 @@ async def analyze(
     ensure_models()
     asset_id, image_input = await asyncio.to_thread(_store, session, user, image)
     updates = run_analysis(
-        kind="describe", model_id=model, user_id=user.id, image=image_input, asset_id=asset_id,
+        kind="describe",
+        model_id=model,
+        user_id=user.id,
+        image=image_input,
+        asset_id=asset_id,
         instructions=instructions,
     )
     if stream:
-        return StreamingResponse(_events(updates), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            _events(updates),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     final: Update | None = None
     async for update in updates:
         if update.kind in ("result", "error"):
             final = update
     if final is None or final.kind == "error":
         message = final.text if final else "The analysis did not finish."
-        return JSONResponse({"detail": message, "analysis_id": final.analysis_id if final else None},
-                            status_code=STATUS_FOR_ERROR)
-    return {"analysis_id": final.analysis_id, "asset_id": asset_id, "model": model, "prompt": final.data,
-            "notes": list(final.notes), "examples": [e.prompt_id for e in final.examples]}
+        return JSONResponse(
+            {"detail": message, "analysis_id": final.analysis_id if final else None},
+            status_code=STATUS_FOR_ERROR,
+        )
+    return {
+        "analysis_id": final.analysis_id,
+        "asset_id": asset_id,
+        "model": model,
+        "prompt": final.data,
+        "notes": list(final.notes),
+        "examples": [e.prompt_id for e in final.examples],
+    }
 
 
 async def _events(updates: AsyncIterator[Update]) -> AsyncIterator[bytes]:
@@ -87,11 +107,22 @@ async def _events(updates: AsyncIterator[Update]) -> AsyncIterator[bytes]:
             elif update.kind == "partial":
                 yield _sse("json", {"prompt": update.data})
             elif update.kind == "started":
-                yield _sse("started", {"analysis_id": update.analysis_id,
-                                       "examples": [e.prompt_id for e in update.examples]})
+                yield _sse(
+                    "started",
+                    {
+                        "analysis_id": update.analysis_id,
+                        "examples": [e.prompt_id for e in update.examples],
+                    },
+                )
             elif update.kind == "result":
-                yield _sse("done", {"analysis_id": update.analysis_id, "prompt": update.data,
-                                    "notes": list(update.notes)})
+                yield _sse(
+                    "done",
+                    {
+                        "analysis_id": update.analysis_id,
+                        "prompt": update.data,
+                        "notes": list(update.notes),
+                    },
+                )
             elif update.kind == "error":
                 yield _sse("error", {"detail": update.text, "analysis_id": update.analysis_id})
     except UserFacingError as e:

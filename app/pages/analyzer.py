@@ -258,9 +258,9 @@ def model_picker() -> rx.Component:
 
 
 def composer() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            model_picker(),
+    return rx.vstack(
+        model_picker(),
+        rx.form(
             rx.hstack(
                 rx.input(
                     name="message",
@@ -287,14 +287,12 @@ def composer() -> rx.Component:
                 width="100%",
                 spacing="2",
             ),
-            rx.text(
-                AnalyzerState.selected_model["description"].to(str), size="1", color_scheme="gray"
-            ),
-            spacing="2",
+            on_submit=AnalyzerState.send_message,
+            reset_on_submit=False,
             width="100%",
         ),
-        on_submit=AnalyzerState.send_message,
-        reset_on_submit=False,
+        rx.text(AnalyzerState.selected_model["description"].to(str), size="1", color_scheme="gray"),
+        spacing="2",
         width="100%",
     )
 
@@ -356,7 +354,8 @@ def analyzer_page() -> rx.Component:
                     rx.vstack(
                         rx.heading("Turn an image into a JSON prompt", size="7", as_="h1"),
                         rx.text(
-                            "Drop a photo and watch a structured, editable prompt fill in, with the reasoning beside it.",
+                            "Drop a photo and watch a structured, editable prompt fill in, "
+                            "with the reasoning beside it.",
                             color_scheme="gray",
                         ),
                         spacing="2",

@@ -33,6 +33,7 @@ from app.services.providers import (
     get_registry,
 )
 from app.services.style_memory import Example, examples_block, similar_prompts
+from app.services.vision.caption import quick_caption
 
 log = get_logger("analysis")
 Kind = Literal["describe", "refine"]
@@ -65,24 +66,27 @@ def _schema_text() -> str:
     return json.dumps(load_schema(), separators=(",", ":"))
 
 
-DESCRIBE_SYSTEM = """You are JSONCraft's describing agent. Look at the image and write a JSON prompt \
-that an image model could use to recreate it. Reply with ONE JSON object and nothing else (no prose, \
-no markdown). It must validate against this JSON Schema (Draft 2020-12), with "schema_version": \
-"{version}":
-{schema}
-Describe what is really there: subjects with position and action, style and medium, a colour palette \
-of 5-8 hex colours with proportions, lighting, mood, background, composition, camera, and any text \
-that appears in the image under text_render."""
+DESCRIBE_SYSTEM = (
+    "You are JSONCraft's describing agent. Look at the image and write a JSON prompt that an "
+    "image model could use to recreate it. Reply with ONE JSON object and nothing else (no "
+    "prose, no markdown). It must validate against this JSON Schema (Draft 2020-12), with "
+    '"schema_version": "{version}":\n{schema}\n'
+    "Describe what is really there: subjects with position and action, style and medium, a "
+    "colour palette of 5-8 hex colours with proportions, lighting, mood, background, "
+    "composition, camera, and any text that appears in the image under text_render."
+)
 
-REFINE_SYSTEM = """You are JSONCraft's refinement agent. You receive the current JSON prompt and an \
-edit request. Return the COMPLETE updated JSON object and nothing else. Change only what the request \
-asks for, keep every other field as it is, keep "schema_version": "{version}", and stay valid \
-against this JSON Schema:
-{schema}"""
+REFINE_SYSTEM = (
+    "You are JSONCraft's refinement agent. You receive the current JSON prompt and an edit "
+    "request. Return the COMPLETE updated JSON object and nothing else. Change only what the "
+    'request asks for, keep every other field as it is, keep "schema_version": "{version}", '
+    "and stay valid against this JSON Schema:\n{schema}"
+)
 
-EXAMPLES_INTRO = """The user's saved prompts most similar to this request follow. Match their level \
-of detail and vocabulary, not their content:
-"""
+EXAMPLES_INTRO = (
+    "The user's saved prompts most similar to this request follow. Match their level of "
+    "detail and vocabulary, not their content:\n"
+)
 
 
 def build_describe_messages(
@@ -255,6 +259,13 @@ async def run_analysis(
         yield Update("error", text=reason)
         return
 
+    if kind == "describe" and image is not None and use_memory and not memory_query:
+        try:
+            memory_query = await asyncio.to_thread(quick_caption, image.data)
+        except UserFacingError as e:
+            yield Update("error", text=e.message)
+            return
+        memory_query = f"{instructions} {memory_query}".strip()
     examples = await asyncio.to_thread(
         _find_examples, memory_query or instructions, user_id, use_memory
     )
@@ -285,10 +296,16 @@ async def run_analysis(
             yield update
         data, notes, problems = validated(run.raw)
         if data is None:
-            log.info("analysis %s invalid, asking again", analysis_id, extra={"problems": problems[:5]})
+            log.info(
+                "analysis %s invalid, asking again", analysis_id, extra={"problems": problems[:5]}
+            )
             first_raw = run.raw
-            retry = ChatRequest(messages=messages + _correction(first_raw, problems), options={"task": kind})
-            yield Update("reasoning", text="\n[The reply did not validate; asking the model to fix it.]\n")
+            retry = ChatRequest(
+                messages=messages + _correction(first_raw, problems), options={"task": kind}
+            )
+            yield Update(
+                "reasoning", text="\n[The reply did not validate; asking the model to fix it.]\n"
+            )
             async for update in _stream_once(model, retry, run, started):
                 yield update
             data, notes, problems = validated(run.raw)
@@ -299,8 +316,13 @@ async def run_analysis(
                 )
                 finished = True
                 await asyncio.to_thread(
-                    _finish_record, analysis_id, run=run, status="invalid", started=started,
-                    credits=credits, error=message,
+                    _finish_record,
+                    analysis_id,
+                    run=run,
+                    status="invalid",
+                    started=started,
+                    credits=credits,
+                    error=message,
                 )
                 yield Update("error", text=message, analysis_id=analysis_id)
                 return
@@ -308,8 +330,13 @@ async def run_analysis(
     except (ProviderError, InvalidInputError) as e:
         finished = True
         await asyncio.to_thread(
-            _finish_record, analysis_id, run=run, status="failed", started=started,
-            credits=credits, error=e.message,
+            _finish_record,
+            analysis_id,
+            run=run,
+            status="failed",
+            started=started,
+            credits=credits,
+            error=e.message,
         )
         yield Update("error", text=e.message, analysis_id=analysis_id)
         return
@@ -318,11 +345,17 @@ async def run_analysis(
         log.error("analysis %s failed (%s)", analysis_id, error_id, exc_info=e)
         finished = True
         await asyncio.to_thread(
-            _finish_record, analysis_id, run=run, status="failed", started=started,
-            credits=credits, error=f"internal error {error_id}",
+            _finish_record,
+            analysis_id,
+            run=run,
+            status="failed",
+            started=started,
+            credits=credits,
+            error=f"internal error {error_id}",
         )
         yield Update(
-            "error", text=f"Something went wrong on our side. Reference: {error_id}",
+            "error",
+            text=f"Something went wrong on our side. Reference: {error_id}",
             analysis_id=analysis_id,
         )
         return
@@ -330,11 +363,17 @@ async def run_analysis(
         if not finished and not streamed:
             # Stopped by the user (the consumer closed this generator): keep what arrived.
             _finish_record(
-                analysis_id, run=run, status="cancelled", started=started, credits=0,
+                analysis_id,
+                run=run,
+                status="cancelled",
+                started=started,
+                credits=0,
                 error="stopped by the user",
             )
     finished = True
     await asyncio.to_thread(
         _finish_record, analysis_id, run=run, status="succeeded", started=started, credits=credits
     )
-    yield Update("result", data=data, analysis_id=analysis_id, notes=tuple(notes), examples=tuple(examples))
+    yield Update(
+        "result", data=data, analysis_id=analysis_id, notes=tuple(notes), examples=tuple(examples)
+    )

@@ -24,7 +24,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, *, owner: User, project_name: str = "Default", name: str = "") -> NewKey:
+def create_key(
+    session: Session, *, owner: User, project_name: str = "Default", name: str = ""
+) -> NewKey:
     assert owner.id is not None
     project = session.exec(
         select(Project).where(Project.owner_id == owner.id, Project.name == project_name)

@@ -145,7 +145,9 @@ def sniff_image(data: bytes, *, settings: Settings | None = None) -> str:
     if not data:
         raise InvalidImageError("The file is empty.")
     if len(data) > settings.max_upload_bytes:
-        raise ImageTooLargeError(f"The file is larger than {_human_bytes(settings.max_upload_bytes)}.")
+        raise ImageTooLargeError(
+            f"The file is larger than {_human_bytes(settings.max_upload_bytes)}."
+        )
     decoded = _decode(io.BytesIO(data), max_pixels=settings.max_image_pixels, thumb_size=64)
     return decoded.mime_type
 

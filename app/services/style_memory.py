@@ -40,7 +40,9 @@ def index_prompt(session: Session, *, prompt_id: int, data: dict[str, Any]) -> N
         return
     vector = embeddings.to_bytes(embeddings.embed_one(text))
     if row is None:
-        row = PromptEmbedding(prompt_id=prompt_id, model=MODEL_NAME, vector=vector, text_hash=digest)
+        row = PromptEmbedding(
+            prompt_id=prompt_id, model=MODEL_NAME, vector=vector, text_hash=digest
+        )
     else:
         row.vector, row.text_hash, row.updated_at = vector, digest, utcnow()
     session.add(row)

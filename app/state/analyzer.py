@@ -306,11 +306,12 @@ class AnalyzerState(SessionState):
             async with self:
                 self._finish_turn(error=user_message(e))
             return
-        memory_query = request.get("instructions", "") if kind == "refine" else ""
-        if kind == "refine":
-            memory_query = f"{request.get('instructions', '')}. {previous.get('scene', '')}"
-        else:
-            memory_query = f"{request.get('instructions', '')} {previous.get('scene', '')}".strip()
+        # Describe: the service captions the image itself; refine: the request and the scene.
+        memory_query = (
+            f"{request.get('instructions', '')}. {previous.get('scene', '')}"
+            if kind == "refine"
+            else ""
+        )
         updates = run_analysis(
             kind=kind,
             model_id=model_id,

@@ -50,7 +50,10 @@ class LocalModel(Model):
     )
 
     async def stream(
-        self, request: ChatRequest, *, client: httpx.AsyncClient | None = None
+        self,
+        request: ChatRequest,
+        *,
+        client: httpx.AsyncClient | None = None,  # noqa: ARG002 (no network: part of the protocol)
     ) -> AsyncIterator[StreamEvent]:
         if request.options.get("task") == "refine":
             async for event in self._refine(request):

@@ -62,7 +62,7 @@ class ModelRegistry:
         return [m.info for m in self._models.values() if not available_only or m.is_available()]
 
     def models(self) -> list[Model]:
-        """The registered models, in registration order (the picker shows why one is unavailable)."""
+        """The registered models in registration order (the picker says why one is unavailable)."""
         return list(self._models.values())
 
     def clear(self) -> None:

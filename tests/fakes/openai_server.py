@@ -1,0 +1,311 @@
+"""A loopback server that speaks OpenRouter's (and OpenAI's) streaming chat-completions protocol.
+
+It answers `POST .../chat/completions` with real server-sent events over chunked HTTP/1.1:
+reasoning deltas with `reasoning_details`, content split mid-token, `: OPENROUTER PROCESSING`
+keep-alive comments, a final usage chunk with `cost`, and `data: [DONE]`. Every request is
+recorded (headers and JSON body) so tests can check what the client sent, and each test
+decides how the server misbehaves:
+
+    server.scenario("flaky")                 # one 500, then a good stream
+    server.script(error_reply(401), ok())    # or any sequence; the last reply repeats
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+VALID_PROMPT: dict[str, Any] = {
+    "schema_version": "1.0",
+    "scene": "A small red sailing boat on a calm sea at sunset",
+    "subjects": [
+        {"description": "a small red sailing boat", "type": "object", "position": "center"}
+    ],
+    "style": {"medium": "photograph", "genre": "seascape"},
+    "color_palette": [
+        {"hex": "#e8a33d", "name": "amber", "proportion": 0.4},
+        {"hex": "#1d3557", "name": "deep blue", "proportion": 0.35},
+    ],
+    "lighting": {"conditions": "golden hour", "direction": "back", "contrast": "medium"},
+    "composition": {"aspect_ratio": "16:9", "orientation": "landscape"},
+    "mood": "serene",
+    "tags": ["sunset", "sea", "boat"],
+}
+VALID_CONTENT = json.dumps(VALID_PROMPT, indent=2)
+REASONING = "The image shows a boat. The light is warm, so golden hour."
+# Fails the schema in several ways a model might: empty scene, a string where a list of
+# subjects belongs, a colour name instead of hex, an unknown contrast, a missing field.
+SCHEMA_INVALID_CONTENT = json.dumps(
+    {
+        "schema_version": "1.0",
+        "scene": "",
+        "subjects": "a boat",
+        "style": {"medium": "photograph"},
+        "color_palette": [{"hex": "orange"}],
+        "lighting": {"contrast": "very"},
+    }
+)
+INVALID_JSON_CONTENT = "I could not analyse this image, sorry! Try another one."
+
+
+@dataclass
+class Reply:
+    """One response. `events` are raw SSE blocks, each written as its own HTTP chunk."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # a plain (non-streamed) body, for errors
+    events: list[str] = field(default_factory=list)
+    stall: float = 0.0  # seconds of silence after the headers (timeouts)
+    chunk_delay: float = 0.0
+    # "" ends the body properly; "drop" closes the socket mid-chunk (the client sees a
+    # broken transfer); "eof" ends the body cleanly but early (no [DONE], no finish_reason).
+    cut: str = ""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: Any
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    payload = {
+        "id": "gen-fake-1",
+        "provider": "Fake",
+        "model": model,
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000,
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"role": "assistant", **delta},
+                "finish_reason": finish,
+                "native_finish_reason": finish,
+                "logprobs": None,
+            }
+        ],
+        **extra,
+    }
+    return f"data: {json.dumps(payload)}\n\n"
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def stream_events(
+    content: str = VALID_CONTENT,
+    *,
+    model: str = "fake/model",
+    reasoning: str = REASONING,
+    reasoning_field: str = "reasoning",
+    chunk_size: int = 7,
+    finish_reason: str | None = "stop",
+    usage: bool = True,
+    done: bool = True,
+) -> list[str]:
+    """The SSE blocks of a well-formed OpenRouter stream."""
+    events = [": OPENROUTER PROCESSING\n\n", ": OPENROUTER PROCESSING\n\n"]
+    for piece in _pieces(reasoning, 9):
+        delta: dict[str, Any] = {"content": "", reasoning_field: piece}
+        if reasoning_field == "reasoning":
+            delta["reasoning_details"] = [
+                {"type": "reasoning.text", "text": piece, "format": "unknown", "index": 0}
+            ]
+        events.append(_chunk(model, delta))
+    # Content split at a fixed width cuts through tokens, escapes and multi-byte text.
+    events += [_chunk(model, {"content": piece}) for piece in _pieces(content, chunk_size)]
+    events.append(_chunk(model, {"content": ""}, finish_reason))
+    if usage:
+        events.append(
+            "data: "
+            + json.dumps(
+                {
+                    "id": "gen-fake-1",
+                    "object": "chat.completion.chunk",
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": 1234,
+                        "completion_tokens": 321,
+                        "total_tokens": 1555,
+                        "cost": 0.000417,
+                        "completion_tokens_details": {"reasoning_tokens": 20},
+                    },
+                }
+            )
+            + "\n\n"
+        )
+    if done:
+        events.append("data: [DONE]\n\n")
+    return events
+
+
+def ok(content: str = VALID_CONTENT, **kwargs: Any) -> Reply:
+    return Reply(events=stream_events(content, **kwargs))
+
+
+def error_reply(status: int, message: str = "", *, headers: dict[str, str] | None = None) -> Reply:
+    body = {"error": {"code": status, "message": message or f"fake error {status}"}}
+    return Reply(status=status, headers=headers or {}, body=json.dumps(body).encode())
+
+
+def mid_stream_error(code: int | str = 502, message: str = "Provider disconnected") -> Reply:
+    """OpenRouter's way to fail after the 200: an `error` chunk with finish_reason "error"."""
+    events = stream_events(done=False, usage=False, finish_reason=None)[:-1]
+    events = events[: len(events) // 2]
+    events.append(
+        _chunk(
+            "fake/model",
+            {"content": ""},
+            "error",
+            error={"code": code, "message": message},
+        )
+    )
+    return Reply(events=events)
+
+
+SCENARIOS = {
+    "ok": lambda: [ok()],
+    "unauthorized": lambda: [error_reply(401, "No auth credentials found")],
+    "payment_required": lambda: [error_reply(402, "Insufficient credits")],
+    "model_not_found": lambda: [error_reply(404, "No endpoints found for fake/model.")],
+    "rate_limited": lambda: [
+        error_reply(429, "Rate limit exceeded: free-models-per-min", headers={"Retry-After": "7"})
+    ],
+    "flaky": lambda: [error_reply(500, "Internal Server Error"), ok()],
+    "down": lambda: [error_reply(503, "Service Unavailable")],
+    "slow": lambda: [Reply(events=stream_events(), stall=2.0)],
+    "truncated": lambda: [Reply(events=stream_events()[:25], cut="drop")],
+    "ended_early": lambda: [Reply(events=stream_events()[:3], cut="eof")],
+    "invalid_json": lambda: [ok(INVALID_JSON_CONTENT)],
+    "schema_invalid": lambda: [ok(SCHEMA_INVALID_CONTENT)],
+    "mid_stream_error": lambda: [mid_stream_error()],
+}
+
+
+class FakeOpenAIServer:
+    """Start with `with FakeOpenAIServer() as server:`; `server.url` is the API base URL."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._replies: list[Reply] = [ok()]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        # Clients that hang up (timeouts, cut streams) are part of the tests, not errors.
+        self._httpd.handle_error = lambda *_: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/api/v1"
+
+    def scenario(self, name: str) -> None:
+        self.script(*SCENARIOS[name]())
+
+    def script(self, *replies: Reply) -> None:
+        """Serve these replies in order; the last one repeats."""
+        with self._lock:
+            self._replies = list(replies)
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # wakes handlers that are stalling on purpose
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def _next_reply(self) -> Reply:
+        with self._lock:
+            return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                server.requests.append(
+                    RecordedRequest(
+                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
+                )
+                if self.path != "/api/v1/chat/completions":
+                    self._send_plain(404, b'{"error": {"message": "Not Found"}}')
+                    return
+                self._respond(server._next_reply())
+
+            def _send_plain(
+                self, status: int, body: bytes, headers: dict[str, str] | None = None
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _respond(self, reply: Reply) -> None:
+                if reply.body is not None:
+                    self._send_plain(reply.status, reply.body, reply.headers)
+                    return
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Transfer-Encoding", "chunked")
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.flush()
+                if reply.stall and server._stop.wait(reply.stall):
+                    return
+                for event in reply.events:
+                    data = event.encode()
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                    self.wfile.flush()
+                    if reply.chunk_delay:
+                        time.sleep(reply.chunk_delay)
+                if reply.cut == "drop":
+                    # Promise a chunk, send half of it, and hang up.
+                    self.wfile.write(b'40\r\ndata: {"choi')
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+        return Handler
+
+
+def serve() -> Iterator[FakeOpenAIServer]:
+    """Generator for a pytest fixture: `yield from serve()`."""
+    with FakeOpenAIServer() as server:
+        yield server
