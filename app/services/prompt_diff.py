@@ -50,5 +50,20 @@ def diff(old: Any, new: Any, path: str = "") -> list[Change]:
                 out.extend(diff(old[i], new[i], child))
         return out
     if old != new:
+        if isinstance(old, str) and isinstance(new, str):
+            old, new = _trim_common_prefix(old, new)
         return [Change(path or "(root)", "changed", _preview(old), _preview(new))]
     return []
+
+
+def _trim_common_prefix(old: str, new: str, keep: int = 24) -> tuple[str, str]:
+    """A long sentence with a phrase appended shows the phrase, not the same opening twice."""
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    if same <= keep * 2:
+        return old, new
+    cut = same - keep
+    return "…" + old[cut:], "…" + new[cut:]

@@ -257,6 +257,7 @@ class AnalyzerState(SessionState):
         ]
         self._last_request = {"kind": "describe", "instructions": self.message.strip()}
         self.message = ""
+        self.history = await run_service(_history, int(self.user_id))
         yield AnalyzerState.run_request
 
     @rx.event

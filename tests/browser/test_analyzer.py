@@ -69,7 +69,7 @@ def test_upload_streams_fields_then_refine_diff_and_save(page: Page) -> None:
     page.get_by_label("Message").fill("make it night, 35mm film look")
     page.get_by_role("button", name="Send").click()
     refined = page.locator(".assistant-turn").nth(1)
-    expect(refined.get_by_label("Changes")).to_contain_text("lighting.key", timeout=30_000)
+    expect(refined.get_by_label("Changes")).to_contain_text("lighting.conditions", timeout=30_000)
     expect(refined.get_by_label("Changes")).to_contain_text("camera.lens")
     shot(page, "analyzer-refined")
 

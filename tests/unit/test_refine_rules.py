@@ -67,3 +67,10 @@ def test_diff_reports_added_removed_and_changed() -> None:
     changes = {(c.path, c.op) for c in diff(old, new)}
     assert changes == {("a", "changed"), ("b[1]", "removed"), ("c.e", "added"), ("f", "added")}
     assert diff(old, old) == []
+
+
+def test_diff_of_a_long_sentence_shows_what_was_appended() -> None:
+    old = "A graphic design poster of the words OPEN DAILY in the center, in warm tones"
+    (change,) = diff({"scene": old}, {"scene": old + ", at night"})
+    assert change.new.endswith(", at night") and change.new.startswith("…")
+    assert len(change.new) < len(old)

@@ -124,8 +124,10 @@ def error_for_chunk(error: object, *, label: str, model: str, api_key: str | Non
     return ProviderError(f"{label} reported an error part-way through the answer{said}.")
 
 
-def timeout_error(label: str, timeout: httpx.Timeout) -> ProviderTimeoutError:
-    limit = timeout.read or timeout.connect
+def timeout_error(
+    label: str, timeout: httpx.Timeout, error: httpx.TimeoutException
+) -> ProviderTimeoutError:
+    limit = timeout.connect if isinstance(error, httpx.ConnectTimeout) else timeout.read
     within = f" within {limit:g} seconds" if limit else ""
     return ProviderTimeoutError(
         f"{label} did not answer{within}. Try again, or pick a faster model."

@@ -314,7 +314,7 @@ async def _attempt(client: httpx.AsyncClient, call: _Call) -> AsyncIterator[Stre
             async for event in events:
                 yield event
     except httpx.TimeoutException as e:
-        raise timeout_error(call.label, call.timeout) from e
+        raise timeout_error(call.label, call.timeout, e) from e
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
         raise ConfigurationError(f"The base URL for {call.label} is not valid: {e}") from e
     except (httpx.NetworkError, httpx.RemoteProtocolError) as e:
