@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.services.db import engine_for
 from app.services.migrations import upgrade_to_head
+from app.services.providers import reset_registry
 from app.settings import Settings, get_settings, reset_settings
 
 _ENV_PREFIXES = (
@@ -44,6 +45,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     reset_settings()
     yield get_settings()
     reset_settings()
+    reset_registry()  # models registered by a test (or against a fake server) don't leak
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+import httpx
 
 from app.services.db import session_scope
 from app.services.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
@@ -29,8 +32,10 @@ from app.services.providers import (
     Model,
     ReasoningDelta,
     StreamEnd,
+    StreamEvent,
     Usage,
     get_registry,
+    new_http_client,
 )
 from app.services.style_memory import Example, examples_block, similar_prompts
 from app.services.vision.caption import quick_caption
@@ -202,28 +207,30 @@ def _find_examples(query: str, viewer_id: int | None, use_memory: bool) -> list[
 
 
 async def _stream_once(
-    model: Model, request: ChatRequest, run: _Run, started: float
+    model: Model, request: ChatRequest, run: _Run, started: float, client: httpx.AsyncClient
 ) -> AsyncIterator[Update]:
     parser = PartialJSONParser()
     run.raw = ""
     last_partial: dict[str, Any] | None = None
-    async for event in model.stream(request):
-        if isinstance(event, ReasoningDelta):
-            run.reasoning += event.text
-            yield Update("reasoning", text=event.text)
-        elif isinstance(event, ContentDelta):
-            if run.ttft_ms is None:
-                run.ttft_ms = int((time.perf_counter() - started) * 1000)
-            run.raw += event.text
-            partial = parser.feed(event.text)
-            if partial and partial != last_partial:
-                last_partial = partial
-                yield Update("partial", data=partial)
-        elif isinstance(event, Usage):
-            run.usage = event
-            run.details.extend(event.reasoning_details)
-        elif isinstance(event, StreamEnd):
-            run.finish = event.finish_reason
+    stream = cast(AsyncGenerator[StreamEvent, None], model.stream(request, client=client))
+    async with aclosing(stream) as events:
+        async for event in events:
+            if isinstance(event, ReasoningDelta):
+                run.reasoning += event.text
+                yield Update("reasoning", text=event.text)
+            elif isinstance(event, ContentDelta):
+                if run.ttft_ms is None:
+                    run.ttft_ms = int((time.perf_counter() - started) * 1000)
+                run.raw += event.text
+                partial = parser.feed(event.text)
+                if partial and partial != last_partial:
+                    last_partial = partial
+                    yield Update("partial", data=partial)
+            elif isinstance(event, Usage):
+                run.usage = event
+                run.details.extend(event.reasoning_details)
+            elif isinstance(event, StreamEnd):
+                run.finish = event.finish_reason
 
 
 async def run_analysis(
@@ -290,9 +297,10 @@ async def run_analysis(
     started = time.perf_counter()
     credits = model.info.credits_per_call
     finished = streamed = False
+    client = new_http_client()
     try:
         request = ChatRequest(messages=messages, options={"task": kind})
-        async for update in _stream_once(model, request, run, started):
+        async for update in _stream_once(model, request, run, started, client):
             yield update
         data, notes, problems = validated(run.raw)
         if data is None:
@@ -306,7 +314,7 @@ async def run_analysis(
             yield Update(
                 "reasoning", text="\n[The reply did not validate; asking the model to fix it.]\n"
             )
-            async for update in _stream_once(model, retry, run, started):
+            async for update in _stream_once(model, retry, run, started, client):
                 yield update
             data, notes, problems = validated(run.raw)
             if data is None:
@@ -360,6 +368,7 @@ async def run_analysis(
         )
         return
     finally:
+        await client.aclose()
         if not finished and not streamed:
             # Stopped by the user (the consumer closed this generator): keep what arrived.
             _finish_record(

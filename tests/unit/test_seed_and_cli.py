@@ -109,7 +109,7 @@ def test_cli_honours_data_dir_and_database_url(tmp_path: Path, isolated_settings
         text=True,
     )
     assert alembic.returncode == 0, alembic.stderr
-    assert "0001" in alembic.stdout
+    assert "(head)" in alembic.stdout
     health = subprocess.run(
         [sys.executable, "-m", "app.cli", "health"],
         cwd=ROOT,
