@@ -112,6 +112,8 @@ class Prompt(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = Field(default=None, index=True)
+    # A read-only share link: /share/<token>. Random, revocable (set back to None).
+    share_token: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class PromptVersion(SQLModel, table=True):
@@ -232,3 +234,41 @@ class ConversationTurn(SQLModel, table=True):
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     examples: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SavedFilter(SQLModel, table=True):
+    """A gallery search a user named and kept (tags, owner, dates, model, style, text)."""
+
+    __tablename__ = "saved_filters"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    query: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Preset(SQLModel, table=True):
+    """A partial prompt merged into the one being edited. owner_id None = built-in."""
+
+    __tablename__ = "presets"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    category: str = Field(max_length=32, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Bundle(SQLModel, table=True):
+    """An export written to storage, or an import applied from one (with its per-item report)."""
+
+    __tablename__ = "bundles"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=16)  # export | import
+    status: str = Field(default="done", max_length=16)
+    storage_key: str | None = Field(default=None, max_length=300)
+    filename: str = Field(default="", max_length=255)
+    item_count: int = 0
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)

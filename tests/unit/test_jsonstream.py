@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -121,7 +120,8 @@ def test_text_that_is_not_json_freezes_the_last_good_snapshot() -> None:
     assert parser.feed(" more") == {"a": "x"}  # stays put; jsonrepair takes over at the end
 
 
-def test_ten_kilobytes_in_five_character_deltas_is_fast() -> None:
+def test_ten_kilobytes_in_five_character_deltas_parse_exactly() -> None:
+    # Speed is measured by benchmarks/analysis_speed.py, not asserted here.
     doc = {
         "scene": "word " * 600,
         "subjects": [{"description": f"subject {i} " * 4, "position": "left"} for i in range(80)],
@@ -129,9 +129,6 @@ def test_ten_kilobytes_in_five_character_deltas_is_fast() -> None:
     text = json.dumps(doc, indent=2)
     assert len(text) > 10_000
     parser = PartialJSONParser()
-    started = time.perf_counter()
     for i in range(0, len(text), 5):
         parser.feed(text[i : i + 5])
-    elapsed = time.perf_counter() - started
     assert parser.value == doc
-    assert elapsed < 0.5, f"took {elapsed:.3f}s"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -127,15 +126,12 @@ def test_concurrent_analyses_agree() -> None:
     assert prompts[1]["text_render"] == prompts[3]["text_render"]
 
 
-def test_a_12_megapixel_photo_analyses_quickly() -> None:
+def test_a_12_megapixel_photo_analyses() -> None:
+    # Its speed is measured by benchmarks/analysis_speed.py, not asserted here.
     photo = skimage_photo("rocket").convert("RGB").resize((4000, 3000), Image.Resampling.BILINEAR)
     grain = np.random.default_rng(1).integers(-6, 7, (3000, 4000, 3), dtype=np.int16)
     pixels = np.clip(np.asarray(photo, dtype=np.int16) + grain, 0, 255).astype(np.uint8)
     data = encode(Image.fromarray(pixels), "JPEG", quality=90)
-    analysed(photo_jpeg("astronaut"))  # models loaded: time the analysis, not the warm-up
-    started = time.perf_counter()
     prompt = analyze_image(data)
-    elapsed = time.perf_counter() - started
     assert prompt["composition"]["aspect_ratio"] == "4:3"
-    # About 0.8 s on the 2-core dev box; the bound leaves room for a busy CI machine.
-    assert elapsed < 4.0
+    assert prompt["meta"]["measurements"]["width"] == 4000

@@ -122,3 +122,10 @@ def test_orientation_and_positions() -> None:
     assert position_name(0.1, 0.1) == "top left"
     assert position_name(0.5, 0.95) == "bottom center"
     assert position_name(0.9, 0.5) == "center right"
+
+
+def test_a_60_megapixel_photo_is_accepted_and_analysed_downscaled() -> None:
+    data = encode(Image.new("RGB", (9000, 6700), (150, 110, 70)), "JPEG")
+    prompt = analyze_image(data)
+    assert prompt["meta"]["measurements"]["width"] == 9000
+    assert prompt["composition"]["orientation"] == "landscape"
