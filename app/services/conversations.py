@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.services.errors import NotFoundError
@@ -143,5 +144,20 @@ def save_to_gallery(
         )
         version_number = version.number
     index_prompt(session, prompt_id=conversation.prompt_id, data=data)
+    _link_analyses(session, conversation_id=conversation_id, prompt_id=conversation.prompt_id)
     session.flush()
     return conversation.prompt_id, version_number
+
+
+def _link_analyses(session: Session, *, conversation_id: int, prompt_id: int) -> None:
+    """Stamp the chat's analyses with the prompt they produced, so the prompt's page can show
+    which model made it and replay its reasoning (prompt_ops.get_prompt_detail)."""
+    analysis_ids = select(ConversationTurn.analysis_id).where(
+        ConversationTurn.conversation_id == conversation_id,
+        col(ConversationTurn.analysis_id).is_not(None),
+    )
+    session.exec(
+        update(Analysis)
+        .where(col(Analysis.id).in_(analysis_ids), col(Analysis.prompt_id).is_(None))
+        .values(prompt_id=prompt_id)
+    )

@@ -11,6 +11,7 @@ JSONCraftError
 │   ├── PermissionDeniedError  signed in, but not allowed
 │   ├── NotFoundError
 │   ├── ConflictError          e.g. the email is taken
+│   │   └── VersionConflictError  a save based on a stale version; carries the server's latest
 │   └── ProviderError          a model provider failed; the message says what to do next
 │       ├── UnknownModelError         no model by that name or alias in the registry
 │       ├── MissingKeyError           the provider needs an API key that is not set
@@ -29,6 +30,7 @@ JSONCraftError
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 
 class JSONCraftError(Exception):
@@ -83,6 +85,18 @@ class NotFoundError(UserFacingError):
 
 class ConflictError(UserFacingError):
     status_code = 409
+
+
+class VersionConflictError(ConflictError):
+    """Someone saved a newer version first. Nothing was written: the caller gets the server's
+    latest version number and data so the editor can show a diff and let the person merge."""
+
+    def __init__(
+        self, message: str, *, current_version: int, current_data: dict[str, Any]
+    ) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.current_data = current_data
 
 
 class ProviderError(UserFacingError):

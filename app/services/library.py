@@ -1,4 +1,9 @@
-"""Write side of the prompt library: create prompts with their first immutable version and tags."""
+"""Write side of the prompt library: create prompts with their first immutable version and tags.
+
+Both writers refresh the prompt's full-text search document (search.index_for_search), so the
+gallery's text filter never misses a new prompt or a new version. Permission checks live one
+level up, in prompt_ops; these functions trust their caller.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.services.models import Prompt, PromptTag, PromptVersion, Tag, utcnow
 from app.services.prompts import SCHEMA_VERSION, assert_valid_prompt
+from app.services.search import index_for_search
 
 
 def get_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
@@ -69,6 +75,7 @@ def create_prompt(
         session.add(PromptTag(prompt_id=prompt.id, tag_id=tag.id))
     session.add(prompt)
     session.flush()
+    index_for_search(session, prompt_id=prompt.id)
     return prompt
 
 
@@ -107,4 +114,5 @@ def add_version(
     prompt.updated_at = utcnow()
     session.add(prompt)
     session.flush()
+    index_for_search(session, prompt_id=prompt_id)
     return version

@@ -97,7 +97,16 @@ class ApiKey(SQLModel, table=True):
 
 class Prompt(SQLModel, table=True):
     __tablename__ = "prompts"
-    __table_args__ = (Index("ix_prompts_owner_created", "owner_id", "created_at", "id"),)
+    # Every gallery filter has an index that also yields rows in (created_at, id) order, so a
+    # filtered page is an index range scan that stops after `limit` rows (see gallery.py).
+    # PostgreSQL also has a `search_vector` tsvector column (GIN-indexed) that is deliberately
+    # not mapped here: only app/services/search.py reads or writes it, and SQLite lacks it.
+    __table_args__ = (
+        Index("ix_prompts_owner_created", "owner_id", "created_at", "id"),
+        Index("ix_prompts_visibility_created", "visibility", "created_at", "id"),
+        Index("ix_prompts_model_created", "model", "created_at", "id"),
+        Index("ix_prompts_style_created", "style", "created_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(foreign_key="users.id", index=True)
     project_id: int | None = Field(default=None, foreign_key="projects.id")
@@ -140,6 +149,8 @@ class Tag(SQLModel, table=True):
 
 class PromptTag(SQLModel, table=True):
     __tablename__ = "prompt_tags"
+    # The primary key leads with prompt_id (tags of a card); a tag filter needs the reverse.
+    __table_args__ = (Index("ix_prompt_tags_tag_prompt", "tag_id", "prompt_id"),)
     prompt_id: int = Field(foreign_key="prompts.id", primary_key=True, ondelete="CASCADE")
     tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True, ondelete="CASCADE")
 

@@ -49,14 +49,15 @@ def index_prompt(session: Session, *, prompt_id: int, data: dict[str, Any]) -> N
     session.flush()
 
 
-def similar_prompts(
+def nearest(
     session: Session,
     *,
-    query: str,
+    vector: embeddings.Vector,
     viewer_id: int | None,
-    k: int = 3,
+    k: int,
     exclude: set[int] | None = None,
-) -> list[Example]:
+) -> list[tuple[int, float]]:
+    """(prompt id, cosine score) of the k visible, live prompts closest to `vector`."""
     visible = col(Prompt.visibility) == "public"
     if viewer_id is not None:
         visible = or_(visible, col(Prompt.owner_id) == viewer_id)
@@ -66,20 +67,56 @@ def similar_prompts(
         .where(visible, col(Prompt.deleted_at).is_(None))
     ).all()
     rows = [r for r in rows if r[0] not in (exclude or set())]
-    if not rows or not query.strip():
+    if not rows:
         return []
     matrix = np.stack([embeddings.from_bytes(v) for _, v in rows])
-    scores = matrix @ embeddings.embed_one(query)
-    best = np.argsort(-scores)[:k]
+    scores = matrix @ vector
+    return [(int(rows[int(i)][0]), float(scores[int(i)])) for i in np.argsort(-scores)[:k]]
+
+
+def similar_prompts(
+    session: Session,
+    *,
+    query: str,
+    viewer_id: int | None,
+    k: int = 3,
+    exclude: set[int] | None = None,
+) -> list[Example]:
+    if not query.strip():
+        return []
+    ranked = nearest(
+        session, vector=embeddings.embed_one(query), viewer_id=viewer_id, k=k, exclude=exclude
+    )
     out: list[Example] = []
-    for i in best:
-        prompt_id = int(rows[int(i)][0])
+    for prompt_id, score in ranked:
         prompt = session.get(Prompt, prompt_id)
         version = session.get(PromptVersion, prompt.current_version_id) if prompt else None
         if prompt is None or version is None:
             continue
-        out.append(Example(prompt_id, prompt.title, float(scores[int(i)]), dict(version.data)))
+        out.append(Example(prompt_id, prompt.title, score, dict(version.data)))
     return out
+
+
+def similar_to_prompt(
+    session: Session, *, prompt_id: int, viewer_id: int | None, k: int = 6
+) -> list[tuple[int, float]]:
+    """Prompts closest to a saved one. Its own embedding is refreshed first (a no-op when the
+    prose is unchanged), so a just-edited prompt is compared as it reads now."""
+    prompt = session.get(Prompt, prompt_id)
+    version = session.get(PromptVersion, prompt.current_version_id) if prompt else None
+    if version is None:
+        return []
+    index_prompt(session, prompt_id=prompt_id, data=dict(version.data))
+    row = session.get(PromptEmbedding, prompt_id)
+    if row is None:
+        return []
+    return nearest(
+        session,
+        vector=embeddings.from_bytes(row.vector),
+        viewer_id=viewer_id,
+        k=k,
+        exclude={prompt_id},
+    )
 
 
 def examples_block(examples: list[Example]) -> str:

@@ -39,9 +39,11 @@ def test_sign_up_visit_every_page_dark_mode_and_sign_out(
 ) -> None:
     email = new_email()
     sign_up(page, email)
-    expect(page.get_by_role("heading", name="Analyze an image", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Turn an image into a JSON prompt", exact=True)
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Account menu")).to_be_visible()
-    expect(page.get_by_text("No images yet")).to_be_visible()
+    expect(page.get_by_text("Your analyses appear here.")).to_be_visible()
     shot(page, "home-empty")
 
     page.get_by_role("link", name="Gallery").first.click()
@@ -81,7 +83,9 @@ def test_sign_up_visit_every_page_dark_mode_and_sign_out(
     expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
 
     sign_in(page, email)
-    expect(page.get_by_role("heading", name="Analyze an image", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Turn an image into a JSON prompt", exact=True)
+    ).to_be_visible()
 
 
 def test_protected_page_redirects_to_login_and_back(page: Page) -> None:
