@@ -38,17 +38,29 @@ def scalar_input(state: Any, field: FormField) -> rx.Component:
             on_change=on_change,
         )
     elif field.kind == "bool":
-        control = rx.switch(checked=value == "true", on_change=lambda v: state.set_value(field.path, rx.cond(v, "true", "false")), id=dom_id)
+        control = rx.switch(
+            checked=value == "true",
+            on_change=lambda v: state.set_value(field.path, rx.cond(v, "true", "false")),
+            id=dom_id,
+        )
     elif field.kind == "longtext":
         control = rx.text_area(value=value, on_change=on_change, id=dom_id, rows="3", width="100%")
     elif field.kind == "number":
         control = rx.input(
-            value=value, on_change=on_change, id=dom_id, type="number", width="100%",
-            min=field.minimum, max=field.maximum, step="any",
+            value=value,
+            on_change=on_change,
+            id=dom_id,
+            type="number",
+            width="100%",
+            min=field.minimum,
+            max=field.maximum,
+            step="any",
         )
     else:
         placeholder = "comma, separated, values" if field.kind == "strlist" else ""
-        control = rx.input(value=value, on_change=on_change, id=dom_id, width="100%", placeholder=placeholder)
+        control = rx.input(
+            value=value, on_change=on_change, id=dom_id, width="100%", placeholder=placeholder
+        )
     return rx.vstack(
         _label(field, dom_id),
         control,
@@ -59,7 +71,9 @@ def scalar_input(state: Any, field: FormField) -> rx.Component:
     )
 
 
-def _item_input(state: Any, group: FormGroup, field: FormField, item: rx.Var, index: rx.Var) -> rx.Component:
+def _item_input(
+    state: Any, group: FormGroup, field: FormField, item: rx.Var, index: rx.Var
+) -> rx.Component:
     name = field.path.split(".")[-1]
     value = item[name].to(str)
     on_change = lambda v: state.set_item(group.key, index, name, v)  # noqa: E731
@@ -73,15 +87,28 @@ def _item_input(state: Any, group: FormGroup, field: FormField, item: rx.Var, in
         )
     elif field.kind == "hex":
         control = rx.hstack(
-            rx.el.input(type="color", value=value, on_change=on_change, aria_label=f"{field.label} picker",
-                        style={"width": "40px", "height": "32px", "border": "none", "background": "none"}),
+            rx.el.input(
+                type="color",
+                value=value,
+                on_change=on_change,
+                aria_label=f"{field.label} picker",
+                style={"width": "40px", "height": "32px", "border": "none", "background": "none"},
+            ),
             rx.input(value=value, on_change=on_change, aria_label=field.label, width="110px"),
             spacing="2",
             align="center",
         )
     elif field.kind == "number":
-        control = rx.input(value=value, on_change=on_change, type="number", step="any", min=field.minimum,
-                           max=field.maximum, aria_label=field.label, width="100%")
+        control = rx.input(
+            value=value,
+            on_change=on_change,
+            type="number",
+            step="any",
+            min=field.minimum,
+            max=field.maximum,
+            aria_label=field.label,
+            width="100%",
+        )
     else:
         control = rx.input(value=value, on_change=on_change, aria_label=field.label, width="100%")
     return rx.vstack(
@@ -96,7 +123,9 @@ def _item_input(state: Any, group: FormGroup, field: FormField, item: rx.Var, in
 
 def list_group(state: Any, group: FormGroup) -> rx.Component:
     items = state.lists[group.key].to(list[dict[str, str]])
-    visible = [f for f in group.fields if f.path.split(".")[-1] in _LIST_COLUMNS.get(group.key, ())] or list(group.fields)
+    visible = [
+        f for f in group.fields if f.path.split(".")[-1] in _LIST_COLUMNS.get(group.key, ())
+    ] or list(group.fields)
     return rx.vstack(
         rx.foreach(
             items,
@@ -104,9 +133,28 @@ def list_group(state: Any, group: FormGroup) -> rx.Component:
                 rx.hstack(
                     *[_item_input(state, group, f, item, i) for f in visible],
                     rx.vstack(
-                        rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="soft", aria_label=f"Move {group.label} item up", on_click=state.move_item(group.key, i, -1)),
-                        rx.icon_button(rx.icon("arrow-down", size=14), size="1", variant="soft", aria_label=f"Move {group.label} item down", on_click=state.move_item(group.key, i, 1)),
-                        rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="soft", color_scheme="red", aria_label=f"Remove {group.label} item", on_click=state.remove_item(group.key, i)),
+                        rx.icon_button(
+                            rx.icon("arrow-up", size=14),
+                            size="1",
+                            variant="soft",
+                            aria_label=f"Move {group.label} item up",
+                            on_click=state.move_item(group.key, i, -1),
+                        ),
+                        rx.icon_button(
+                            rx.icon("arrow-down", size=14),
+                            size="1",
+                            variant="soft",
+                            aria_label=f"Move {group.label} item down",
+                            on_click=state.move_item(group.key, i, 1),
+                        ),
+                        rx.icon_button(
+                            rx.icon("trash-2", size=14),
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            aria_label=f"Remove {group.label} item",
+                            on_click=state.remove_item(group.key, i),
+                        ),
                         spacing="1",
                     ),
                     spacing="3",
@@ -118,7 +166,13 @@ def list_group(state: Any, group: FormGroup) -> rx.Component:
                 size="1",
             ),
         ),
-        rx.button(rx.icon("plus", size=14), f"Add to {group.label.lower()}", size="1", variant="soft", on_click=state.add_item(group.key)),
+        rx.button(
+            rx.icon("plus", size=14),
+            f"Add to {group.label.lower()}",
+            size="1",
+            variant="soft",
+            on_click=state.add_item(group.key),
+        ),
         _error(state, group.key),
         spacing="2",
         width="100%",
@@ -137,12 +191,22 @@ def group_section(state: Any, group: FormGroup) -> rx.Component:
         body = list_group(state, group)
     elif group.kind == "object":
         body = rx.vstack(
-            rx.grid(*[scalar_input(state, f) for f in group.fields], columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%"),
+            rx.grid(
+                *[scalar_input(state, f) for f in group.fields],
+                columns=rx.breakpoints(initial="1", md="2"),
+                spacing="3",
+                width="100%",
+            ),
             _error(state, group.key),
             width="100%",
         )
     else:
-        return rx.card(scalar_input(state, group.fields[0]), width="100%", class_name="form-group", data_group=group.key)
+        return rx.card(
+            scalar_input(state, group.fields[0]),
+            width="100%",
+            class_name="form-group",
+            data_group=group.key,
+        )
     return rx.card(
         rx.vstack(
             rx.heading(group.label, size="3", as_="h3"),

@@ -46,22 +46,30 @@ def _resolve(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _field(path: str, name: str, node: dict[str, Any], schema: dict[str, Any], required: bool) -> FormField:
+def _field(
+    path: str, name: str, node: dict[str, Any], schema: dict[str, Any], required: bool
+) -> FormField:
     node = _resolve(node, schema)
     label = str(node.get("title") or name.replace("_", " ").capitalize())
     help_text = str(node.get("description", ""))
     if "enum" in node:
-        return FormField(path, label, "enum", help_text, tuple(str(o) for o in node["enum"]), required=required)
+        return FormField(
+            path, label, "enum", help_text, tuple(str(o) for o in node["enum"]), required=required
+        )
     kind = node.get("type")
     if kind in ("number", "integer"):
-        return FormField(path, label, "number", help_text, (), node.get("minimum"), node.get("maximum"), required)
+        return FormField(
+            path, label, "number", help_text, (), node.get("minimum"), node.get("maximum"), required
+        )
     if kind == "boolean":
         return FormField(path, label, "bool", help_text, required=required)
     if kind == "array":
         return FormField(path, label, "strlist", help_text, required=required)
     if name == "hex":
         return FormField(path, label, "hex", help_text, required=required)
-    return FormField(path, label, "longtext" if path in LONG_TEXT else "text", help_text, required=required)
+    return FormField(
+        path, label, "longtext" if path in LONG_TEXT else "text", help_text, required=required
+    )
 
 
 def form_groups() -> list[FormGroup]:
@@ -91,7 +99,13 @@ def form_groups() -> list[FormGroup]:
             groups.append(FormGroup(key, label, help_text, "list", fields))
         else:
             groups.append(
-                FormGroup(key, label, help_text, "scalar", (_field(key, key, node, schema, key in top_required),))
+                FormGroup(
+                    key,
+                    label,
+                    help_text,
+                    "scalar",
+                    (_field(key, key, node, schema, key in top_required),),
+                )
             )
     return groups
 
@@ -120,7 +134,10 @@ def flatten(data: dict[str, Any]) -> tuple[dict[str, str], dict[str, list[dict[s
         if group.kind == "list":
             items = data.get(group.key) if isinstance(data.get(group.key), list) else []
             lists[group.key] = [
-                {f.path.split(".")[-1]: _to_text(item.get(f.path.split(".")[-1])) for f in group.fields}
+                {
+                    f.path.split(".")[-1]: _to_text(item.get(f.path.split(".")[-1]))
+                    for f in group.fields
+                }
                 for item in items or []
                 if isinstance(item, dict)
             ]
@@ -128,7 +145,11 @@ def flatten(data: dict[str, Any]) -> tuple[dict[str, str], dict[str, list[dict[s
         for f in group.fields:
             head, _, tail = f.path.partition(".")
             source = data.get(head)
-            value = source.get(tail) if tail and isinstance(source, dict) else (source if not tail else None)
+            value = (
+                source.get(tail)
+                if tail and isinstance(source, dict)
+                else (source if not tail else None)
+            )
             values[f.path] = _to_text(value)
     return values, lists
 
