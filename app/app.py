@@ -12,6 +12,7 @@ from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
 from app.pages.gallery import gallery_page
 from app.pages.not_found import not_found_page
+from app.pages.prompt import prompt_page
 from app.services.logs import configure_logging
 from app.services.providers.setup import ensure_models
 from app.settings import get_settings
@@ -19,6 +20,7 @@ from app.state.admin import AdminState
 from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
 from app.state.gallery import GalleryState
+from app.state.prompt_tools import PromptToolsState
 from app.state.session import SessionState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
@@ -58,4 +60,10 @@ app.add_page(
 )
 app.add_page(
     not_found_page, route="404", title="Not found · JSONCraft", on_load=SessionState.load_session
+)
+app.add_page(
+    prompt_page,
+    route="/prompts/[prompt_id]",
+    title="Prompt · JSONCraft",
+    on_load=[PromptToolsState.load_prompt, PromptToolsState.load_tools],
 )

@@ -1,6 +1,7 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
-Commands: migrate, seed, create-admin EMAIL, worker, maintenance, health.
+Commands: migrate, seed, create-admin EMAIL, worker, maintenance, health,
+export --out FILE [--tag T] [--owner EMAIL], import FILE [--owner EMAIL].
 Honours DATABASE_URL and DATA_DIR like the app.
 """
 
@@ -12,8 +13,14 @@ import json
 import os
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
 from app.services.errors import JSONCraftError, UserFacingError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.services.models import User
 
 
 def _out(text: str) -> None:
@@ -128,6 +135,85 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundle_owner(session: Session, email: str | None) -> User:
+    """The account a bundle command acts for: --owner, else the demo user (created if missing)."""
+    from sqlmodel import select
+
+    from app.services.errors import NotFoundError
+    from app.services.models import User
+    from app.services.seed import ensure_demo_user
+    from app.settings import get_settings
+
+    if email is None:
+        return ensure_demo_user(session, email=get_settings().demo_user_email)
+    owner = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if owner is None:
+        raise NotFoundError(f"No account with the email {email}.")
+    return owner
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.services.bundles import export_bundle
+    from app.services.db import session_scope
+    from app.services.migrations import upgrade_to_head
+    from app.services.storage import get_storage
+
+    upgrade_to_head()
+    target = Path(args.out)
+    partial = target.with_name(target.name + ".part")
+    try:
+        # Written beside the target and renamed at the end: a failed export never leaves a
+        # half-written file under the name the user asked for.
+        with session_scope() as session, partial.open("wb") as out:
+            owner = _bundle_owner(session, args.owner)
+            result = export_bundle(
+                session, storage=get_storage(), owner=owner, out=out, tag=args.tag
+            )
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    _out(
+        f"Exported {result.item_count} prompts and {result.image_count} images to {target} "
+        f"({result.size_bytes:,} bytes)."
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.services.bundles import BundleRejectedError, import_bundle
+    from app.services.db import session_scope
+    from app.services.migrations import upgrade_to_head
+    from app.services.storage import get_storage
+
+    path = Path(args.file)
+    if not path.is_file():
+        sys.stderr.write(f"error: no such file: {path}\n")
+        return 2
+    upgrade_to_head()
+    try:
+        with session_scope() as session, path.open("rb") as source:
+            owner = _bundle_owner(session, args.owner)
+            session.commit()  # the demo owner exists even if the import is refused
+            report = import_bundle(
+                session, storage=get_storage(), owner=owner, source=source, filename=path.name
+            )
+    except BundleRejectedError as e:
+        sys.stderr.write(f"error: {e.message}\n")
+        for error in e.report.errors[:20]:
+            title = f" ({error.title})" if error.title else ""
+            sys.stderr.write(f"  item {error.index}{title}: {error.message}\n")
+        return 2
+    _out(
+        f"Imported {report.imported}, skipped {report.skipped_duplicates} duplicates "
+        f"({report.images_added} new images)."
+    )
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
@@ -179,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--project", default="Default")
     key.add_argument("--name", default="cli")
     key.set_defaults(func=cmd_create_api_key)
+    export = sub.add_parser("export", help="write prompts to a bundle (zip)")
+    export.add_argument("--out", required=True, help="the .zip file to write")
+    export.add_argument("--tag", help="only prompts with this tag")
+    export.add_argument("--owner", help="account email (default: the demo user)")
+    export.set_defaults(func=cmd_export)
+    imp = sub.add_parser("import", help="import a bundle (zip): all of it, or nothing")
+    imp.add_argument("file")
+    imp.add_argument("--owner", help="account email (default: the demo user)")
+    imp.set_defaults(func=cmd_import)
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
     return parser
 

@@ -22,6 +22,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _INDEXES = [
+    # Replaces ix_prompts_deleted_at (its prefix): with only that one, SQLite served the default
+    # listing from it and sorted every live row (80 ms at 100k prompts instead of 5 ms).
+    ("prompts", "ix_prompts_deleted_created", ["deleted_at", "created_at", "id"]),
     ("prompts", "ix_prompts_visibility_created", ["visibility", "created_at", "id"]),
     ("prompts", "ix_prompts_model_created", ["model", "created_at", "id"]),
     ("prompts", "ix_prompts_style_created", ["style", "created_at", "id"]),
@@ -30,6 +33,7 @@ _INDEXES = [
 
 
 def upgrade() -> None:
+    op.drop_index("ix_prompts_deleted_at", table_name="prompts")
     for table, name, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
 
@@ -64,3 +68,4 @@ def downgrade() -> None:
         op.execute("ALTER TABLE prompts DROP COLUMN IF EXISTS search_vector")
     for table, name, _columns in reversed(_INDEXES):
         op.drop_index(name, table_name=table)
+    op.create_index("ix_prompts_deleted_at", "prompts", ["deleted_at"], unique=False)

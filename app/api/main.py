@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from app.api import admin, analyze, assets, files, system
+from app.api import admin, analyze, assets, files, prompts, system
+from app.api import bundles as bundles_api
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
@@ -89,4 +90,6 @@ def create_api() -> FastAPI:
     api.include_router(files.router)
     api.include_router(admin.router)
     api.include_router(analyze.router)
+    api.include_router(prompts.router)
+    api.include_router(bundles_api.router)
     return api

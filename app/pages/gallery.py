@@ -20,7 +20,12 @@ def prompt_card(card: rx.Var) -> rx.Component:
                 border_radius="8px",
                 loading="lazy",
             ),
-            rx.heading(card["title"], size="3", as_="h3"),
+            rx.link(
+                rx.heading(card["title"], size="3", as_="h3"),
+                href="/prompts/" + card["id"].to(str),
+                color_scheme="gray",
+                high_contrast=True,
+            ),
             rx.hstack(
                 rx.foreach(
                     card["tags"].to(list[str]), lambda t: rx.badge(t, variant="soft", radius="full")

@@ -103,6 +103,9 @@ class Prompt(SQLModel, table=True):
     # not mapped here: only app/services/search.py reads or writes it, and SQLite lacks it.
     __table_args__ = (
         Index("ix_prompts_owner_created", "owner_id", "created_at", "id"),
+        # "Not in the trash, newest first" is the default listing: `deleted_at IS NULL` is an
+        # equality on this index, so SQLite walks it in order instead of sorting every live row.
+        Index("ix_prompts_deleted_created", "deleted_at", "created_at", "id"),
         Index("ix_prompts_visibility_created", "visibility", "created_at", "id"),
         Index("ix_prompts_model_created", "model", "created_at", "id"),
         Index("ix_prompts_style_created", "style", "created_at", "id"),
@@ -120,7 +123,7 @@ class Prompt(SQLModel, table=True):
     rating: int | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
-    deleted_at: datetime | None = Field(default=None, index=True)
+    deleted_at: datetime | None = None  # indexed by ix_prompts_deleted_created
     # A read-only share link: /share/<token>. Random, revocable (set back to None).
     share_token: str | None = Field(default=None, max_length=64, unique=True)
 

@@ -1,6 +1,7 @@
 """Full-text search over a prompt's title, tags and prose.
 
-Two engines, one behaviour:
+The indexed text is the title, the tags, and every text value of the current version's JSON
+(what render_prose says, minus its labels). Two engines, one behaviour:
 
 - SQLite: an FTS5 table `prompt_fts(title, tags, body)` whose rowid is the prompt id, with the
   porter stemmer and diacritics folded (so "mountains" finds "mountain", "cafe" finds "café").
@@ -9,8 +10,8 @@ Two engines, one behaviour:
 - Anything else (MySQL): a case-insensitive LIKE on the title, so the filter still works.
 
 Both are created by migration 0004 and kept in sync from the service layer, not by database
-triggers: the document is built from the rendered prose of the current version, which only Python
-knows how to produce. Call `index_for_search` after anything that changes a prompt's title, tags or
+triggers: the document is built from the current version's JSON, which only Python knows how to
+walk. Call `index_for_search` after anything that changes a prompt's title, tags or
 current version (library.create_prompt / add_version and prompt_ops already do).
 
 User text never reaches either query language as syntax. It is cut into words (`\\w+`, after NFKC
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,6 @@ from sqlmodel import Session, col, select
 
 from app.services.models import Prompt, PromptTag, PromptVersion, Tag, User
 from app.services.prompt_access import visibility_clause
-from app.services.prompts import render_prose
 
 # Bounds that keep a pasted novel from becoming a pathological query.
 MAX_TERMS = 16
@@ -55,6 +55,16 @@ MAX_TERM_LENGTH = 64
 # tsvector values are capped at 1 MB; prose is far shorter, but a hostile prompt might not be.
 MAX_BODY_CHARS = 100_000
 TS_CONFIG = "english"
+MIN_PREFIX = 2
+# The commonest English function words (a subset of PostgreSQL's english stop list).
+STOP_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
+     "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "then", "there",
+     "these", "they", "this", "to", "was", "were", "will", "with"}
+)  # fmt: skip
+# JSON keys whose values are not words worth finding: bookkeeping, hex codes, enum labels that
+# nearly every prompt shares ("object"), and the JSON's own tags (the library's tags are indexed).
+_SKIP_KEYS = frozenset({"schema_version", "meta", "hex", "type", "tags", "proportion"})
 
 # A private MetaData: the FTS table must stay invisible to SQLModel.metadata (and Alembic
 # autogenerate), since it only exists on SQLite and is created by hand in migration 0004.
@@ -89,14 +99,23 @@ class SearchDocument:
 
 
 def terms(text: str | None) -> list[str]:
-    """The words of a search box, lowercased; punctuation and operators are dropped."""
+    """The words of a search box, lowercased; punctuation, operators and stop words dropped.
+
+    Stop words go because they match nearly every prompt: they would cost a scan of the whole
+    index and filter nothing (PostgreSQL's english configuration drops them as well).
+    """
     if not text:
         return []
     normalized = unicodedata.normalize("NFKC", text[: MAX_TERMS * (MAX_TERM_LENGTH + 8)])
     words = [w.lower()[:MAX_TERM_LENGTH] for w in _WORD.findall(normalized)]
     # `_` counts as a word character for Python but not for either tokenizer; drop pure runs.
-    words = [w for w in words if w.strip("_")]
+    words = [w for w in words if w.strip("_") and w not in STOP_WORDS]
     return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def _prefix_ok(word: str) -> bool:
+    # A one-letter prefix matches most of the vocabulary and isn't in the prefix index.
+    return len(word) >= MIN_PREFIX
 
 
 def fts5_query(text: str | None) -> str | None:
@@ -105,7 +124,8 @@ def fts5_query(text: str | None) -> str | None:
     if not words:
         return None
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    quoted[-1] += "*"
+    if _prefix_ok(words[-1]):
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -115,7 +135,8 @@ def tsquery(text: str | None) -> str | None:
     if not words:
         return None
     quoted = ["'" + w.replace("'", "''").replace("\\", "") + "'" for w in words]
-    quoted[-1] += ":*"
+    if _prefix_ok(words[-1]):
+        quoted[-1] += ":*"
     return " & ".join(quoted)
 
 
@@ -125,8 +146,26 @@ def tsquery(text: str | None) -> str | None:
 def build_document(
     title: str, tag_names: Iterable[str], data: dict[str, Any] | None
 ) -> SearchDocument:
-    body = render_prose(data or {})[:MAX_BODY_CHARS]
+    """The text indexed for one prompt.
+
+    The body is every text value of the JSON prompt: the words render_prose would say, without
+    its labels ("Lighting:", "Mood:"), which every prompt shares and so would make those words
+    match everything.
+    """
+    body = " ".join(_text_values(data or {}))[:MAX_BODY_CHARS]
     return SearchDocument(title=title, tags=" ".join(sorted(tag_names)), body=body)
+
+
+def _text_values(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _SKIP_KEYS:
+                yield from _text_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _text_values(item)
 
 
 def _dialect(bind: Session | Connection) -> str:

@@ -49,6 +49,39 @@ def index_prompt(session: Session, *, prompt_id: int, data: dict[str, Any]) -> N
     session.flush()
 
 
+def refresh_embeddings(session: Session, *, limit: int = 200) -> int:
+    """Embed live prompts that have no embedding yet, or changed since theirs was computed.
+
+    Saving a prompt doesn't embed it (that costs ~0.2 s of CPU); the maintenance job calls this
+    so "similar prompts" catches up within minutes. Returns how many were looked at.
+    """
+    rows = session.exec(
+        select(Prompt.id, PromptVersion.data)
+        .join(PromptVersion, col(PromptVersion.id) == col(Prompt.current_version_id))
+        .join(PromptEmbedding, col(PromptEmbedding.prompt_id) == col(Prompt.id), isouter=True)
+        .where(
+            col(Prompt.deleted_at).is_(None),
+            or_(
+                col(PromptEmbedding.prompt_id).is_(None),
+                col(Prompt.updated_at) > col(PromptEmbedding.updated_at),
+            ),
+        )
+        .order_by(col(Prompt.updated_at).desc())
+        .limit(limit)
+    ).all()
+    for prompt_id, data in rows:
+        assert prompt_id is not None
+        index_prompt(session, prompt_id=prompt_id, data=dict(data))
+        # Stamp it even when the prose was unchanged (a rating, say), or it would be re-read
+        # on every run and crowd out prompts that really need embedding.
+        row = session.get(PromptEmbedding, prompt_id)
+        if row is not None:
+            row.updated_at = utcnow()
+            session.add(row)
+    session.flush()
+    return len(rows)
+
+
 def nearest(
     session: Session,
     *,

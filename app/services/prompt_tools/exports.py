@@ -230,13 +230,21 @@ def _lighting(light: Mapping[str, Any]) -> str:
     return _join(
         [
             _text(light.get("conditions")),
-            f"light from the {direction}" if direction else "",
+            _direction(direction),
             _text(light.get("shadows")),
             f"{contrast} contrast" if contrast else "",
             f"{kelvin}K color temperature" if kelvin else "",
             _text(light.get("key")),
         ]
     )
+
+
+def _direction(direction: str) -> str:
+    if not direction:
+        return ""
+    if direction.lower() in ("ambient", "diffuse", "even", "all around"):
+        return f"{direction} light"
+    return f"lit from the {direction}"
 
 
 def _composition(data: Mapping[str, Any]) -> str:

@@ -1,0 +1,353 @@
+"""The prompt library over REST: list/search, read, create, save a version, history, share links.
+
+Thin on purpose: parse, call gallery / prompt_ops / library, shape the answer. Every permission
+check happens in the services. Two answers carry more than `detail`:
+
+- 409 on PUT when the edit was based on a stale version: `current_version` and `current_data`
+  hold the server's latest, so a client can show a diff and retry on top of it.
+- 422 when the JSON prompt fails the schema: `errors` lists each field (`data.scene`, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from app.api.deps import current_user, db_session, optional_user
+from app.services import gallery, prompt_ops
+from app.services.errors import NotFoundError, VersionConflictError
+from app.services.library import create_prompt
+from app.services.models import Asset, User
+from app.services.prompts import PromptValidationError
+from app.services.storage import get_storage
+
+router = APIRouter(prefix="/api", tags=["prompts"])
+
+
+# --- response models --------------------------------------------------------------------------
+
+
+class PromptCardOut(BaseModel):
+    id: int
+    title: str
+    model: str
+    style: str
+    author: str
+    owner_id: int
+    created_at: datetime
+    tags: list[str]
+    thumbnail_url: str
+    width: int
+    height: int
+    visibility: str
+    is_favorite: bool
+    rating: int | None
+    deleted_at: datetime | None
+
+
+class PromptPageOut(BaseModel):
+    items: list[PromptCardOut]
+    next_cursor: str | None
+
+
+class VersionOut(BaseModel):
+    id: int
+    number: int
+    message: str
+    author_id: int | None
+    author: str
+    created_at: datetime
+    is_current: bool
+
+
+class AnalysisOut(BaseModel):
+    id: int
+    kind: str
+    provider: str
+    model: str
+    status: str
+    reasoning: str
+    created_at: datetime
+
+
+class PromptOut(BaseModel):
+    id: int
+    title: str
+    owner_id: int
+    model: str
+    style: str
+    visibility: str
+    is_favorite: bool
+    rating: int | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    tags: list[str]
+    current_version: int
+    data: dict[str, Any]
+    versions: list[VersionOut]
+    asset_id: int | None
+    image_url: str
+    thumbnail_url: str
+    origin: AnalysisOut | None
+    analyses: list[AnalysisOut]
+    can_edit: bool
+    can_manage: bool
+
+
+class SharedPromptOut(BaseModel):
+    title: str
+    author: str
+    version: int
+    tags: list[str]
+    updated_at: datetime
+    data: dict[str, Any]
+    image_url: str
+    width: int
+    height: int
+
+
+# --- request models ---------------------------------------------------------------------------
+
+
+class PromptCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    data: dict[str, Any]
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    visibility: Literal["private", "public"] = "private"
+    asset_id: int | None = None
+    model: str = Field(default="", max_length=120)
+    style: str = Field(default="", max_length=120)
+
+
+class VersionSave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any]
+    message: str = Field(default="", max_length=500)
+    base_version: int = Field(ge=1)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _schema_errors(exc: PromptValidationError) -> JSONResponse:
+    errors = [
+        {"field": f"data.{e.path}" if e.path else "data", "message": e.message}
+        for e in exc.field_errors
+    ]
+    return JSONResponse({"detail": exc.message, "errors": errors}, status_code=422)
+
+
+def _day_start(value: date | datetime | None, *, next_day: bool = False) -> datetime | None:
+    """A bare date means the whole day (UTC): from its start, or up to the next day's start."""
+    if value is None or isinstance(value, datetime):
+        return value
+    start = datetime.combine(value, time(0), tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
+def _detail_out(detail: prompt_ops.PromptDetail) -> PromptOut:
+    p = detail.prompt
+
+    def analysis(a: prompt_ops.AnalysisView) -> AnalysisOut:
+        return AnalysisOut(
+            id=a.id,
+            kind=a.kind,
+            provider=a.provider,
+            model=a.model,
+            status=a.status,
+            reasoning=a.reasoning,
+            created_at=a.created_at,
+        )
+
+    return PromptOut(
+        id=p.id or 0,
+        title=p.title,
+        owner_id=p.owner_id,
+        model=p.model,
+        style=p.style,
+        visibility=p.visibility,
+        is_favorite=p.is_favorite,
+        rating=p.rating,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        deleted_at=p.deleted_at,
+        tags=detail.tags,
+        current_version=detail.current_version,
+        data=detail.data,
+        versions=[VersionOut(**vars(v)) for v in detail.versions],
+        asset_id=p.asset_id,
+        image_url=detail.image_url,
+        thumbnail_url=detail.thumbnail_url,
+        origin=analysis(detail.origin) if detail.origin else None,
+        analyses=[analysis(a) for a in detail.analyses],
+        can_edit=detail.can_edit,
+        can_manage=detail.can_manage,
+    )
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@router.get("/prompts", response_model=PromptPageOut, summary="List and search prompts")
+def list_prompts(
+    text: str = Query("", max_length=500, description="Words to find in title, tags and prompt"),
+    tags: list[str] = Query([], description="Repeat for more; all must match"),
+    owner: str | None = Query(None, pattern=r"^(me|public|\d+)$"),
+    date_from: date | datetime | None = Query(None, description="Inclusive; a date = from 00:00"),
+    date_to: date | datetime | None = Query(None, description="Exclusive; a date = whole day"),
+    model: str = Query("", max_length=120),
+    style: str = Query("", max_length=120),
+    favorites_only: bool = False,
+    include_trash: bool = False,
+    trash_only: bool = False,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(24, ge=1, le=100),
+    viewer: User | None = Depends(optional_user),
+    session: Session = Depends(db_session),
+) -> PromptPageOut:
+    query = gallery.GalleryQuery(
+        text=text,
+        tags=tuple(tags),
+        owner=int(owner) if owner and owner.isdigit() else owner,
+        date_from=_day_start(date_from),
+        date_to=_day_start(date_to, next_day=True),
+        model=model,
+        style=style,
+        favorites_only=favorites_only,
+        include_trash=include_trash,
+        trash_only=trash_only,
+    )
+    page = gallery.list_prompts(
+        session, storage=get_storage(), viewer=viewer, query=query, limit=limit, cursor=cursor
+    )
+    return PromptPageOut(
+        items=[PromptCardOut(**vars(card)) for card in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/prompts/{prompt_id}", response_model=PromptOut, summary="One prompt, in full")
+def get_prompt(
+    prompt_id: int,
+    viewer: User | None = Depends(optional_user),
+    session: Session = Depends(db_session),
+) -> PromptOut:
+    detail = prompt_ops.get_prompt_detail(
+        session, prompt_id=prompt_id, viewer=viewer, storage=get_storage()
+    )
+    return _detail_out(detail)
+
+
+@router.post(
+    "/prompts",
+    response_model=PromptOut,
+    status_code=201,
+    summary="Save a new prompt",
+    responses={422: {"description": "The body or the JSON prompt is not valid"}},
+)
+def post_prompt(
+    body: PromptCreate,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> PromptOut | JSONResponse:
+    assert user.id is not None
+    if body.asset_id is not None:
+        asset = session.get(Asset, body.asset_id)
+        if asset is None or asset.owner_id != user.id:
+            raise NotFoundError("That image doesn't exist, or it isn't yours.")
+    try:
+        prompt = create_prompt(
+            session,
+            owner_id=user.id,
+            title=body.title,
+            data=body.data,
+            asset_id=body.asset_id,
+            model=body.model,
+            style=body.style,
+            visibility=body.visibility,
+            tags=body.tags,
+        )
+    except PromptValidationError as e:
+        return _schema_errors(e)
+    session.commit()
+    assert prompt.id is not None
+    detail = prompt_ops.get_prompt_detail(
+        session, prompt_id=prompt.id, viewer=user, storage=get_storage()
+    )
+    return _detail_out(detail)
+
+
+@router.put(
+    "/prompts/{prompt_id}",
+    response_model=PromptOut,
+    summary="Save a new version (optimistic: send the version you edited)",
+    responses={
+        409: {"description": "Someone saved first; the body holds current_version/current_data"},
+        422: {"description": "The body or the JSON prompt is not valid"},
+    },
+)
+def put_prompt(
+    prompt_id: int,
+    body: VersionSave,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> PromptOut | JSONResponse:
+    try:
+        prompt_ops.save_version(
+            session,
+            prompt_id=prompt_id,
+            data=body.data,
+            author=user,
+            message=body.message,
+            base_version=body.base_version,
+        )
+    except VersionConflictError as e:
+        return JSONResponse(
+            {
+                "detail": e.message,
+                "current_version": e.current_version,
+                "current_data": e.current_data,
+            },
+            status_code=409,
+        )
+    except PromptValidationError as e:
+        return _schema_errors(e)
+    session.commit()
+    detail = prompt_ops.get_prompt_detail(
+        session, prompt_id=prompt_id, viewer=user, storage=get_storage()
+    )
+    return _detail_out(detail)
+
+
+@router.get(
+    "/prompts/{prompt_id}/versions",
+    response_model=list[VersionOut],
+    summary="Version history, newest first",
+)
+def get_versions(
+    prompt_id: int,
+    viewer: User | None = Depends(optional_user),
+    session: Session = Depends(db_session),
+) -> list[VersionOut]:
+    return [
+        VersionOut(**vars(v))
+        for v in prompt_ops.list_versions(session, prompt_id=prompt_id, viewer=viewer)
+    ]
+
+
+@router.get(
+    "/share/{token}",
+    response_model=SharedPromptOut,
+    summary="A prompt shared by link (read-only, no sign-in)",
+)
+def get_shared(token: str, session: Session = Depends(db_session)) -> SharedPromptOut:
+    shared = prompt_ops.get_shared(session, token=token, storage=get_storage())
+    return SharedPromptOut(**vars(shared))

@@ -1,0 +1,569 @@
+"""`/prompts/[prompt_id]`: details, guided editor, history with diffs, exports."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.components.prompt_cards import json_view, prompt_cards
+from app.components.schema_form import schema_form
+from app.components.shell import empty_state, link_button, page_shell
+from app.state.prompt_tools import PromptToolsState as S
+
+EXPORTS = [
+    ("json", "Canonical JSON"),
+    ("flux2", "FLUX.2 JSON"),
+    ("prose", "Prose"),
+    ("curl", "cURL"),
+    ("python", "Python"),
+]
+
+
+def stars() -> rx.Component:
+    return rx.hstack(
+        *[
+            rx.icon_button(
+                rx.icon("star", size=16, fill=rx.cond(S.rating >= n, "currentColor", "none")),
+                variant="ghost",
+                color_scheme="amber",
+                size="1",
+                aria_label=f"Rate {n} star{'s' if n > 1 else ''}",
+                on_click=S.rate(n),
+                disabled=~S.can_manage,
+            )
+            for n in range(1, 6)
+        ],
+        spacing="0",
+    )
+
+
+def header() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(S.title, size="7", as_="h1"),
+            rx.badge(S.visibility, variant="soft"),
+            rx.badge("v", S.version, variant="outline"),
+            align="center",
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("heart", size=16, fill=rx.cond(S.favorite, "currentColor", "none")),
+                variant="soft",
+                color_scheme="pink",
+                aria_label=rx.cond(S.favorite, "Remove from favourites", "Add to favourites"),
+                on_click=S.toggle_favorite,
+                disabled=~S.can_manage,
+            ),
+            stars(),
+            rx.button(
+                rx.icon("copy-plus", size=14), "Duplicate", variant="soft", on_click=S.duplicate
+            ),
+            rx.button(
+                rx.icon("download", size=14),
+                "Download JSON",
+                variant="soft",
+                on_click=S.download_json,
+            ),
+            rx.cond(
+                S.image_url != "",
+                rx.link(
+                    rx.button(rx.icon("image-down", size=14), "Download image", variant="soft"),
+                    href=S.image_url,
+                    is_external=True,
+                ),
+            ),
+            spacing="2",
+            wrap="wrap",
+            align="center",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def tags_row() -> rx.Component:
+    return rx.hstack(
+        rx.foreach(
+            S.tags,
+            lambda t: rx.badge(
+                t,
+                rx.cond(
+                    S.can_edit,
+                    rx.icon(
+                        "x",
+                        size=12,
+                        cursor="pointer",
+                        on_click=S.remove_tag(t),
+                        aria_label=f"Remove tag {t}",
+                    ),
+                ),
+                variant="soft",
+                radius="full",
+            ),
+        ),
+        rx.cond(
+            S.can_edit,
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="tag",
+                        placeholder="Add a tag",
+                        aria_label="New tag",
+                        size="1",
+                        max_length=64,
+                    ),
+                    rx.button("Add", size="1", variant="soft", type="submit"),
+                ),
+                on_submit=S.add_tag,
+                reset_on_submit=True,
+            ),
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+    )
+
+
+def overview() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.cond(
+                S.image_url != "",
+                rx.image(src=S.image_url, alt=S.title, width="100%", border_radius="10px"),
+            ),
+            tags_row(),
+            rx.cond(
+                S.model != "",
+                rx.text("Made with ", rx.code(S.model), size="2", color_scheme="gray"),
+            ),
+            rx.cond(
+                S.can_manage,
+                rx.card(
+                    rx.vstack(
+                        rx.hstack(
+                            rx.text("Visibility", size="2", weight="medium"),
+                            rx.select.root(
+                                rx.select.trigger(aria_label="Visibility"),
+                                rx.select.content(
+                                    rx.select.item("private", value="private"),
+                                    rx.select.item("public", value="public"),
+                                ),
+                                value=S.visibility,
+                                on_change=S.set_visibility,
+                                size="1",
+                            ),
+                            align="center",
+                            spacing="2",
+                        ),
+                        rx.cond(
+                            S.share_token != "",
+                            rx.vstack(
+                                rx.text("Read-only link:", size="1", color_scheme="gray"),
+                                rx.code(
+                                    "/share/" + S.share_token, size="1", class_name="share-link"
+                                ),
+                                rx.button(
+                                    "Revoke link",
+                                    size="1",
+                                    variant="soft",
+                                    color_scheme="red",
+                                    on_click=S.unshare,
+                                ),
+                                spacing="1",
+                            ),
+                            rx.button(
+                                rx.icon("link", size=14),
+                                "Create share link",
+                                size="1",
+                                variant="soft",
+                                on_click=S.share,
+                            ),
+                        ),
+                        spacing="2",
+                    ),
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                S.reasoning != "",
+                rx.el.details(
+                    rx.el.summary("Reasoning (replay)"),
+                    rx.el.pre(S.reasoning),
+                    class_name="reasoning",
+                ),
+            ),
+            width=rx.breakpoints(initial="100%", md="40%"),
+            spacing="3",
+        ),
+        rx.box(prompt_cards(S.preview), width=rx.breakpoints(initial="100%", md="60%")),
+        direction=rx.breakpoints(initial="column", md="row"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def lint_panel() -> rx.Component:
+    return rx.cond(
+        S.issues,
+        rx.card(
+            rx.vstack(
+                rx.text("Lint", weight="bold", size="2"),
+                rx.foreach(
+                    S.issues,
+                    lambda i: rx.hstack(
+                        rx.badge(
+                            i["severity"].to(str),
+                            color_scheme=rx.cond(i["severity"].to(str) == "error", "red", "amber"),
+                            variant="soft",
+                        ),
+                        rx.code(i["path"].to(str), size="1"),
+                        rx.text(i["message"].to(str), size="2"),
+                        rx.spacer(),
+                        rx.cond(
+                            i["fix"].to(str) != "",
+                            rx.button(
+                                "Fix",
+                                size="1",
+                                variant="soft",
+                                on_click=S.fix_issue(i["fix"].to(str)),
+                            ),
+                        ),
+                        width="100%",
+                        align="center",
+                        class_name="lint-issue",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def presets_panel() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(placeholder="Apply a preset…", aria_label="Preset"),
+                rx.select.content(
+                    rx.foreach(S.presets, lambda p: rx.select.item(p["label"], value=p["id"]))
+                ),
+                value=S.preset_id,
+                on_change=S.choose_preset,
+            ),
+            spacing="2",
+        ),
+        rx.cond(
+            S.preset_changes,
+            rx.card(
+                rx.vstack(
+                    rx.text("The preset would change:", weight="bold", size="2"),
+                    rx.foreach(
+                        S.preset_changes, lambda c: rx.text(c, size="1", font_family="monospace")
+                    ),
+                    rx.hstack(
+                        rx.button("Apply preset", size="1", on_click=S.accept_preset),
+                        rx.button("Cancel", size="1", variant="soft", on_click=S.cancel_preset),
+                    ),
+                    spacing="2",
+                ),
+                width="100%",
+                aria_label="Preset preview",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def save_bar() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.conflict,
+            rx.callout.root(
+                rx.callout.text(
+                    rx.text(
+                        "Someone else saved version ",
+                        S.conflict_version,
+                        " while you edited. Your changes compared with theirs:",
+                        weight="bold",
+                    ),
+                    rx.foreach(S.conflict, lambda c: rx.text(c, size="1", font_family="monospace")),
+                    rx.hstack(
+                        rx.button("Save mine on top", size="1", on_click=S.keep_mine),
+                        rx.button("Take theirs", size="1", variant="soft", on_click=S.take_theirs),
+                        spacing="2",
+                        margin_top="0.5em",
+                    ),
+                ),
+                color_scheme="amber",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.hstack(
+            rx.input(
+                value=S.message,
+                on_change=S.set_message,
+                placeholder="What changed? (version message)",
+                aria_label="Version message",
+                width="100%",
+            ),
+            rx.button(rx.icon("save", size=14), "Save version", on_click=S.save, disabled=~S.dirty),
+            width="100%",
+            spacing="2",
+        ),
+        rx.cond(
+            S.error_count > 0,
+            rx.text(
+                S.error_count,
+                " field(s) need attention before saving.",
+                color_scheme="red",
+                size="2",
+                role="status",
+            ),
+        ),
+        width="100%",
+        spacing="2",
+        position="sticky",
+        bottom="0",
+        padding="0.75em",
+        background_color=rx.color("gray", 2),
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        z_index="5",
+    )
+
+
+def editor() -> rx.Component:
+    return rx.cond(
+        S.can_edit,
+        rx.vstack(
+            presets_panel(),
+            lint_panel(),
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger("Form", value="form"), rx.tabs.trigger("JSON", value="raw")
+                ),
+                rx.tabs.content(schema_form(S), value="form", padding_top="0.75em"),
+                rx.tabs.content(
+                    rx.vstack(
+                        rx.hstack(
+                            rx.button("Format", size="1", variant="soft", on_click=S.format_raw),
+                            rx.text(
+                                "Canonical key order, 2-space indent.",
+                                size="1",
+                                color_scheme="gray",
+                            ),
+                            align="center",
+                        ),
+                        rx.text_area(
+                            value=S.raw_text,
+                            on_change=S.set_raw,
+                            rows="18",
+                            width="100%",
+                            font_family="monospace",
+                            aria_label="Raw JSON",
+                            spell_check=False,
+                        ),
+                        rx.cond(
+                            S.raw_error != "",
+                            rx.text(S.raw_error, color_scheme="red", size="2", role="alert"),
+                        ),
+                        rx.code_block(
+                            S.raw_text,
+                            language="json",
+                            show_line_numbers=True,
+                            width="100%",
+                            max_height="420px",
+                            overflow="auto",
+                        ),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    value="raw",
+                    padding_top="0.75em",
+                ),
+                default_value="form",
+                width="100%",
+            ),
+            save_bar(),
+            spacing="3",
+            width="100%",
+        ),
+        rx.callout(
+            "This prompt is read-only for you. Duplicate it to make your own editable copy.",
+            icon="lock",
+            width="100%",
+        ),
+    )
+
+
+def history() -> rx.Component:
+    version_items = rx.foreach(
+        S.versions, lambda v: rx.select.item("v" + v["number"].to(str), value=v["number"].to(str))
+    )
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Version"),
+                    rx.table.column_header_cell("Message"),
+                    rx.table.column_header_cell("Author"),
+                    rx.table.column_header_cell("When"),
+                    rx.table.column_header_cell(""),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    S.versions,
+                    lambda v: rx.table.row(
+                        rx.table.cell("v", v["number"]),
+                        rx.table.cell(v["message"]),
+                        rx.table.cell(v["author"]),
+                        rx.table.cell(v["when"]),
+                        rx.table.cell(
+                            rx.cond(
+                                v["current"].to(bool),
+                                rx.badge("current"),
+                                rx.cond(
+                                    S.can_edit,
+                                    rx.button(
+                                        "Revert",
+                                        size="1",
+                                        variant="soft",
+                                        on_click=S.revert_to(v["number"].to(int)),
+                                    ),
+                                ),
+                            )
+                        ),
+                    ),
+                )
+            ),
+            variant="surface",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(placeholder="From", aria_label="Compare from"),
+                rx.select.content(version_items),
+                value=S.diff_a,
+                on_change=S.set_diff_a,
+            ),
+            rx.select.root(
+                rx.select.trigger(placeholder="To", aria_label="Compare to"),
+                rx.select.content(version_items),
+                value=S.diff_b,
+                on_change=S.set_diff_b,
+            ),
+            rx.button("Compare", on_click=S.compare, variant="soft"),
+            spacing="2",
+            align="center",
+        ),
+        rx.cond(
+            S.diff_rows,
+            rx.vstack(
+                rx.text("Changed paths", weight="bold", size="2"),
+                rx.foreach(
+                    S.diff_rows,
+                    lambda r: rx.hstack(
+                        rx.badge(
+                            r["op"],
+                            color_scheme=rx.match(
+                                r["op"], ("added", "green"), ("removed", "red"), "amber"
+                            ),
+                            variant="soft",
+                        ),
+                        rx.code(r["path"], size="1"),
+                        rx.text(r["old"], size="1", color_scheme="red", class_name="diff-old"),
+                        rx.text("→", size="1"),
+                        rx.text(r["new"], size="1", color_scheme="green", class_name="diff-new"),
+                        wrap="wrap",
+                        align="center",
+                        class_name="diff-row",
+                    ),
+                ),
+                rx.grid(
+                    json_view(S.side_a),
+                    json_view(S.side_b),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3",
+                    width="100%",
+                    aria_label="Side by side",
+                ),
+                spacing="2",
+                width="100%",
+                aria_label="Diff",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def exports() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            *[
+                rx.button(label, variant="soft", on_click=S.show_export(kind))
+                for kind, label in EXPORTS
+            ],
+            wrap="wrap",
+            spacing="2",
+        ),
+        rx.cond(
+            S.export_text != "",
+            rx.vstack(
+                rx.hstack(
+                    rx.text(S.export_title, weight="bold"),
+                    rx.button(
+                        rx.icon("copy", size=14),
+                        "Copy",
+                        size="1",
+                        variant="soft",
+                        on_click=S.copy_export,
+                    ),
+                    align="center",
+                    spacing="3",
+                ),
+                json_view(S.export_text),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def prompt_page() -> rx.Component:
+    return page_shell(
+        rx.cond(
+            S.not_found != "",
+            empty_state(
+                "file-question",
+                "Prompt not available",
+                S.not_found,
+                link_button("Open the gallery", "/gallery"),
+            ),
+            rx.vstack(
+                header(),
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Overview", value="overview"),
+                        rx.tabs.trigger("Edit", value="edit"),
+                        rx.tabs.trigger("History", value="history"),
+                        rx.tabs.trigger("Export", value="export"),
+                    ),
+                    rx.tabs.content(overview(), value="overview", padding_top="1em"),
+                    rx.tabs.content(editor(), value="edit", padding_top="1em"),
+                    rx.tabs.content(history(), value="history", padding_top="1em"),
+                    rx.tabs.content(exports(), value="export", padding_top="1em"),
+                    default_value="overview",
+                    width="100%",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+    )

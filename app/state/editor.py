@@ -1,0 +1,253 @@
+"""`/prompts/[prompt_id]`: the prompt page — details, guided form and raw JSON, saving versions.
+
+Edits live in a backend-only dict; inputs get flattened string values. Every change validates
+against the schema, and saving sends the version it started from, so a concurrent save by
+someone else becomes a conflict with a diff instead of an overwrite.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import reflex as rx
+
+from app.services import prompt_ops
+from app.services.auth import user_for_token
+from app.services.db import session_scope
+from app.services.errors import VersionConflictError
+from app.services.prompt_diff import diff
+from app.services.prompt_tools import format_json, lint
+from app.services.prompts import validate_prompt
+from app.services.storage import get_storage
+from app.state import prompt_form as pf
+from app.state.base import run_service, user_message
+from app.state.prompt_view import cards
+from app.state.session import SessionState
+
+
+def _detail(token: str, prompt_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        viewer = user_for_token(session, token)
+        d = prompt_ops.get_prompt_detail(
+            session, prompt_id=prompt_id, viewer=viewer, storage=get_storage()
+        )
+        origin = d.origin
+        return {
+            "title": d.prompt.title,
+            "data": d.data,
+            "version": d.current_version,
+            "versions": [
+                {
+                    "number": v.number,
+                    "message": v.message or "—",
+                    "author": v.author,
+                    "when": v.created_at.strftime("%d %b %Y %H:%M"),
+                    "current": v.is_current,
+                }
+                for v in d.versions
+            ],
+            "tags": d.tags,
+            "image_url": d.image_url or d.thumbnail_url,
+            "can_edit": d.can_edit,
+            "can_manage": d.can_manage,
+            "visibility": d.prompt.visibility,
+            "favorite": d.prompt.is_favorite,
+            "rating": d.prompt.rating or 0,
+            "share": d.prompt.share_token or "",
+            "model": d.prompt.model or (origin.model if origin else ""),
+            "reasoning": "\n\n".join(a.reasoning for a in d.analyses if a.reasoning),
+            "analyses": [f"{a.kind} · {a.model} · {a.status}" for a in d.analyses],
+        }
+
+
+def _save(token: str, prompt_id: int, data: dict[str, Any], message: str, base: int) -> int:
+    with session_scope() as session:
+        viewer = user_for_token(session, token)
+        if viewer is None:
+            from app.services.errors import AuthenticationError
+
+            raise AuthenticationError("Your session ended: sign in again to save.")
+        version = prompt_ops.save_version(
+            session,
+            prompt_id=prompt_id,
+            data=data,
+            author=viewer,
+            message=message,
+            base_version=base,
+        )
+        return version.number
+
+
+class EditorState(SessionState):
+    pid: int = 0
+    title: str = ""
+    version: int = 0
+    versions: list[dict[str, Any]] = []
+    tags: list[str] = []
+    image_url: str = ""
+    can_edit: bool = False
+    can_manage: bool = False
+    visibility: str = "private"
+    favorite: bool = False
+    rating: int = 0
+    share_token: str = ""
+    model: str = ""
+    reasoning: str = ""
+    values: dict[str, str] = {}
+    lists: dict[str, list[dict[str, str]]] = {}
+    errors: dict[str, str] = {}
+    issues: list[dict[str, Any]] = []
+    preview: list[dict[str, Any]] = []
+    raw_text: str = ""
+    raw_error: str = ""
+    dirty: bool = False
+    message: str = ""
+    conflict: list[str] = []
+    conflict_version: int = 0
+    not_found: str = ""
+    _data: dict[str, Any] = {}
+    _theirs: dict[str, Any] = {}
+
+    @rx.var
+    def error_count(self) -> int:
+        return len(self.errors)
+
+    def _set_data(self, data: dict[str, Any], *, dirty: bool = True) -> None:
+        self._data = data
+        self.values, self.lists = pf.flatten(data)
+        self.errors = pf.error_map(validate_prompt(data))
+        self.issues = [
+            {
+                "code": i.code,
+                "path": i.path or "(prompt)",
+                "message": i.message,
+                "severity": i.severity,
+                "fix": i.fix_id or "",
+            }
+            for i in lint(data)
+        ]
+        self.preview = cards(data)
+        self.raw_text, self.raw_error = format_json(data), ""
+        self.dirty = dirty
+
+    @rx.event
+    async def load_prompt(self):  # type: ignore[no-untyped-def]
+        await self._refresh()
+        parts = [p for p in self.router.url.path.split("/") if p]
+        try:
+            self.pid = int(parts[-1])
+            loaded = await run_service(_detail, self.token, self.pid)
+        except (ValueError, IndexError):
+            self.not_found = "That prompt doesn't exist."
+            return
+        except Exception as e:  # not found / not allowed: one message, nothing leaks
+            self.not_found = user_message(e)
+            return
+        self.not_found = ""
+        self.title, self.version, self.versions = (
+            loaded["title"],
+            loaded["version"],
+            loaded["versions"],
+        )
+        self.tags, self.image_url = loaded["tags"], loaded["image_url"]
+        self.can_edit, self.can_manage = loaded["can_edit"], loaded["can_manage"]
+        self.visibility, self.favorite, self.rating = (
+            loaded["visibility"],
+            loaded["favorite"],
+            loaded["rating"],
+        )
+        self.share_token, self.model, self.reasoning = (
+            loaded["share"],
+            loaded["model"],
+            loaded["reasoning"],
+        )
+        self.conflict, self.message = [], ""
+        self._set_data(loaded["data"], dirty=False)
+
+    @rx.event
+    def set_value(self, path: str, value: str) -> None:
+        if self.can_edit:
+            self._set_data(pf.set_value(self._data, path, str(value)[:5000]))
+
+    @rx.event
+    def set_item(self, key: str, index: int, name: str, value: str) -> None:
+        if self.can_edit:
+            self._set_data(pf.set_item(self._data, key, int(index), name, str(value)[:5000]))
+
+    @rx.event
+    def add_item(self, key: str) -> None:
+        if self.can_edit:
+            self._set_data(pf.add_item(self._data, key))
+
+    @rx.event
+    def remove_item(self, key: str, index: int) -> None:
+        if self.can_edit:
+            self._set_data(pf.remove_item(self._data, key, int(index)))
+
+    @rx.event
+    def move_item(self, key: str, index: int, delta: int) -> None:
+        if self.can_edit:
+            self._set_data(pf.move_item(self._data, key, int(index), int(delta)))
+
+    @rx.event
+    def set_raw(self, text: str) -> None:
+        """Raw mode: keep the text as typed; apply it to the form only when it parses."""
+        self.raw_text = text[:200_000]
+        try:
+            parsed = json.loads(self.raw_text)
+        except json.JSONDecodeError as e:
+            self.raw_error = f"Not valid JSON yet: {e.msg} (line {e.lineno}, column {e.colno})."
+            return
+        if not isinstance(parsed, dict):
+            self.raw_error = "The prompt must be a JSON object: { ... }."
+            return
+        raw = self.raw_text
+        self._set_data(parsed)
+        self.raw_text = raw  # don't reformat under the cursor
+
+    @rx.event
+    def format_raw(self) -> None:
+        if not self.raw_error:
+            self._set_data(self._data, dirty=self.dirty)
+
+    @rx.event
+    def set_message(self, value: str) -> None:
+        self.message = value[:500]
+
+    @rx.event
+    async def save(self):  # type: ignore[no-untyped-def]
+        if not self.can_edit:
+            return rx.toast.error("You can't edit this prompt.")
+        if self.raw_error:
+            return rx.toast.error("Fix the JSON first: " + self.raw_error)
+        if self.errors:
+            return rx.toast.error(f"Fix the {len(self.errors)} highlighted field(s) before saving.")
+        try:
+            number = await run_service(
+                _save, self.token, self.pid, self._data, self.message, self.version
+            )
+        except VersionConflictError as e:
+            self._theirs, self.conflict_version = e.current_data, e.current_version
+            self.conflict = [
+                f"{c.op} {c.path}: {c.old or '∅'} → {c.new or '∅'}"
+                for c in diff(e.current_data, self._data)
+            ]
+            return rx.toast.warning(e.message)
+        except Exception as e:  # shown as a toast
+            return rx.toast.error(user_message(e))
+        self.message, self.conflict = "", []
+        await self.load_prompt()
+        return rx.toast.success(f"Saved version {number}.")
+
+    @rx.event
+    def take_theirs(self) -> None:
+        """Drop my edits and continue from the version someone else saved."""
+        self.version, self.conflict = self.conflict_version, []
+        self._set_data(self._theirs, dirty=False)
+
+    @rx.event
+    async def keep_mine(self):  # type: ignore[no-untyped-def]
+        """Save my edits on top of theirs (they stay in history as the version before)."""
+        self.version, self.conflict = self.conflict_version, []
+        return await self.save()

@@ -1,0 +1,43 @@
+"""Migrations keep data: upgrading a populated database loses nothing (SQLite batch mode)."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import text
+
+from app.services.db import engine_for
+from app.services.migrations import alembic_config, upgrade_to_head
+from app.settings import Settings
+
+
+def test_upgrading_from_the_first_release_keeps_prompt_versions(
+    isolated_settings: Settings,
+) -> None:
+    url = isolated_settings.resolved_database_url
+    command.upgrade(alembic_config(url), "0002")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, display_name, role, plan, is_active, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'user', 'free', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO prompts (id, owner_id, title, model, style, visibility, current_version_id, "
+                "is_favorite, created_at, updated_at) VALUES (1, 1, 'T', '', '', 'public', 1, 0, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO prompt_versions (id, prompt_id, number, data, schema_version, "
+                "message, created_at) VALUES (1, 1, 1, :data, '1.0', '', '2026-01-01 00:00:00')"
+            ),
+            {"data": '{"scene": "x"}'},
+        )
+    upgrade_to_head(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM prompt_versions")).scalar() == 1
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
