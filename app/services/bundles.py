@@ -438,6 +438,7 @@ def import_bundle(
         manifest_items = _read_manifest(zf)
         names = set(zf.namelist())
         items = [_parse_item(zf, names, i, entry) for i, entry in enumerate(manifest_items, 1)]
+        _flag_repeated_paths(manifest_items, items)
         _check_images(zf, names, items, settings=settings)
         report = ImportReport(ok=False, filename=filename, item_count=len(items))
         bad = [item for item in items if item.errors]
@@ -779,7 +780,14 @@ def _read_manifest(zf: zipfile.ZipFile) -> list[Any]:
         )
     try:
         manifest = _read_json(zf, MANIFEST, limit=MAX_MANIFEST_BYTES)
-    except (ValueError, zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as e:
+    except (
+        ValueError,
+        RecursionError,  # absurdly deep nesting
+        zipfile.BadZipFile,
+        NotImplementedError,
+        OSError,
+        EOFError,
+    ) as e:
         raise InvalidInputError("The bundle's manifest.json is damaged or not valid JSON.") from e
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise InvalidInputError(
@@ -801,6 +809,12 @@ def _read_manifest(zf: zipfile.ZipFile) -> list[Any]:
     items = manifest.get("items")
     if not isinstance(items, list):
         raise InvalidInputError('manifest.json has no "items" list.')
+    if len(items) > MAX_ENTRIES:
+        # Items may point at the same file, so the entry limit alone would not bound the work.
+        raise InvalidInputError(
+            f"The bundle lists {len(items):,} prompts; the limit is {MAX_ENTRIES:,}. "
+            "Split it into smaller bundles (export by tag)."
+        )
     return items
 
 
@@ -819,7 +833,7 @@ def _parse_item(zf: zipfile.ZipFile, names: set[str], index: int, entry: object)
     except InvalidInputError as e:
         item.errors.append(e.message)
         return item
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         item.errors.append(f"{path} is not valid JSON.")
         return item
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError):
@@ -830,6 +844,18 @@ def _parse_item(zf: zipfile.ZipFile, names: set[str], index: int, entry: object)
         return item
     _check_fields(item, record)
     return item
+
+
+def _flag_repeated_paths(entries: list[Any], items: list[_Item]) -> None:
+    first: dict[str, int] = {}
+    for entry, item in zip(entries, items, strict=True):
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(path, str):
+            continue
+        if path in first:
+            item.errors.append(f"its file {path} is already used by item {first[path]}.")
+        else:
+            first[path] = item.index
 
 
 def _check_fields(item: _Item, record: dict[str, Any]) -> None:

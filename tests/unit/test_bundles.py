@@ -647,3 +647,29 @@ def test_cli_errors_are_one_line_and_exit_non_zero(
     lines = done.stderr.strip().splitlines()
     assert lines[0].startswith("error: Nothing was imported: 1 of 1 items is invalid.")
     assert lines[1].startswith("  item 1 (Broken): version 1 does not match")
+
+
+def test_two_items_pointing_at_one_file_and_absurd_nesting_are_item_errors(
+    session: Session,
+) -> None:
+    bob = make_user(session, "bob@example.com")
+    deep = "[" * 100_000 + "]" * 100_000
+    data = zip_of(
+        {
+            "manifest.json": manifest(
+                [
+                    {"path": "prompts/1.json", "title": "A"},
+                    {"path": "prompts/1.json", "title": "A again"},
+                    {"path": "prompts/2.json", "title": "Deep"},
+                ]
+            ),
+            "prompts/1.json": prompt_file("A", prompt_data("Fine")),
+            "prompts/2.json": deep,
+        }
+    )
+    with pytest.raises(BundleRejectedError) as caught:
+        do_import(session, bob, data)
+    assert [(e.index, e.message) for e in caught.value.report.errors] == [
+        (2, "its file prompts/1.json is already used by item 1."),
+        (3, "prompts/2.json is not valid JSON."),
+    ]

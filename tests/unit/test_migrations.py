@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import text
 
+from alembic import command
 from app.services.db import engine_for
 from app.services.migrations import alembic_config, upgrade_to_head
 from app.settings import Settings

@@ -234,9 +234,10 @@ def test_palette_entries_that_are_not_hex_are_converted_or_removed() -> None:
         {"name": "navy"},
         {"hex": "sunset-ish"},
         {"hex": "#123456"},
+        {"hex": "???", "name": "white"},
     ]
     issues = [i for i in lint(data) if i.code == "palette-not-hex"]
-    assert [i.path for i in issues] == [f"color_palette[{n}]" for n in range(5)]
+    assert [i.path for i in issues] == [f"color_palette[{n}]" for n in (0, 1, 2, 3, 4, 6)]
     assert 'Color 1 is "tomato", not a hex code' in issues[0].message
     assert "#ff6347" in issues[0].message
     assert "cannot be read as a color" in issues[4].message
@@ -247,6 +248,7 @@ def test_palette_entries_that_are_not_hex_are_converted_or_removed() -> None:
         {"hex": "#aabbcc"},
         {"name": "navy", "hex": "#000080"},
         {"hex": "#123456"},
+        {"hex": "#ffffff", "name": "white"},
     ]
     assert validate_prompt(fixed) == []
 

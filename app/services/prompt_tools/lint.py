@@ -261,7 +261,7 @@ def _palette_hex(data: dict[str, Any]) -> Iterator[LintIssue]:
             raw = entry.get("hex")
             if isinstance(raw, str) and _HEX.fullmatch(raw):
                 continue
-            converted = to_hex(raw) or (to_hex(entry.get("name")) if raw is None else None)
+            converted = to_hex(raw) or to_hex(entry.get("name"))  # the name is a fair guess
         elif isinstance(entry, str):
             raw, converted = entry, to_hex(entry)
         else:
@@ -286,7 +286,7 @@ def _fix_palette_hex(data: dict[str, Any], parts: Path, _arg: str) -> None:
     entry = palette[index]
     if isinstance(entry, dict):
         raw = entry.get("hex")
-        converted = to_hex(raw) or (to_hex(entry.get("name")) if raw is None else None)
+        converted = to_hex(raw) or to_hex(entry.get("name"))  # the name is a fair guess
         if converted:
             entry["hex"] = converted
             return
