@@ -266,7 +266,9 @@ class Preset(SQLModel, table=True):
 
     __tablename__ = "presets"
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True, ondelete="CASCADE")
+    owner_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="CASCADE"
+    )
     name: str = Field(max_length=120)
     category: str = Field(max_length=32, index=True)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -25,8 +25,9 @@ def test_upgrading_from_the_first_release_keeps_prompt_versions(
         )
         conn.execute(
             text(
-                "INSERT INTO prompts (id, owner_id, title, model, style, visibility, current_version_id, "
-                "is_favorite, created_at, updated_at) VALUES (1, 1, 'T', '', '', 'public', 1, 0, "
+                "INSERT INTO prompts (id, owner_id, title, model, style, visibility, "
+                "current_version_id, is_favorite, created_at, updated_at) "
+                "VALUES (1, 1, 'T', '', '', 'public', 1, 0, "
                 "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
         )
