@@ -141,9 +141,11 @@ def navbar() -> rx.Component:
     )
 
 
-def page_shell(*children: rx.Component, title: str = "", subtitle: str = "") -> rx.Component:
+def page_shell(
+    *children: rx.Component, title: str | rx.Var[str] = "", subtitle: str = ""
+) -> rx.Component:
     header = []
-    if title:
+    if isinstance(title, rx.Var) or title:
         header.append(rx.heading(title, size="7", as_="h1"))
     if subtitle:
         header.append(rx.text(subtitle, color_scheme="gray", size="3"))

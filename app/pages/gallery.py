@@ -1,38 +1,82 @@
-"""`/gallery`: public prompts and the viewer's own, newest first."""
+"""`/gallery`: find prompts fast — search, filters, grid or list, bulk actions, trash, bundles."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from app.components.shell import empty_state, page_shell
-from app.state.gallery import GalleryState
+from app.state.gallery import IMPORT_ID
+from app.state.gallery import GalleryState as G
+
+
+def _checkbox(card: rx.Var) -> rx.Component:
+    return rx.checkbox(
+        checked=G.selected.contains(card["id"].to(int)),
+        on_change=lambda _v: G.toggle_select(card["id"].to(int)),
+        aria_label="Select " + card["title"].to(str),
+    )
+
+
+def _tags(card: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.foreach(
+            card["tags"].to(list[str]), lambda t: rx.badge(t, variant="soft", radius="full")
+        ),
+        spacing="1",
+        wrap="wrap",
+    )
+
+
+def _title_link(card: rx.Var, size: str = "3") -> rx.Component:
+    return rx.link(
+        rx.heading(card["title"], size=size, as_="h3"),
+        href="/prompts/" + card["id"].to(str),
+        color_scheme="gray",
+        high_contrast=True,
+    )
 
 
 def prompt_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.image(
-                src=card["thumbnail_url"],
-                alt=card["title"],
-                width="100%",
-                height="180px",
-                object_fit="cover",
-                border_radius="8px",
-                loading="lazy",
-            ),
-            rx.link(
-                rx.heading(card["title"], size="3", as_="h3"),
-                href="/prompts/" + card["id"].to(str),
-                color_scheme="gray",
-                high_contrast=True,
-            ),
-            rx.hstack(
-                rx.foreach(
-                    card["tags"].to(list[str]), lambda t: rx.badge(t, variant="soft", radius="full")
+            rx.box(
+                rx.link(
+                    rx.image(
+                        src=card["thumbnail_url"],
+                        alt=card["title"],
+                        width="100%",
+                        height="180px",
+                        object_fit="cover",
+                        border_radius="8px",
+                        loading="lazy",
+                    ),
+                    href="/prompts/" + card["id"].to(str),
+                    tab_index=-1,
                 ),
-                spacing="1",
-                wrap="wrap",
+                rx.box(
+                    _checkbox(card),
+                    position="absolute",
+                    top="8px",
+                    left="8px",
+                    background_color=rx.color("gray", 1),
+                    border_radius="6px",
+                    padding="3px",
+                    line_height="0",
+                ),
+                rx.cond(
+                    card["favorite"].to(bool),
+                    rx.box(
+                        rx.icon("heart", size=16, fill="currentColor", color=rx.color("pink", 9)),
+                        position="absolute",
+                        top="8px",
+                        right="8px",
+                    ),
+                ),
+                position="relative",
+                width="100%",
             ),
+            _title_link(card),
+            _tags(card),
             rx.text(
                 card["author"].to(str) + " · " + card["created"].to(str),
                 size="1",
@@ -46,42 +90,338 @@ def prompt_card(card: rx.Var) -> rx.Component:
     )
 
 
-def gallery_page() -> rx.Component:
-    return page_shell(
-        rx.cond(
-            GalleryState.error,
-            rx.callout(GalleryState.error, icon="triangle-alert", color_scheme="red", role="alert"),
+def prompt_row(card: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(_checkbox(card)),
+        rx.table.cell(
+            rx.image(
+                src=card["thumbnail_url"],
+                alt="",
+                width="56px",
+                height="42px",
+                object_fit="cover",
+                border_radius="6px",
+            )
+        ),
+        rx.table.cell(_title_link(card, "2")),
+        rx.table.cell(_tags(card), class_name="hide-narrow"),
+        rx.table.cell(rx.code(card["model"], size="1"), class_name="hide-narrow"),
+        rx.table.cell(card["created"], class_name="hide-narrow"),
+        class_name="prompt-card",
+        align="center",
+    )
+
+
+def filter_bar() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.input(
+                    name="text",
+                    placeholder="Search prompts: words, colours, styles…",
+                    aria_label="Search",
+                    default_value=G.filters["text"].to(str),
+                    width="100%",
+                    size="3",
+                    max_length=500,
+                ),
+                rx.button(rx.icon("search", size=16), "Search", type="submit", size="3"),
+                width="100%",
+                spacing="2",
+            ),
+            rx.hstack(
+                rx.input(
+                    name="tags",
+                    placeholder="tags, comma separated",
+                    aria_label="Filter by tags",
+                    size="1",
+                    default_value=G.filters["tags"].to(str),
+                ),
+                rx.input(
+                    name="model",
+                    placeholder="model",
+                    aria_label="Filter by model",
+                    size="1",
+                    default_value=G.filters["model"].to(str),
+                ),
+                rx.input(
+                    name="style",
+                    placeholder="style",
+                    aria_label="Filter by style",
+                    size="1",
+                    default_value=G.filters["style"].to(str),
+                ),
+                rx.el.select(
+                    rx.el.option("Everyone's", value=""),
+                    rx.el.option("Mine", value="me"),
+                    rx.el.option("Public", value="public"),
+                    name="owner",
+                    aria_label="Owner",
+                    default_value=G.filters["owner"].to(str),
+                    class_name="native-select",
+                ),
+                rx.input(name="date_from", type="date", aria_label="From date", size="1"),
+                rx.input(name="date_to", type="date", aria_label="To date", size="1"),
+                rx.el.label(
+                    rx.hstack(
+                        rx.checkbox(name="favorites"),
+                        rx.text("Favourites", size="1"),
+                        spacing="1",
+                        align="center",
+                    )
+                ),
+                rx.button(
+                    "Clear", type="button", size="1", variant="ghost", on_click=G.clear_filters
+                ),
+                spacing="2",
+                wrap="wrap",
+                align="center",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=G.apply_filters,
+        width="100%",
+    )
+
+
+def toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.segmented_control.root(
+            rx.segmented_control.item(rx.icon("layout-grid", size=14), value="grid"),
+            rx.segmented_control.item(rx.icon("list", size=14), value="list"),
+            value=G.view,
+            on_change=G.set_view,
+            size="1",
+            aria_label="View",
         ),
         rx.cond(
-            GalleryState.cards,
+            G.saved,
+            rx.select.root(
+                rx.select.trigger(placeholder="Saved filters", aria_label="Saved filters"),
+                rx.select.content(
+                    rx.foreach(
+                        G.saved, lambda f: rx.select.item(f["name"].to(str), value=f["id"].to(str))
+                    )
+                ),
+                on_change=lambda v: G.apply_saved(v.to(int)),
+                size="1",
+            ),
+        ),
+        rx.cond(
+            G.signed_in,
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="name",
+                        placeholder="Name this filter",
+                        aria_label="Filter name",
+                        size="1",
+                        max_length=120,
+                    ),
+                    rx.button("Save filter", size="1", variant="soft", type="submit"),
+                    spacing="1",
+                ),
+                on_submit=G.save_current_filter,
+                reset_on_submit=True,
+            ),
+        ),
+        rx.spacer(),
+        rx.cond(
+            G.signed_in,
+            rx.hstack(
+                rx.button(
+                    rx.cond(G.in_trash, "Back to gallery", "Trash"),
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=G.show_trash(~G.in_trash),
+                ),
+                rx.upload(
+                    rx.button(
+                        rx.icon("package-open", size=14), "Import bundle", size="1", variant="soft"
+                    ),
+                    id=IMPORT_ID,
+                    accept={"application/zip": [".zip"]},
+                    max_files=1,
+                    on_drop=G.import_bundle(rx.upload_files(upload_id=IMPORT_ID)),
+                    no_drag=True,
+                    border="none",
+                    padding="0",
+                ),
+                spacing="2",
+            ),
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+        spacing="2",
+    )
+
+
+def bulk_bar() -> rx.Component:
+    return rx.cond(
+        G.selection_count > 0,
+        rx.card(
+            rx.hstack(
+                rx.text(G.selection_count, " selected", weight="bold", size="2"),
+                rx.form(
+                    rx.hstack(
+                        rx.input(
+                            name="tag",
+                            placeholder="tag",
+                            aria_label="Bulk tag",
+                            size="1",
+                            max_length=64,
+                        ),
+                        rx.el.select(
+                            rx.el.option("Add tag", value="add"),
+                            rx.el.option("Remove tag", value="remove"),
+                            name="action",
+                            aria_label="Tag action",
+                            class_name="native-select",
+                        ),
+                        rx.button("Apply", size="1", type="submit", variant="soft"),
+                        spacing="1",
+                        align="center",
+                    ),
+                    on_submit=G.bulk_tag,
+                    reset_on_submit=True,
+                ),
+                rx.cond(
+                    G.in_trash,
+                    rx.button(
+                        rx.icon("undo-2", size=14), "Restore", size="1", on_click=G.bulk_restore
+                    ),
+                    rx.button(
+                        rx.icon("trash-2", size=14),
+                        "Move to trash",
+                        size="1",
+                        color_scheme="red",
+                        variant="soft",
+                        on_click=G.bulk_trash,
+                    ),
+                ),
+                rx.button(
+                    rx.icon("archive", size=14),
+                    "Export zip",
+                    size="1",
+                    variant="soft",
+                    on_click=G.bulk_export,
+                ),
+                rx.button("Clear selection", size="1", variant="ghost", on_click=G.clear_selection),
+                spacing="3",
+                wrap="wrap",
+                align="center",
+            ),
+            width="100%",
+            aria_label="Bulk actions",
+        ),
+    )
+
+
+def import_report() -> rx.Component:
+    return rx.cond(
+        G.import_report.contains("ok"),
+        rx.callout.root(
+            rx.callout.text(
+                rx.cond(
+                    G.import_report["ok"].to(bool),
+                    rx.text(
+                        "Imported ",
+                        G.import_report["imported"].to(str),
+                        " prompt(s), skipped ",
+                        G.import_report["skipped_duplicates"].to(str),
+                        " duplicate(s).",
+                    ),
+                    rx.vstack(
+                        rx.text(
+                            "Nothing was imported. ",
+                            G.import_report["message"].to(str),
+                            weight="bold",
+                        ),
+                        rx.foreach(
+                            G.import_report["errors"].to(list[dict[str, str]]),
+                            lambda e: rx.text(
+                                "Item ",
+                                e["index"].to(str),
+                                " (",
+                                e["title"].to(str),
+                                "): ",
+                                e["message"].to(str),
+                                size="1",
+                            ),
+                        ),
+                        spacing="1",
+                    ),
+                ),
+            ),
+            color_scheme=rx.cond(G.import_report["ok"].to(bool), "green", "red"),
+            role="alert",
+            width="100%",
+        ),
+    )
+
+
+def results() -> rx.Component:
+    return rx.cond(
+        G.cards,
+        rx.cond(
+            G.view == "grid",
             rx.grid(
-                rx.foreach(GalleryState.cards, prompt_card),
+                rx.foreach(G.cards, prompt_card),
                 columns=rx.breakpoints(initial="1", xs="2", md="3", lg="4"),
                 spacing="4",
                 width="100%",
             ),
-            rx.cond(
-                GalleryState.loading,
-                rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
-                empty_state(
-                    "images",
-                    "The gallery is empty",
-                    "Prompts you save, and public ones, appear here.",
-                ),
+            rx.table.root(
+                rx.table.body(rx.foreach(G.cards, prompt_row)), variant="surface", width="100%"
             ),
         ),
         rx.cond(
-            GalleryState.next_cursor,
+            G.loading,
+            rx.center(rx.spinner(size="3"), padding="3em", width="100%"),
+            rx.cond(
+                G.in_trash,
+                empty_state(
+                    "trash-2",
+                    "The trash is empty",
+                    "Prompts you delete wait here until they are purged.",
+                ),
+                empty_state(
+                    "search-x",
+                    "No prompts match",
+                    "Try fewer filters or other words. Public prompts and your own appear here.",
+                ),
+            ),
+        ),
+    )
+
+
+def gallery_page() -> rx.Component:
+    return page_shell(
+        filter_bar(),
+        toolbar(),
+        import_report(),
+        bulk_bar(),
+        rx.cond(
+            G.error, rx.callout(G.error, icon="triangle-alert", color_scheme="red", role="alert")
+        ),
+        results(),
+        rx.cond(
+            G.next_cursor,
             rx.center(
                 rx.button(
                     "Load more",
-                    on_click=GalleryState.load_more,
-                    loading=GalleryState.loading,
+                    id="load-more",
+                    on_click=G.load_more,
+                    loading=G.loading,
                     variant="soft",
                 ),
                 width="100%",
             ),
         ),
-        title="Gallery",
+        rx.script(src="/infinite.js"),
+        title=rx.cond(G.in_trash, "Trash", "Gallery"),
         subtitle="JSON prompts with their images: public examples and your own.",
     )

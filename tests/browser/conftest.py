@@ -129,9 +129,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         _wait_for(app.url, proc, log, timeout=120)
         yield app
     finally:
-        os.killpg(proc.pid, 15)
         try:
+            os.killpg(proc.pid, 15)
             proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass  # it had already exited (the error above says why)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
 

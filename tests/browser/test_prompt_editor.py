@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 def _own_copy(page: Page) -> str:
     """Open the first demo prompt, duplicate it, and return the copy's URL."""
     page.goto("/gallery")
-    page.locator(".prompt-card").first.get_by_role("link").click()
+    page.locator(".prompt-card").first.locator("h3").click()
     expect(page.get_by_role("button", name="Duplicate")).to_be_visible()
     page.get_by_role("button", name="Duplicate").click()
     expect(page.get_by_role("heading", name=re.compile("^Copy of"))).to_be_visible()
