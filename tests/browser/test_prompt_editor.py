@@ -55,7 +55,7 @@ def test_edit_validate_save_diff_and_revert(page: Page) -> None:
 
     page.get_by_role("button", name="Revert").click()
     expect(page.get_by_text("Reverted to version 1 (saved as a new version).")).to_be_visible()
-    expect(page.get_by_text("v3", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="v3")).to_be_visible()
 
 
 def test_raw_json_mode_stays_in_sync_and_reports_bad_json(page: Page) -> None:
