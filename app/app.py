@@ -13,6 +13,7 @@ from app.pages.auth import login_page, signup_page
 from app.pages.gallery import gallery_page
 from app.pages.not_found import not_found_page
 from app.pages.prompt import prompt_page
+from app.pages.share import share_page
 from app.services.logs import configure_logging
 from app.services.providers.setup import ensure_models
 from app.settings import get_settings
@@ -22,6 +23,7 @@ from app.state.auth import AuthState
 from app.state.gallery import GalleryState
 from app.state.prompt_tools import PromptToolsState
 from app.state.session import SessionState
+from app.state.share import ShareState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
 ensure_models()
@@ -66,4 +68,10 @@ app.add_page(
     route="/prompts/[prompt_id]",
     title="Prompt · JSONCraft",
     on_load=[PromptToolsState.load_prompt, PromptToolsState.load_tools],
+)
+app.add_page(
+    share_page,
+    route="/share/[token]",
+    title="Shared prompt · JSONCraft",
+    on_load=ShareState.load_shared,
 )

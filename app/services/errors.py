@@ -91,9 +91,7 @@ class VersionConflictError(ConflictError):
     """Someone saved a newer version first. Nothing was written: the caller gets the server's
     latest version number and data so the editor can show a diff and let the person merge."""
 
-    def __init__(
-        self, message: str, *, current_version: int, current_data: dict[str, Any]
-    ) -> None:
+    def __init__(self, message: str, *, current_version: int, current_data: dict[str, Any]) -> None:
         super().__init__(message)
         self.current_version = current_version
         self.current_data = current_data

@@ -287,6 +287,9 @@ class GalleryState(SessionState):
 
         try:
             self.import_report = await run_service(_act, self.token, run)
+        except bundles.BundleRejectedError as e:  # bad items: say which, nothing imported
+            self.import_report = {**e.report.as_dict(), "ok": False}
+            return None
         except Exception as e:  # a broken zip or a bomb: a clear message, nothing imported
             self.import_report = {"ok": False, "message": user_message(e), "errors": []}
             return None
