@@ -73,7 +73,9 @@ def main() -> None:
         f"(json.loads-per-delta baseline {base * 1000:.1f} ms, ratio {inc / base:.2f})"
     )
 
-    sentences = [f"a photograph of scene number {i} with warm light and a calm sea" for i in range(50)]
+    sentences = [
+        f"a photograph of scene number {i} with warm light and a calm sea" for i in range(50)
+    ]
     embed(sentences[:2])
     t = statistics.median(_timed(lambda: embed(sentences), 3))
     print(f"embeddings (numpy MiniLM): {len(sentences) / t:.0f} sentences/s")

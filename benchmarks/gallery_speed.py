@@ -30,7 +30,6 @@ from app.services.db import engine_for
 from app.services.migrations import upgrade_to_head
 from app.services.models import Prompt, PromptTag, PromptVersion, Tag, User
 from app.services.prompt_access import visibility_clause
-from app.services.prompts import render_prose
 from app.services.search import build_document
 from app.services.storage import LocalStorage
 
@@ -58,6 +57,11 @@ TAG_WORDS = [
     "cinematic", "pastel", "moody", "bright", "animals", "food", "architecture", "abstract",
     "fantasy", "scifi", "street", "macro", "aerial", "noir", "cozy", "winter", "summer",
 ]  # fmt: skip
+POSITIONS = ["center", "left third", "right third"]
+COLOURS = ["teal", "amber", "ivory", "crimson"]
+GENRES = ["landscape", "portrait", "still life"]
+DIRECTIONS = ["left", "back", "top"]
+FRAMINGS = ["wide shot", "close-up", "medium shot"]
 N_USERS = 60
 PUBLIC_SHARE = 0.7
 BATCH = 5_000
@@ -71,22 +75,22 @@ def _tag_vocabulary() -> list[str]:
 def _prompt_data(rng: random.Random, tags: list[str]) -> dict[str, Any]:
     subject, place, when = rng.choice(SUBJECTS), rng.choice(PLACES), rng.choice(TIMES)
     medium = rng.choice(MEDIA)
+    subjects = [{"type": "object", "description": subject, "position": rng.choice(POSITIONS)}]
+    palette = [
+        {"hex": f"#{rng.randrange(0x1000000):06x}", "name": rng.choice(COLOURS)}
+        for _ in range(rng.randint(2, 5))
+    ]
     return {
         "schema_version": "1.0",
         "scene": f"{subject.capitalize()} {place} {when}",
-        "subjects": [
-            {"type": "object", "description": subject, "position": rng.choice(["center", "left third", "right third"])}
-        ],  # fmt: skip
-        "style": {"medium": medium, "genre": rng.choice(["landscape", "portrait", "still life"])},
-        "color_palette": [
-            {"hex": f"#{rng.randrange(0x1000000):06x}", "name": rng.choice(["teal", "amber", "ivory", "crimson"])}
-            for _ in range(rng.randint(2, 5))
-        ],  # fmt: skip
-        "lighting": {"conditions": rng.choice(LIGHT), "direction": rng.choice(["left", "back", "top"])},
+        "subjects": subjects,
+        "style": {"medium": medium, "genre": rng.choice(GENRES)},
+        "color_palette": palette,
+        "lighting": {"conditions": rng.choice(LIGHT), "direction": rng.choice(DIRECTIONS)},
         "mood": rng.choice(MOODS),
-        "composition": {"framing": rng.choice(["wide shot", "close-up", "medium shot"])},
+        "composition": {"framing": rng.choice(FRAMINGS)},
         "tags": tags,
-    }  # fmt: skip
+    }
 
 
 def seed(url: str, n: int) -> dict[str, Any]:
@@ -212,31 +216,21 @@ def main() -> None:
                 gallery.cards_for(session, storage=storage, prompt_ids=[i for i in ids if i])
 
             counts = facts["tag_counts"]
+            q = gallery.GalleryQuery
+            common, mid, rare = facts["common_tag"], facts["mid_tag"], facts["rare_tag"]
             cases: list[tuple[str, Callable[[], Any]]] = [
                 ("first page", lambda: page()),
-                (
-                    f"tag, common ({counts[facts['common_tag']]:,} prompts)",
-                    lambda: page(gallery.GalleryQuery(tags=(facts["common_tag"],))),
-                ),
-                (
-                    f"tag, mid ({counts[facts['mid_tag']]:,})",
-                    lambda: page(gallery.GalleryQuery(tags=(facts["mid_tag"],))),
-                ),
-                (
-                    f"tag, rare ({counts[facts['rare_tag']]:,})",
-                    lambda: page(gallery.GalleryQuery(tags=(facts["rare_tag"],))),
-                ),
-                (
-                    "two tags (all must match)",
-                    lambda: page(gallery.GalleryQuery(tags=(facts["common_tag"], facts["mid_tag"]))),
-                ),
-                ("text, common word 'lighthouse'", lambda: page(gallery.GalleryQuery(text="lighthouse"))),
-                ("text, two words 'fox misty'", lambda: page(gallery.GalleryQuery(text="fox misty"))),
-                ("text, prefix 'waterf'", lambda: page(gallery.GalleryQuery(text="waterf"))),
-                ("model + style", lambda: page(gallery.GalleryQuery(model="local/demo", style="watercolor"))),
+                (f"tag, common ({counts[common]:,} prompts)", lambda: page(q(tags=(common,)))),
+                (f"tag, mid ({counts[mid]:,})", lambda: page(q(tags=(mid,)))),
+                (f"tag, rare ({counts[rare]:,})", lambda: page(q(tags=(rare,)))),
+                ("two tags (all must match)", lambda: page(q(tags=(common, mid)))),
+                ("text, common word 'lighthouse'", lambda: page(q(text="lighthouse"))),
+                ("text, two words 'fox misty'", lambda: page(q(text="fox misty"))),
+                ("text, prefix 'waterf'", lambda: page(q(text="waterf"))),
+                ("model + style", lambda: page(q(model="local/demo", style="watercolor"))),
                 (f"deep page via cursor (row {deep_rank:,})", lambda: page(cursor=deep_cursor)),
                 (f"baseline: same page via OFFSET {deep_rank:,}", offset_page),
-            ]  # fmt: skip
+            ]
 
             out(f"\n{'case':<48} {'p50 ms':>8} {'p95 ms':>8}\n{'-' * 66}\n")
             results = {}

@@ -182,6 +182,7 @@ def filter_bar() -> rx.Component:
         ),
         on_submit=G.apply_filters,
         width="100%",
+        key=G.form_key,
     )
 
 

@@ -12,6 +12,7 @@ JSONCraftError
 │   ├── NotFoundError
 │   ├── ConflictError          e.g. the email is taken
 │   │   └── VersionConflictError  a save based on a stale version; carries the server's latest
+│   ├── InsufficientCreditsError  the balance can't cover the cost (402); carries both
 │   └── ProviderError          a model provider failed; the message says what to do next
 │       ├── UnknownModelError         no model by that name or alias in the registry
 │       ├── MissingKeyError           the provider needs an API key that is not set
@@ -95,6 +96,24 @@ class VersionConflictError(ConflictError):
         super().__init__(message)
         self.current_version = current_version
         self.current_data = current_data
+
+
+class InsufficientCreditsError(UserFacingError):
+    """The balance can't cover a paid action. Nothing was reserved or charged."""
+
+    status_code = 402
+
+    def __init__(self, *, balance: int, cost: int) -> None:
+        super().__init__(
+            f"That costs {cost} {_credits(cost)} and your balance is {balance} "
+            f"{_credits(balance)}. Add credits or pick a cheaper option."
+        )
+        self.balance = balance
+        self.cost = cost
+
+
+def _credits(n: int) -> str:
+    return "credit" if n == 1 else "credits"
 
 
 class ProviderError(UserFacingError):

@@ -82,6 +82,9 @@ class GalleryState(SessionState):
     selected: list[int] = []
     saved: list[dict[str, Any]] = []
     import_report: dict[str, Any] = {}
+    # Bumped when filters change from outside the form (clear, saved filter): the filter form
+    # is keyed on it, so its inputs remount showing the new values instead of stale typing.
+    form_key: int = 0
 
     @rx.var
     def selection_count(self) -> int:
@@ -124,12 +127,14 @@ class GalleryState(SessionState):
     @rx.event
     async def clear_filters(self) -> None:
         self.filters, self.selected = {}, []
+        self.form_key += 1
         await self._reload()
 
     @rx.event
     async def show_trash(self, on: bool) -> None:
         self.filters = {"trash": "on"} if on else {}
         self.selected = []
+        self.form_key += 1
         await self._reload()
 
     @rx.event
@@ -267,6 +272,7 @@ class GalleryState(SessionState):
             }.items()
             if v
         }
+        self.form_key += 1
         await self._reload()
 
     @rx.event

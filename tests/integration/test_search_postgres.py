@@ -36,6 +36,7 @@ SHARED_CHECKS: list[Callable[[Session], None]] = [
     filters.test_visibility_public_plus_own_and_admin_by_owner,
     filters.test_owner_filters,
     filters.test_tag_filter_needs_every_tag,
+    filters.test_common_and_rare_tags_give_the_same_answers,
     filters.test_model_style_and_date_filters,
     filters.test_text_filter_combines_with_the_others,
     filters.test_favorites_only_is_the_viewers_own_favourites,

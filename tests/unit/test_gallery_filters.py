@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.services import gallery, prompt_ops, style_memory
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.gallery import GalleryQuery
-from app.services.models import Prompt, Role, User
+from app.services.models import Prompt, PromptTag, Role, Tag, User
 from app.services.storage import get_storage
 from tests.prompt_factories import make_prompt, make_user
 
@@ -279,3 +280,44 @@ def test_similar_to_uses_style_memory_and_respects_visibility(session: Session) 
     assert [c.title for c in similar] == ["sea2", "desk"]
     with pytest.raises(NotFoundError):
         gallery.similar_to(session, prompt_id=hidden.id, viewer=ada, storage=get_storage())
+
+
+def test_common_and_rare_tags_give_the_same_answers(session: Session) -> None:
+    """Past COMMON_TAG_ROWS a tag is probed per row instead of listed: same results either way."""
+    ada = make_user(session, "ada")
+    common, rare = (make_prompt(session, ada, n, tags=[n]) for n in ("common", "rare"))
+    assert ada.id is not None and common.id is not None and rare.id is not None
+    tag_id = {
+        name: session.exec(select(Tag.id).where(Tag.name == name)).one()
+        for name in ("common", "rare")
+    }
+    n = gallery.COMMON_TAG_ROWS + 50
+    session.execute(
+        insert(Prompt),
+        [
+            {"owner_id": ada.id, "title": f"bulk{i}", "visibility": "public",
+             "created_at": T0 + timedelta(seconds=i), "updated_at": T0}
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    bulk = session.exec(select(Prompt.id).where(col(Prompt.title).startswith("bulk"))).all()
+    links = [{"prompt_id": pid, "tag_id": tag_id["common"]} for pid in bulk]
+    links += [{"prompt_id": pid, "tag_id": tag_id["rare"]} for pid in bulk[::400]]
+    session.execute(insert(PromptTag), links)
+    session.commit()
+
+    def ids(*tags: str) -> list[int]:
+        out: list[int] = []
+        cursor = None
+        while True:
+            page = _list(session, ada, GalleryQuery(tags=tags), limit=100, cursor=cursor)
+            out += [c.id for c in page.items]
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    everything = ids("common")
+    assert len(everything) == n + 1 and len(set(everything)) == n + 1
+    both = ids("common", "rare")
+    assert set(both) == set(bulk[::400])
+    assert ids("rare") == [rare.id, *sorted(bulk[::400], reverse=True)]  # newest first
