@@ -9,6 +9,7 @@ whole text per delta (the naive way to show partial JSON); and sentence embeddin
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import statistics
@@ -61,10 +62,8 @@ def main() -> None:
         buf = ""
         for c in chunks:
             buf += c
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 json.loads(buf)
-            except json.JSONDecodeError:
-                pass
 
     inc = statistics.median(_timed(incremental, 5))
     base = statistics.median(_timed(naive, 5))
