@@ -223,7 +223,7 @@ def model_picker() -> rx.Component:
                 rx.foreach(
                     AnalyzerState.models,
                     lambda m: rx.select.item(
-                        m["name"].to(str) + " · " + m["cost"].to(str),
+                        m["name"].to(str) + " · " + m["cost"].to(str) + " · " + m["caps"].to(str),
                         value=m["id"].to(str),
                         disabled=~m["available"].to(bool),
                     ),

@@ -125,6 +125,42 @@ def tags_row() -> rx.Component:
     )
 
 
+def similar_prompts() -> rx.Component:
+    return rx.cond(
+        S.similar,
+        rx.vstack(
+            rx.text("Similar prompts", weight="bold", size="2"),
+            rx.grid(
+                rx.foreach(
+                    S.similar,
+                    lambda c: rx.link(
+                        rx.vstack(
+                            rx.image(
+                                src=c["thumbnail_url"].to(str),
+                                alt="",
+                                width="100%",
+                                height="70px",
+                                object_fit="cover",
+                                border_radius="6px",
+                            ),
+                            rx.text(c["title"], size="1", class_name="truncate"),
+                            spacing="1",
+                        ),
+                        href="/prompts/" + c["id"].to(str),
+                        underline="none",
+                    ),
+                ),
+                columns="4",
+                spacing="2",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+            aria_label="Similar prompts",
+        ),
+    )
+
+
 def overview() -> rx.Component:
     return rx.flex(
         rx.vstack(
@@ -193,6 +229,7 @@ def overview() -> rx.Component:
                     class_name="reasoning",
                 ),
             ),
+            similar_prompts(),
             width=rx.breakpoints(initial="100%", md="40%"),
             spacing="3",
         ),
@@ -242,6 +279,40 @@ def lint_panel() -> rx.Component:
     )
 
 
+def save_preset_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="name",
+                placeholder="Preset name",
+                aria_label="Preset name",
+                size="1",
+                max_length=120,
+            ),
+            rx.el.select(
+                *[
+                    rx.el.option(label, value=value)
+                    for value, label in [
+                        ("style", "Style"),
+                        ("lighting", "Lighting"),
+                        ("camera", "Camera"),
+                        ("composition", "Composition"),
+                        ("mood", "Mood"),
+                    ]
+                ],
+                name="category",
+                aria_label="Preset category",
+                class_name="native-select",
+            ),
+            rx.button("Save as my preset", size="1", variant="soft", type="submit"),
+            spacing="2",
+            align="center",
+        ),
+        on_submit=S.save_as_preset,
+        reset_on_submit=True,
+    )
+
+
 def presets_panel() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -253,7 +324,10 @@ def presets_panel() -> rx.Component:
                 value=S.preset_id,
                 on_change=S.choose_preset,
             ),
-            spacing="2",
+            save_preset_form(),
+            spacing="3",
+            wrap="wrap",
+            align="center",
         ),
         rx.cond(
             S.preset_changes,

@@ -187,11 +187,11 @@ def grant(
     user_id: int,
     amount: int,
     reason: str,
-    actor: User,
+    actor: User | None,
     idempotency_key: str,
 ) -> CreditEntry:
     """Add credits to an account (admins only). A repeated key returns the first grant."""
-    require_role(actor, Role.admin)
+    admin = require_role(actor, Role.admin)
     amount = _check_amount(amount)
     reason = _check_reason(reason)
     stored = _stored_key(EntryKind.grant, _check_key(idempotency_key))
@@ -203,7 +203,7 @@ def grant(
             kind=EntryKind.grant.value,
             idempotency_key=stored,
             reason=reason,
-            created_by=actor.id,
+            created_by=admin.id,
         )
 
     entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
@@ -217,11 +217,11 @@ def revoke(
     user_id: int,
     amount: int,
     reason: str,
-    actor: User,
+    actor: User | None,
     idempotency_key: str,
 ) -> CreditEntry:
     """Take credits back (admins only). Never below zero: held credits can't be revoked."""
-    require_role(actor, Role.admin)
+    admin = require_role(actor, Role.admin)
     amount = _check_amount(amount)
     reason = _check_reason(reason)
     stored = _stored_key(EntryKind.revoke, _check_key(idempotency_key))
@@ -239,7 +239,7 @@ def revoke(
             kind=EntryKind.revoke.value,
             idempotency_key=stored,
             reason=reason,
-            created_by=actor.id,
+            created_by=admin.id,
         )
 
     entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)

@@ -48,6 +48,9 @@ def _model_options() -> list[dict[str, Any]]:
                 "reason": reason,
                 "vision": info.vision,
                 "reasoning": info.reasoning,
+                "caps": " · ".join(
+                    c for c, on in (("vision", info.vision), ("reasoning", info.reasoning)) if on
+                ),
             }
         )
     return out

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import prompt_ops
+from app.services import gallery, prompt_ops
 from app.services.auth import user_for_token
 from app.services.db import session_scope
 from app.services.errors import AuthenticationError
@@ -18,12 +18,14 @@ from app.services.prompt_tools import (
     get_preset,
     list_presets,
     preview_preset,
+    save_preset,
     snippet_curl,
     snippet_python,
     to_canonical_json,
     to_flux2_json,
     to_prose,
 )
+from app.services.storage import get_storage
 from app.state.base import run_service, user_message
 from app.state.editor import EditorState
 
@@ -45,6 +47,24 @@ def _presets(token: str) -> list[dict[str, str]]:
         ]
 
 
+def _similar(token: str, prompt_id: int) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        viewer = user_for_token(session, token)
+        cards = gallery.similar_to(
+            session, prompt_id=prompt_id, viewer=viewer, storage=get_storage(), k=4
+        )
+        return [{"id": c.id, "title": c.title, "thumbnail_url": c.thumbnail_url} for c in cards]
+
+
+PRESET_FIELDS = {
+    "style": ("style",),
+    "lighting": ("lighting",),
+    "camera": ("camera",),
+    "mood": ("mood",),
+    "composition": ("composition",),
+}
+
+
 def _version_data(token: str, prompt_id: int, number: int) -> dict[str, Any]:
     with session_scope() as session:
         viewer = user_for_token(session, token)
@@ -64,12 +84,35 @@ class PromptToolsState(EditorState):
     side_b: str = ""
     export_title: str = ""
     export_text: str = ""
+    similar: list[dict[str, Any]] = []
     _preset_merged: dict[str, Any] = {}
 
     @rx.event
     async def load_tools(self) -> None:
         self.presets = await run_service(_presets, self.token)
         self.diff_rows, self.export_text, self.preset_changes = [], "", []
+        try:
+            self.similar = await run_service(_similar, self.token, self.pid) if self.pid else []
+        except Exception:  # similar prompts are a nicety: the page works without them
+            self.similar = []
+
+    @rx.event
+    async def save_as_preset(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        name, category = str(form.get("name", "")).strip(), str(form.get("category", "style"))
+        keys = PRESET_FIELDS.get(category, ())
+        data = {k: self._data[k] for k in keys if k in self._data}
+        if not data:
+            return rx.toast.error(f"This prompt has no {category} to save.")
+        try:
+            await run_service(
+                _with_viewer,
+                self.token,
+                lambda s, v: save_preset(s, user_id=v.id, name=name, category=category, data=data),
+            )
+        except Exception as e:  # bad names and invalid parts come back as messages
+            return rx.toast.error(user_message(e))
+        self.presets = await run_service(_presets, self.token)
+        return rx.toast.success(f"Saved preset “{name}”.")
 
     @rx.event
     def fix_issue(self, fix_id: str):  # type: ignore[no-untyped-def]

@@ -95,11 +95,11 @@ def test_only_admins_grant_or_revoke(session: Session, admin: User, ada: User) -
         with pytest.raises(error):
             credits.grant(
                 session, user_id=uid(ada), amount=5, reason="x", actor=actor, idempotency_key="g"
-            )  # type: ignore[arg-type]
+            )
         with pytest.raises(error):
             credits.revoke(
                 session, user_id=uid(ada), amount=5, reason="x", actor=actor, idempotency_key="r"
-            )  # type: ignore[arg-type]
+            )
     assert credits.balance(session, user_id=uid(ada)) == 0
     assert ledger(session, ada) == []
 
@@ -340,7 +340,7 @@ def test_usage_by_day_counts_settled_costs_on_the_day_they_ran(
         update(CreditEntry)
         .where(col(CreditEntry.idempotency_key) == "reserve:yesterday")
         .values(created_at=utcnow() - timedelta(days=1))
-    )  # type: ignore[call-overload]
+    )
     session.commit()
     usage = credits.usage_by_day(session, user_id=uid(ada), days=3)
     today = utcnow().date()
