@@ -62,6 +62,8 @@ MAX_USAGE_DAYS = 366
 # A PostgreSQL writer waits this long for the per-user lock, like SQLite's busy_timeout, so a
 # caller that holds the user's row locked in its own transaction gets an error, not a hang.
 LOCK_TIMEOUT = "30s"
+# Commit and refund of one reservation share this key prefix: see the module docstring.
+_SETTLE = "settle:"
 
 
 class EntryKind(enum.StrEnum):
@@ -441,8 +443,6 @@ def _engine_of(session: Session) -> Engine:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-_SETTLE = "settle:"
 
 
 def _stored_key(kind: EntryKind, key: str) -> str:
