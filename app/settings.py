@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 500 * 1024 * 1024
     max_image_pixels: int = 100_000_000
     upload_ttl_days: int = 30
+    trash_retention_days: int = 30
     thumbnail_size: int = 512
 
     # Accounts.
