@@ -20,7 +20,7 @@ def test_old_trash_is_purged_and_recent_trash_kept(session: Session) -> None:
     data = describe_demo(scene, scene.draw())
     old = create_prompt(session, owner_id=owner.id, title="old", data=data)
     recent = create_prompt(session, owner_id=owner.id, title="recent", data=data)
-    live = create_prompt(session, owner_id=owner.id, title="live", data=data)
+    create_prompt(session, owner_id=owner.id, title="live", data=data)
     old.deleted_at = utcnow() - timedelta(days=31)
     recent.deleted_at = utcnow() - timedelta(days=1)
     session.add_all([old, recent])
