@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
+from app.services import credits as ledger
 from app.services.db import session_scope
 from app.services.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
 from app.services.jsonrepair import coerce_to_schema, repair_json
@@ -196,6 +197,33 @@ def _finish_record(
         session.add(row)
 
 
+def _reserve(user_id: int | None, analysis_id: int, credits: int) -> str | None:
+    """Hold the cost before the call; None when nothing is charged (free model, no account)."""
+    if user_id is None or credits <= 0:
+        return None
+    key = f"analysis:{analysis_id}"
+    with session_scope() as session:
+        ledger.reserve(
+            session,
+            user_id=user_id,
+            amount=credits,
+            idempotency_key=key,
+            reference=f"analysis {analysis_id}",
+        )
+    return key
+
+
+def _settle(key: str | None, *, charge: int | None) -> None:
+    """Commit the real cost, or refund everything (charge None) when the call failed."""
+    if key is None:
+        return
+    with session_scope() as session:
+        if charge is None:
+            ledger.refund(session, key=key)
+        else:
+            ledger.commit(session, key=key, actual=charge)
+
+
 def _find_examples(query: str, viewer_id: int | None, use_memory: bool) -> list[Example]:
     if not use_memory or not query.strip():
         return []
@@ -296,6 +324,20 @@ async def run_analysis(
     run = _Run()
     started = time.perf_counter()
     credits = model.info.credits_per_call
+    try:
+        hold = await asyncio.to_thread(_reserve, user_id, analysis_id, credits)
+    except UserFacingError as e:  # not enough credits: nothing runs, nothing is charged
+        await asyncio.to_thread(
+            _finish_record,
+            analysis_id,
+            run=run,
+            status="failed",
+            started=started,
+            credits=0,
+            error=e.message,
+        )
+        yield Update("error", text=e.message, analysis_id=analysis_id)
+        return
     finished = streamed = False
     client = new_http_client()
     try:
@@ -323,6 +365,7 @@ async def run_analysis(
                     problems[:3]
                 )
                 finished = True
+                await asyncio.to_thread(_settle, hold, charge=None)
                 await asyncio.to_thread(
                     _finish_record,
                     analysis_id,
@@ -337,6 +380,7 @@ async def run_analysis(
         streamed = True
     except (ProviderError, InvalidInputError) as e:
         finished = True
+        await asyncio.to_thread(_settle, hold, charge=None)
         await asyncio.to_thread(
             _finish_record,
             analysis_id,
@@ -352,6 +396,7 @@ async def run_analysis(
         error_id = new_error_id()
         log.error("analysis %s failed (%s)", analysis_id, error_id, exc_info=e)
         finished = True
+        await asyncio.to_thread(_settle, hold, charge=None)
         await asyncio.to_thread(
             _finish_record,
             analysis_id,
@@ -370,7 +415,9 @@ async def run_analysis(
     finally:
         await client.aclose()
         if not finished and not streamed:
-            # Stopped by the user (the consumer closed this generator): keep what arrived.
+            # Stopped by the user (the consumer closed this generator): keep what arrived,
+            # and give the credits back.
+            _settle(hold, charge=None)
             _finish_record(
                 analysis_id,
                 run=run,
@@ -380,6 +427,7 @@ async def run_analysis(
                 error="stopped by the user",
             )
     finished = True
+    await asyncio.to_thread(_settle, hold, charge=credits)
     await asyncio.to_thread(
         _finish_record, analysis_id, run=run, status="succeeded", started=started, credits=credits
     )

@@ -43,13 +43,14 @@ def server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIS
 
 
 def _run(**kwargs: object) -> list[Update]:
+    kwargs.setdefault("user_id", None)
+
     async def go() -> list[Update]:
         return [
             u
             async for u in run_analysis(  # type: ignore[arg-type]
                 kind="describe",
                 model_id=MODEL,
-                user_id=None,
                 image=ImageInput(jpeg_bytes(), "image/jpeg"),
                 use_memory=False,
                 **kwargs,
@@ -160,7 +161,10 @@ def test_missing_key_says_what_to_do(db_url: str, monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_api_streams_a_remote_model_as_sse(server: FakeOpenAIServer, session: Session) -> None:
-    user = auth.create_user(session, email="dev@example.com", password="a long passphrase here")
+    from app.services.models import User
+
+    user = session.get(User, _funded_user(session, 5))
+    assert user is not None
     token = auth.open_session(session, user=user)
     session.commit()
     client = TestClient(create_api())
@@ -181,3 +185,58 @@ def test_the_api_streams_a_remote_model_as_sse(server: FakeOpenAIServer, session
         data={"model": "nemotron"},
     )
     assert "event: error" in failed.text and "sk-or-test-key" not in failed.text
+
+
+def _funded_user(session: Session, amount: int) -> int:
+    from app.services import credits
+
+    admin, _ = auth.ensure_admin(
+        session, email="boss@example.com", password="a long passphrase here"
+    )
+    user = auth.create_user(session, email="payer@example.com", password="a long passphrase here")
+    session.commit()
+    assert user.id is not None
+    if amount:
+        credits.grant(
+            session,
+            user_id=user.id,
+            amount=amount,
+            reason="test",
+            actor=admin,
+            idempotency_key="test-grant",
+        )
+    return user.id
+
+
+def _balance(session: Session, user_id: int) -> int:
+    from app.services import credits
+
+    return credits.balance(session, user_id=user_id)
+
+
+def test_a_paid_analysis_reserves_then_commits_its_cost(
+    server: FakeOpenAIServer, session: Session
+) -> None:
+    user_id = _funded_user(session, 5)
+    assert _run(user_id=user_id)[-1].kind == "result"
+    assert _balance(session, user_id) == 4
+
+
+@pytest.mark.parametrize("scenario", ["unauthorized", "schema_invalid", "down"])
+def test_failed_analyses_are_refunded(
+    server: FakeOpenAIServer, session: Session, scenario: str
+) -> None:
+    user_id = _funded_user(session, 5)
+    server.scenario(scenario)
+    assert _run(user_id=user_id)[-1].kind == "error"
+    assert _balance(session, user_id) == 5
+
+
+def test_without_credits_nothing_is_sent_and_the_message_says_why(
+    server: FakeOpenAIServer, session: Session
+) -> None:
+    user_id = _funded_user(session, 0)
+    updates = _run(user_id=user_id)
+    assert updates[-1].kind == "error" and "balance" in updates[-1].text
+    assert server.requests == []
+    assert _balance(session, user_id) == 0
