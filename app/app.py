@@ -10,6 +10,7 @@ from app.pages.account import account_page
 from app.pages.admin import admin_page
 from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
+from app.pages.credits import credits_page
 from app.pages.gallery import gallery_page
 from app.pages.not_found import not_found_page
 from app.pages.prompt import prompt_page
@@ -20,6 +21,7 @@ from app.settings import get_settings
 from app.state.admin import AdminState
 from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
+from app.state.credits import CreditsState
 from app.state.gallery import GalleryState
 from app.state.prompt_tools import PromptToolsState
 from app.state.session import SessionState
@@ -74,4 +76,10 @@ app.add_page(
     route="/share/[token]",
     title="Shared prompt · JSONCraft",
     on_load=ShareState.load_shared,
+)
+app.add_page(
+    credits_page,
+    route=routes.CREDITS,
+    title="Credits · JSONCraft",
+    on_load=CreditsState.load_credits,
 )

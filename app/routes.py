@@ -10,6 +10,7 @@ LOGIN = "/login"
 SIGNUP = "/signup"
 ACCOUNT = "/account"
 ADMIN = "/admin"
+CREDITS = "/credits"
 
 
 def login_url(next_path: str) -> str:

@@ -7,6 +7,7 @@ import reflex as rx
 from app import routes
 from app.state.session import SessionState
 
+LOW_CREDITS = 10  # below this the balance shows amber and /credits warns
 NAV_ITEMS = [("Analyze", routes.HOME, "scan-search"), ("Gallery", routes.GALLERY, "images")]
 
 
@@ -61,6 +62,25 @@ def link_button(label: str, href: str, **props: str) -> rx.Component:
     return rx.button(rx.link(label, href=href, underline="none"), as_child=True, **props)
 
 
+def credits_badge() -> rx.Component:
+    return rx.cond(
+        SessionState.signed_in,
+        rx.link(
+            rx.badge(
+                rx.icon("coins", size=14),
+                SessionState.credits,
+                rx.text(" credits", class_name="hide-narrow"),
+                color_scheme=rx.cond(SessionState.credits < LOW_CREDITS, "amber", "green"),
+                variant="soft",
+                size="2",
+            ),
+            href=routes.CREDITS,
+            underline="none",
+            aria_label="Credit balance",
+        ),
+    )
+
+
 def user_menu() -> rx.Component:
     return rx.cond(
         SessionState.signed_in,
@@ -81,6 +101,7 @@ def user_menu() -> rx.Component:
                 ),
                 rx.menu.separator(),
                 rx.menu.item("Account", on_click=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("Credits", on_click=rx.redirect(routes.CREDITS)),
                 rx.cond(
                     SessionState.is_admin,
                     rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN)),
@@ -124,7 +145,7 @@ def navbar() -> rx.Component:
                 spacing="5",
                 align="center",
             ),
-            rx.hstack(theme_toggle(), user_menu(), spacing="3", align="center"),
+            rx.hstack(theme_toggle(), credits_badge(), user_menu(), spacing="3", align="center"),
             justify="between",
             align="center",
             max_width="1200px",

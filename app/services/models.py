@@ -35,6 +35,10 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Billing (app/services/billing.py): the Stripe customer reused for every checkout, and
+    # when the paid plan's current period ends (None on the free plan).
+    stripe_customer_id: str | None = Field(default=None, max_length=255, unique=True)
+    plan_renews_at: datetime | None = None
 
 
 class UserSession(SQLModel, table=True):
@@ -288,3 +292,45 @@ class Bundle(SQLModel, table=True):
     item_count: int = 0
     report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Price(SQLModel, table=True):
+    """An admin's price for a model ("model:<model_id>") or an operation ("op:<name>").
+    Keys without a row cost their default (see app/services/pricing.py)."""
+
+    __tablename__ = "prices"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    credits: int
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Payment(SQLModel, table=True):
+    """Money that moved through Stripe: a credit pack, a plan invoice, or a refund of either."""
+
+    __tablename__ = "payments"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # Checkout Session for purchases; None for invoices and refunds.
+    stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
+    stripe_payment_intent: str | None = Field(default=None, max_length=255, index=True)
+    # The invoice for plan payments, or "refund:<charge>:<cumulative cents>" for refunds:
+    # unique, so one Stripe object is recorded once even if two deliveries race.
+    stripe_reference: str | None = Field(default=None, max_length=255, unique=True)
+    amount_cents: int = 0
+    currency: str = Field(default="usd", max_length=8)
+    credits: int = 0  # credits added (purchase, plan) or taken back (refund, as a positive number)
+    status: str = Field(default="pending", max_length=16, index=True)
+    kind: str = Field(max_length=16)  # purchase | subscription | refund
+    note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class StripeEvent(SQLModel, table=True):
+    """Every verified webhook event we applied, so a redelivery is acknowledged, not re-applied."""
+
+    __tablename__ = "stripe_events"
+    event_id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100)
+    received_at: datetime = Field(default_factory=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.services import auth
+from app.services import auth, credits
 from app.services.db import session_scope
 from app.services.models import Role
 from app.state.base import run_service
@@ -18,11 +18,13 @@ def _lookup(token: str) -> dict[str, str] | None:
         user = auth.user_for_token(session, token)
         if user is None:
             return None
+        assert user.id is not None
         return {
             "id": str(user.id),
             "email": user.email,
             "name": user.display_name,
             "role": user.role,
+            "credits": str(credits.balance(session, user_id=user.id)),
         }
 
 
@@ -34,6 +36,7 @@ class SessionState(rx.State):
     user_email: str = ""
     user_name: str = ""
     user_role: str = ""
+    credits: int = 0
 
     @rx.var
     def signed_in(self) -> bool:
@@ -52,11 +55,13 @@ class SessionState(rx.State):
         found = await run_service(_lookup, self.token) if self.token else None
         if found is None:
             self.user_id = self.user_email = self.user_name = self.user_role = ""
+            self.credits = 0
             if self.token:
                 self.token = ""
             return
         self.user_id, self.user_email = found["id"], found["email"]
         self.user_name, self.user_role = found["name"], found["role"]
+        self.credits = int(found["credits"])
 
     @rx.event
     async def load_session(self) -> None:

@@ -1,0 +1,109 @@
+"""`/credits`: what you have, what you spent, where it went."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.components.shell import empty_state, page_shell
+from app.state.credits import CreditsState as C
+
+
+def usage_chart() -> rx.Component:
+    return rx.recharts.bar_chart(
+        rx.recharts.bar(data_key="spent", fill=rx.color("violet", 9), name="Credits spent"),
+        rx.recharts.x_axis(data_key="day", tick_line=False, font_size=11),
+        rx.recharts.y_axis(allow_decimals=False, width=32, font_size=11),
+        rx.recharts.graphing_tooltip(),
+        data=C.usage,
+        width="100%",
+        height=220,
+    )
+
+
+def credits_page() -> rx.Component:
+    return page_shell(
+        rx.cond(
+            C.low,
+            rx.callout(
+                "Your balance is low. Paid models stop when it reaches zero; "
+                "the offline analyzer is always free.",
+                icon="triangle-alert",
+                color_scheme="amber",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.grid(
+            rx.card(
+                rx.vstack(
+                    rx.text("Balance", size="2", color_scheme="gray"),
+                    rx.heading(C.balance, size="8"),
+                    rx.text("credits", size="2"),
+                    spacing="1",
+                )
+            ),
+            rx.card(
+                rx.vstack(
+                    rx.text("Plan", size="2", color_scheme="gray"),
+                    rx.heading(C.plan, size="6"),
+                    rx.text(
+                        "Ask an admin for credits, or buy a pack when payments are enabled.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="1",
+                )
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(rx.text("Usage, last 30 days", weight="bold"), usage_chart(), width="100%"),
+            width="100%",
+        ),
+        rx.hstack(
+            rx.heading("History", size="4", as_="h2"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("download", size=14),
+                "Usage as CSV",
+                variant="soft",
+                size="1",
+                on_click=C.download_csv,
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.cond(
+            C.entries,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("When"),
+                        rx.table.column_header_cell("What"),
+                        rx.table.column_header_cell("Credits"),
+                        rx.table.column_header_cell("Detail", class_name="hide-narrow"),
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        C.entries,
+                        lambda e: rx.table.row(
+                            rx.table.cell(e["when"]),
+                            rx.table.cell(e["what"]),
+                            rx.table.cell(rx.code(e["amount"])),
+                            rx.table.cell(e["detail"], class_name="hide-narrow"),
+                        ),
+                    )
+                ),
+                variant="surface",
+                width="100%",
+            ),
+            empty_state(
+                "coins", "No credit activity yet", "Paid model calls and grants show up here."
+            ),
+        ),
+        title="Credits",
+        subtitle="Every paid call holds its cost first and refunds it if it fails.",
+    )
