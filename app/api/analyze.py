@@ -7,11 +7,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
+from app.services import rate_limits
 from app.services.analysis import Update, run_analysis
 from app.services.errors import UserFacingError
 from app.services.images import ingest_image
@@ -56,6 +57,7 @@ def _store(session: Session, user: User, upload: UploadFile) -> tuple[int, Image
     ),
 )
 async def analyze(
+    request: Request,
     image: UploadFile,
     model: str = Form(LOCAL_MODEL_ID, max_length=120),
     instructions: str = Form("", max_length=2000),
@@ -63,6 +65,9 @@ async def analyze(
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> Any:
+    await rate_limits.acheck(
+        "analyze", user=user.id, ip=request.client.host if request.client else None
+    )
     ensure_models()
     asset_id, image_input = await asyncio.to_thread(_store, session, user, image)
     updates = run_analysis(

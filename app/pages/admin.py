@@ -49,8 +49,130 @@ def user_row(row: rx.Var) -> rx.Component:
     )
 
 
+COLORS = ["violet", "cyan", "amber", "green", "pink", "blue"]
+
+
+def credits_form() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.text("Grant or revoke credits", weight="bold"),
+                rx.hstack(
+                    rx.input(
+                        name="email",
+                        placeholder="user@example.com",
+                        aria_label="Account email",
+                        required=True,
+                        width="220px",
+                    ),
+                    rx.input(
+                        name="amount",
+                        placeholder="100",
+                        aria_label="Amount",
+                        required=True,
+                        width="90px",
+                        type="number",
+                        min=1,
+                    ),
+                    rx.input(
+                        name="reason",
+                        placeholder="Reason (kept in the ledger)",
+                        aria_label="Reason",
+                        required=True,
+                        width="100%",
+                    ),
+                    rx.el.select(
+                        rx.el.option("Grant", value="grant"),
+                        rx.el.option("Revoke", value="revoke"),
+                        name="direction",
+                        aria_label="Direction",
+                        class_name="native-select",
+                    ),
+                    rx.button("Apply", type="submit"),
+                    spacing="2",
+                    wrap="wrap",
+                    align="center",
+                    width="100%",
+                ),
+                rx.text(
+                    "Ledger entries are never edited: a revoke is a new entry, "
+                    "and never takes a balance below zero.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            on_submit=AdminState.adjust_credits,
+            reset_on_submit=True,
+        ),
+        width="100%",
+    )
+
+
+def usage_panel() -> rx.Component:
+    return rx.grid(
+        rx.card(
+            rx.vstack(
+                rx.text("Credits spent per model, last 30 days", weight="bold"),
+                rx.cond(
+                    AdminState.usage,
+                    rx.recharts.bar_chart(
+                        rx.foreach(
+                            AdminState.usage_models,
+                            lambda m, i: rx.recharts.bar(
+                                data_key=m,
+                                stack_id="a",
+                                fill=rx.match(
+                                    i % 6,
+                                    *[(n, rx.color(c, 9)) for n, c in enumerate(COLORS)],
+                                    rx.color("gray", 9),
+                                ),
+                            ),
+                        ),
+                        rx.recharts.x_axis(data_key="day", font_size=11),
+                        rx.recharts.y_axis(allow_decimals=False, width=32, font_size=11),
+                        rx.recharts.graphing_tooltip(),
+                        rx.recharts.legend(),
+                        data=AdminState.usage,
+                        width="100%",
+                        height=240,
+                    ),
+                    rx.text("No paid usage yet.", size="2", color_scheme="gray"),
+                ),
+                width="100%",
+            ),
+            aria_label="Usage per model",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.text("Top users", weight="bold"),
+                rx.cond(
+                    AdminState.top,
+                    rx.foreach(
+                        AdminState.top,
+                        lambda t: rx.hstack(
+                            rx.text(t["email"].to(str), size="2"),
+                            rx.spacer(),
+                            rx.code(t["credits"].to(str)),
+                            width="100%",
+                        ),
+                    ),
+                    rx.text("No paid usage yet.", size="2", color_scheme="gray"),
+                ),
+                width="100%",
+            ),
+        ),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
 def admin_page() -> rx.Component:
     return page_shell(
+        credits_form(),
+        usage_panel(),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -73,6 +73,7 @@ class EntryKind(enum.StrEnum):
     commit = "commit"  # the real cost is known: returns unused credits or charges the extra
     refund = "refund"  # the paid action failed: the whole reservation comes back (positive)
     purchase = "purchase"  # bought through Stripe (positive), written by the billing service
+    plan = "plan"  # a plan's monthly credits (positive), written by the pricing service
 
 
 class ReservationStatus(enum.StrEnum):
@@ -347,6 +348,121 @@ def refund(
     if entry.kind != EntryKind.refund.value:
         raise ConflictError("That paid action was already charged, so it can't be refunded.")
     return _as_reservation(held, settle=entry)
+
+
+# -- system writes: Stripe and plans (no admin actor) -------------------------------------------
+
+
+def purchase(
+    session: Session,
+    *,
+    user_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str = "",
+) -> CreditEntry:
+    """Add credits someone paid for. Only the billing service calls this, after Stripe
+    confirmed the payment; the key is derived from the Stripe object, so a repeat is a no-op."""
+    return _system_credit(
+        session,
+        kind=EntryKind.purchase,
+        user_id=user_id,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        reference=reference,
+    )
+
+
+def grant_plan(
+    session: Session,
+    *,
+    user_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+) -> CreditEntry:
+    """Add a plan's monthly credits. The key names the plan and the month (see pricing.py)."""
+    return _system_credit(
+        session,
+        kind=EntryKind.plan,
+        user_id=user_id,
+        amount=amount,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        reference="",
+    )
+
+
+def take_back(
+    session: Session,
+    *,
+    user_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str = "",
+) -> CreditEntry:
+    """Take back up to `amount` credits after a refund, as many as the balance allows.
+
+    Never below zero: credits already spent (or held) stay spent, and the entry's amount
+    (0 to -amount) says how many came back, so the caller can flag the shortfall. A repeated
+    key returns the first entry, whatever it took.
+    """
+    amount = _check_amount(amount)
+    reason = _check_reason(reason)
+    stored = _stored_key(EntryKind.revoke, _check_key(idempotency_key))
+    if len(reference) > 200:
+        raise InvalidInputError("The reference is too long (200 characters at most).")
+
+    def build(tx: Session) -> CreditEntry:
+        taken = min(amount, max(balance(tx, user_id=user_id), 0))
+        note = reason if taken == amount else f"{reason} Only {taken} of {amount} were left."
+        return CreditEntry(
+            user_id=user_id,
+            amount=-taken,
+            kind=EntryKind.revoke.value,
+            idempotency_key=stored,
+            reference=reference,
+            reason=note[:500],
+        )
+
+    entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
+    if entry.user_id != user_id:
+        raise ConflictError("That idempotency key was already used for a different request.")
+    return entry
+
+
+def _system_credit(
+    session: Session,
+    *,
+    kind: EntryKind,
+    user_id: int,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    reference: str,
+) -> CreditEntry:
+    amount = _check_amount(amount)
+    reason = _check_reason(reason)
+    stored = _stored_key(kind, _check_key(idempotency_key))
+    if len(reference) > 200:
+        raise InvalidInputError("The reference is too long (200 characters at most).")
+
+    def build(_tx: Session) -> CreditEntry:
+        return CreditEntry(
+            user_id=user_id,
+            amount=amount,
+            kind=kind.value,
+            idempotency_key=stored,
+            reference=reference,
+            reason=reason,
+        )
+
+    entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
+    _check_same_request(entry, user_id=user_id, amount=amount)
+    return entry
 
 
 # -- the locked write --------------------------------------------------------------------------

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import reflex as rx
+from sqlmodel import select
 
 from app import routes
-from app.services import users
+from app.services import credits, reports, users
 from app.services.auth import user_for_token
 from app.services.db import session_scope
+from app.services.errors import NotFoundError
+from app.services.models import User
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
@@ -28,6 +32,38 @@ def _rows(token: str, query: str) -> list[dict[str, Any]]:
             }
             for r in users.list_users(session, actor=actor, query=query)
         ]
+
+
+def _adjust(token: str, email: str, amount: int, reason: str, direction: str) -> tuple[str, int]:
+    with session_scope() as session:
+        actor = user_for_token(session, token)
+        target = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if target is None or target.id is None:
+            raise NotFoundError("No account with that email.")
+        fn = credits.grant if direction == "grant" else credits.revoke
+        fn(
+            session,
+            user_id=target.id,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            idempotency_key=f"admin:{direction}:{uuid.uuid4().hex}",
+        )
+        return target.email, credits.balance(session, user_id=target.id)
+
+
+def _reports(token: str) -> dict[str, Any]:
+    with session_scope() as session:
+        actor = user_for_token(session, token)
+        per_day: dict[str, dict[str, Any]] = {}
+        models: list[str] = []
+        for row in reports.usage_by_model(session, actor=actor, days=30):
+            key = row.day.strftime("%d %b")
+            per_day.setdefault(key, {"day": key})[row.model] = row.credits
+            if row.model not in models:
+                models.append(row.model)
+        top = [vars(t) for t in reports.top_users(session, actor=actor)]
+        return {"usage": list(per_day.values()), "models": models, "top": top}
 
 
 def _change_role(token: str, user_id: int, role: str) -> str:
@@ -49,6 +85,9 @@ def _set_active(token: str, user_id: int, active: bool) -> str:
 class AdminState(SessionState):
     rows: list[dict[str, Any]] = []
     query: str = ""
+    usage: list[dict[str, Any]] = []
+    usage_models: list[str] = []
+    top: list[dict[str, Any]] = []
 
     @rx.event
     async def load_admin(self):  # type: ignore[no-untyped-def]
@@ -57,9 +96,35 @@ class AdminState(SessionState):
             return redirect
         try:
             self.rows = await run_service(_rows, self.token, self.query)
+            found = await run_service(_reports, self.token)
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
+        self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
         return None
+
+    @rx.event
+    async def adjust_credits(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        try:
+            amount = int(str(form.get("amount", "")).strip())
+        except ValueError:
+            return rx.toast.error("The amount must be a whole number of credits.")
+        direction = "revoke" if form.get("direction") == "revoke" else "grant"
+        try:
+            email, balance = await run_service(
+                _adjust,
+                self.token,
+                str(form.get("email", "")),
+                amount,
+                str(form.get("reason", "")),
+                direction,
+            )
+        except Exception as e:  # bad input and permissions come back as messages
+            return rx.toast.error(user_message(e))
+        await self._refresh()
+        found = await run_service(_reports, self.token)
+        self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
+        verb = "Granted" if direction == "grant" else "Revoked"
+        return rx.toast.success(f"{verb} {amount} credits: {email} now has {balance}.")
 
     @rx.event
     async def search(self, form: dict[str, str]):  # type: ignore[no-untyped-def]

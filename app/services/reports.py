@@ -1,0 +1,60 @@
+"""Admin reports: usage per model and day, top users. Admin-only, checked here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.services.auth import require_role
+from app.services.models import Analysis, Role, User, utcnow
+
+
+@dataclass(frozen=True)
+class ModelDay:
+    day: date
+    model: str
+    credits: int
+    calls: int
+
+
+@dataclass(frozen=True)
+class TopUser:
+    email: str
+    credits: int
+    calls: int
+
+
+def usage_by_model(session: Session, *, actor: User | None, days: int = 30) -> list[ModelDay]:
+    require_role(actor, Role.admin)
+    since = utcnow() - timedelta(days=max(1, min(days, 366)))
+    day = func.date(Analysis.created_at)
+    rows = session.exec(
+        select(day, Analysis.model, func.sum(Analysis.cost_credits), func.count())
+        .where(col(Analysis.created_at) >= since, Analysis.status == "succeeded")
+        .group_by(day, Analysis.model)
+        .order_by(day)
+    ).all()
+    return [
+        ModelDay(d if isinstance(d, date) else date.fromisoformat(str(d)), m, int(c or 0), int(n))
+        for d, m, c, n in rows
+    ]
+
+
+def top_users(
+    session: Session, *, actor: User | None, days: int = 30, limit: int = 10
+) -> list[TopUser]:
+    require_role(actor, Role.admin)
+    since = utcnow() - timedelta(days=max(1, min(days, 366)))
+    total = func.sum(Analysis.cost_credits)
+    rows = session.exec(
+        select(User.email, total, func.count())
+        .join(User, col(User.id) == col(Analysis.user_id))
+        .where(col(Analysis.created_at) >= since, Analysis.status == "succeeded")
+        .group_by(User.email)
+        .order_by(total.desc())
+        .limit(max(1, min(limit, 100)))
+    ).all()
+    return [TopUser(email, int(c or 0), int(n)) for email, c, n in rows]
