@@ -19,6 +19,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.fakes.openai_server import FakeOpenAIServer
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".ci" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -74,7 +76,16 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def fake_openrouter() -> Iterator[FakeOpenAIServer]:
+    """A loopback OpenRouter the app's paid models talk to (real SSE over HTTP)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    tmp_path_factory: pytest.TempPathFactory, fake_openrouter: FakeOpenAIServer
+) -> Iterator[RunningApp]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian chromium is missing at {CHROMIUM}: run `make test`, which installs it")
     data_dir = tmp_path_factory.mktemp("browser-data")
@@ -88,6 +99,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         "API_URL": f"http://localhost:{back}",
         "LOG_JSON": "false",
         "LOG_LEVEL": "WARNING",
+        "OPENROUTER_API_KEY": "sk-or-browser-test",
+        "OPENROUTER_BASE_URL": fake_openrouter.url,
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -1,0 +1,59 @@
+"""Credits as people see them: a low balance warning, an admin grant, a paid analysis."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from app.services.demo_images import demo_catalog, render_demo_png
+from tests.browser.conftest import RunningApp, shot
+from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_grants_credits_user_spends_them_chart_moves(
+    page: Page, browser: Browser, app_server: RunningApp
+) -> None:
+    member = new_email()
+    sign_up(page, member)
+    balance = page.get_by_label("Credit balance")
+    expect(balance).to_contain_text("0")
+    page.goto("/credits")
+    expect(page.get_by_role("alert")).to_contain_text("Your balance is low")
+    shot(page, "credits-low")
+
+    admin_email = new_email()
+    app_server.cli("create-admin", admin_email, "--password-stdin", stdin=PASSWORD + "\n")
+    admin = browser.new_context(base_url=app_server.url).new_page()
+    admin.goto("/login?next=/admin")
+    sign_in(admin, admin_email)
+    expect(admin.get_by_role("heading", name="Admin · Users", exact=True)).to_be_visible()
+    admin.get_by_label("Account email").fill(member)
+    admin.get_by_label("Amount").fill("5")
+    admin.get_by_label("Reason").fill("Welcome credits")
+    admin.get_by_role("button", name="Apply").click()
+    expect(admin.get_by_text(f"Granted 5 credits: {member} now has 5.")).to_be_visible()
+
+    page.goto("/")
+    expect(balance).to_contain_text("5")
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name="NVIDIA Nemotron").click()
+    expect(page.get_by_label("Cost per request")).to_contain_text("1 credits")
+    png = render_demo_png(next(s for s in demo_catalog() if "sunset" in s.slug))
+    page.locator("#analyzer-upload input[type=file]").set_input_files(
+        files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": png}]
+    )
+    answer = page.locator(".assistant-turn").last
+    expect(answer.locator(".field-card").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
+    page.goto("/credits")
+    expect(page.get_by_role("heading", name="4", exact=True)).to_be_visible()
+    shot(page, "credits-after-spend")
+
+    admin.reload()
+    usage = admin.get_by_label("Usage per model")
+    expect(usage).to_contain_text("nvidia/nemotron")
+    expect(admin.get_by_text(member)).to_be_visible()
+    shot(admin, "admin-usage")
+    admin.context.close()
