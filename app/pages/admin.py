@@ -162,6 +162,7 @@ def usage_panel() -> rx.Component:
                 ),
                 width="100%",
             ),
+            aria_label="Top users",
         ),
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",

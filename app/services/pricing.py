@@ -147,7 +147,7 @@ def price_for_model(session: Session, *, model_id: str, default: int) -> int:
 
 
 def price_for_operation(session: Session, *, operation: str) -> int:
-    """Credits for an operation ("analysis", "generation", ...): the admin's price or the default."""
+    """Credits for an operation ("analysis", "generation", ...): admin price or default."""
     return _stored(session, f"{OPERATION_PREFIX}{operation}", OPERATION_DEFAULTS.get(operation, 0))
 
 
@@ -168,7 +168,10 @@ def _check_key(key: str) -> str:
                 )
             model_id = name  # a model not registered right now (its key is unset): still priced
         return f"{MODEL_PREFIX}{model_id}"
-    if key.startswith(OPERATION_PREFIX) and key.removeprefix(OPERATION_PREFIX) in OPERATION_DEFAULTS:
+    if (
+        key.startswith(OPERATION_PREFIX)
+        and key.removeprefix(OPERATION_PREFIX) in OPERATION_DEFAULTS
+    ):
         return key
     ops = ", ".join(sorted(OPERATION_DEFAULTS))
     raise InvalidInputError(
@@ -190,23 +193,24 @@ def monthly_grant_key(*, user_id: int, plan: str, now: datetime) -> str:
 
 
 def grant_monthly_credits(
-    session: Session, *, user: User, now: datetime | None = None
+    session: Session, *, user: User, now: datetime | None = None, plan: str | None = None
 ) -> CreditEntry | None:
     """Give the user their plan's credits for the month `now` falls in (UTC). Returns the
     month's grant entry (the first one when it was already given), None if the plan grants none.
 
     Idempotent through the ledger key ("monthly:<user>:<plan>:<YYYY-MM>"): a scheduler, a
-    sign-in hook and Stripe's `invoice.paid` may all call it for the same month.
+    sign-in hook and Stripe's `invoice.paid` may all call it for the same month. `plan`
+    overrides the user's current plan (the webhook grants Pro before it saves the plan change).
     """
     assert user.id is not None
-    plan = plan_limits(user)
-    if plan.monthly_credits <= 0:
+    limits = PLANS[plan] if plan is not None else plan_limits(user)
+    if limits.monthly_credits <= 0:
         return None
     when = (now or utcnow()).astimezone(UTC)
     return credits.grant_plan(
         session,
         user_id=user.id,
-        amount=plan.monthly_credits,
-        reason=f"{plan.display_name} plan credits for {when:%B %Y}.",
-        idempotency_key=monthly_grant_key(user_id=user.id, plan=plan.name, now=when),
+        amount=limits.monthly_credits,
+        reason=f"{limits.display_name} plan credits for {when:%B %Y}.",
+        idempotency_key=monthly_grant_key(user_id=user.id, plan=limits.name, now=when),
     )
