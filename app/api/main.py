@@ -12,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from app.api import admin, analyze, assets, files, prompts, system
+from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
@@ -92,4 +93,5 @@ def create_api() -> FastAPI:
     api.include_router(analyze.router)
     api.include_router(prompts.router)
     api.include_router(bundles_api.router)
+    api.include_router(billing_api.router)
     return api

@@ -20,6 +20,61 @@ def usage_chart() -> rx.Component:
     )
 
 
+def buy_panel() -> rx.Component:
+    return rx.cond(
+        C.buying_enabled,
+        rx.card(
+            rx.vstack(
+                rx.text("Buy credits", weight="bold"),
+                rx.hstack(
+                    rx.foreach(
+                        C.packs,
+                        lambda p: rx.button(
+                            "Buy " + p["label"] + " · " + p["price"],
+                            on_click=C.buy(p["id"]),
+                            variant="soft",
+                        ),
+                    ),
+                    wrap="wrap",
+                    spacing="2",
+                ),
+                rx.text(
+                    "Secure checkout by Stripe. Credits arrive once the payment is confirmed.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="2",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def payments_table() -> rx.Component:
+    return rx.cond(
+        C.payments,
+        rx.vstack(
+            rx.heading("Billing history", size="4", as_="h2"),
+            rx.table.root(
+                rx.table.body(
+                    rx.foreach(
+                        C.payments,
+                        lambda p: rx.table.row(
+                            rx.table.cell(p["when"]),
+                            rx.table.cell(p["credits"] + " credits"),
+                            rx.table.cell(p["amount"]),
+                            rx.table.cell(rx.badge(p["status"])),
+                        ),
+                    )
+                ),
+                variant="surface",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
 def credits_page() -> rx.Component:
     return page_shell(
         rx.cond(
@@ -47,7 +102,11 @@ def credits_page() -> rx.Component:
                     rx.text("Plan", size="2", color_scheme="gray"),
                     rx.heading(C.plan, size="6"),
                     rx.text(
-                        "Ask an admin for credits, or buy a pack when payments are enabled.",
+                        rx.cond(
+                            C.buying_enabled,
+                            "Buy a pack below, or ask an admin.",
+                            "Payments are not set up here: an admin grants credits.",
+                        ),
                         size="1",
                         color_scheme="gray",
                     ),
@@ -58,10 +117,21 @@ def credits_page() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        rx.cond(
+            C.waiting_for_payment,
+            rx.callout(
+                "Waiting for the payment to be confirmed…",
+                icon="loader",
+                width="100%",
+                role="status",
+            ),
+        ),
+        buy_panel(),
         rx.card(
             rx.vstack(rx.text("Usage, last 30 days", weight="bold"), usage_chart(), width="100%"),
             width="100%",
         ),
+        payments_table(),
         rx.hstack(
             rx.heading("History", size="4", as_="h2"),
             rx.spacer(),

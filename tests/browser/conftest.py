@@ -20,6 +20,9 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.fakes.stripe_server import FakeStripeServer
+
+STRIPE_WEBHOOK_SECRET = "whsec_browser_test_secret"
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".ci" / "screenshots"
@@ -83,14 +86,30 @@ def fake_openrouter() -> Iterator[FakeOpenAIServer]:
 
 
 @pytest.fixture(scope="session")
+def app_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def fake_stripe(app_port: int) -> Iterator[FakeStripeServer]:
+    """Stripe's API and hosted checkout on loopback; paying sends a signed webhook to the app."""
+    webhook = f"http://localhost:{app_port}/api/stripe/webhook"
+    with FakeStripeServer(webhook_url=webhook, webhook_secret=STRIPE_WEBHOOK_SECRET) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def app_server(
-    tmp_path_factory: pytest.TempPathFactory, fake_openrouter: FakeOpenAIServer
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_openrouter: FakeOpenAIServer,
+    fake_stripe: FakeStripeServer,
+    app_port: int,
 ) -> Iterator[RunningApp]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian chromium is missing at {CHROMIUM}: run `make test`, which installs it")
     data_dir = tmp_path_factory.mktemp("browser-data")
     # In prod mode Reflex serves the built frontend and the backend on one port.
-    front = back = _free_port()
+    front = back = app_port
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -101,6 +120,9 @@ def app_server(
         "LOG_LEVEL": "WARNING",
         "OPENROUTER_API_KEY": "sk-or-browser-test",
         "OPENROUTER_BASE_URL": fake_openrouter.url,
+        "STRIPE_SECRET_KEY": "sk_test_browser_0123456789",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": fake_stripe.url,
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -57,3 +59,17 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
     expect(admin.get_by_label("Top users")).to_contain_text(member)
     shot(admin, "admin-usage")
     admin.context.close()
+
+
+def test_buy_credits_through_checkout_and_see_the_balance(page: Page) -> None:
+    sign_up(page, new_email())
+    page.goto("/credits")
+    expect(page.get_by_label("Credit balance")).to_contain_text("0")
+    page.get_by_role("button", name="Buy 100 credits · $5").click()
+    expect(page.get_by_role("heading", name="Pay 5.00 USD")).to_be_visible()
+    page.get_by_role("button", name="Pay").click()
+    expect(page).to_have_url(re.compile(r"/credits/?\?checkout=success"))
+    expect(page.get_by_label("Credit balance")).to_contain_text("100")
+    expect(page.get_by_role("heading", name="100", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="100 credits")).to_be_visible()
+    shot(page, "credits-bought")

@@ -26,6 +26,7 @@ def test_search_and_filter(page: Page) -> None:
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Lighthouse")
     page.get_by_role("button", name="Clear").click()
+    expect(page.get_by_label("Search", exact=True)).to_have_value("")  # the form remounted
     page.get_by_label("Filter by tags").fill("night")
     page.get_by_role("button", name="Search").click()
     expected = [s.title for s in demo_catalog() if "night" in s.tags]
@@ -37,6 +38,7 @@ def test_search_and_filter(page: Page) -> None:
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No prompts match")).to_be_visible()
     page.get_by_role("button", name="Clear").click()
+    expect(page.get_by_label("Search", exact=True)).to_have_value("")
     expect(cards.first).to_be_visible()
     page.get_by_label("View").get_by_role("radio").nth(1).click()
     expect(page.locator("table .prompt-card").first).to_be_visible()
@@ -61,6 +63,7 @@ def test_bulk_tag_trash_restore_and_bundle_round_trip(page: Page) -> None:
         expect(page.get_by_role("heading", name=re.compile("^Copy of"))).to_be_visible()
     page.goto("/gallery")
     page.get_by_role("button", name="Clear").click()  # the gallery remembers the last search
+    expect(page.get_by_label("Search", exact=True)).to_have_value("")  # the form remounted
     page.get_by_label("Owner").select_option("me")
     page.get_by_role("button", name="Search").click()
     mine = page.locator(".prompt-card")
