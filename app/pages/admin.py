@@ -170,10 +170,86 @@ def usage_panel() -> rx.Component:
     )
 
 
+def price_row(p: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(p["key"].to(str), size="1")),
+        rx.table.cell(
+            rx.form(
+                rx.hstack(
+                    rx.el.input(type="hidden", name="key", value=p["key"].to(str)),
+                    rx.input(
+                        name="credits",
+                        default_value=p["credits"].to(str),
+                        type="number",
+                        min=0,
+                        width="90px",
+                        size="1",
+                        aria_label="Price of " + p["key"].to(str),
+                    ),
+                    rx.button("Save", size="1", variant="soft", type="submit"),
+                    spacing="1",
+                ),
+                on_submit=AdminState.save_price,
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                p["custom"].to(bool), rx.badge("custom"), rx.badge("default", variant="outline")
+            )
+        ),
+    )
+
+
+def money_panel() -> rx.Component:
+    return rx.grid(
+        rx.card(
+            rx.vstack(
+                rx.text("Prices (credits per call)", weight="bold"),
+                rx.table.root(
+                    rx.table.body(rx.foreach(AdminState.prices, price_row)), size="1", width="100%"
+                ),
+                width="100%",
+            ),
+            aria_label="Prices",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.text("Payments", weight="bold"),
+                rx.cond(
+                    AdminState.payments,
+                    rx.table.root(
+                        rx.table.body(
+                            rx.foreach(
+                                AdminState.payments,
+                                lambda p: rx.table.row(
+                                    rx.table.cell(p["when"]),
+                                    rx.table.cell("user " + p["user"]),
+                                    rx.table.cell(p["credits"]),
+                                    rx.table.cell(p["amount"]),
+                                    rx.table.cell(rx.badge(p["status"])),
+                                ),
+                            )
+                        ),
+                        size="1",
+                        width="100%",
+                    ),
+                    rx.text("No payments yet.", size="2", color_scheme="gray"),
+                ),
+                width="100%",
+            ),
+            aria_label="Payments",
+        ),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
         usage_panel(),
+        money_panel(),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 import httpx
 
 from app.services import credits as ledger
+from app.services import pricing
 from app.services.db import session_scope
 from app.services.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
 from app.services.jsonrepair import coerce_to_schema, repair_json
@@ -197,6 +198,14 @@ def _finish_record(
         session.add(row)
 
 
+def _price(model: Model) -> int:
+    """The admin's price for this model, else its built-in credits per call."""
+    with session_scope() as session:
+        return pricing.price_for_model(
+            session, model_id=model.info.model_id, default=model.info.credits_per_call
+        )
+
+
 def _reserve(user_id: int | None, analysis_id: int, credits: int) -> str | None:
     """Hold the cost before the call; None when nothing is charged (free model, no account)."""
     if user_id is None or credits <= 0:
@@ -323,7 +332,7 @@ async def run_analysis(
 
     run = _Run()
     started = time.perf_counter()
-    credits = model.info.credits_per_call
+    credits = await asyncio.to_thread(_price, model)
     try:
         hold = await asyncio.to_thread(_reserve, user_id, analysis_id, credits)
     except UserFacingError as e:  # not enough credits: nothing runs, nothing is charged

@@ -9,11 +9,11 @@ import reflex as rx
 from sqlmodel import select
 
 from app import routes
-from app.services import credits, reports, users
-from app.services.auth import user_for_token
+from app.services import billing, credits, pricing, reports, users
+from app.services.auth import require_role, user_for_token
 from app.services.db import session_scope
-from app.services.errors import NotFoundError
-from app.services.models import User
+from app.services.errors import InvalidInputError, NotFoundError
+from app.services.models import Role, User
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
@@ -66,6 +66,36 @@ def _reports(token: str) -> dict[str, Any]:
         return {"usage": list(per_day.values()), "models": models, "top": top}
 
 
+def _prices_and_payments(token: str) -> dict[str, Any]:
+    with session_scope() as session:
+        actor = user_for_token(session, token)
+        require_role(actor, Role.admin)
+        prices = [
+            {"key": p.key, "credits": str(p.credits), "custom": p.custom}
+            for p in pricing.list_prices(session)
+        ]
+        payments = [
+            {
+                "when": p.created_at.strftime("%d %b %Y %H:%M"),
+                "user": str(p.user_id),
+                "credits": str(p.credits),
+                "amount": f"{p.amount_cents / 100:.2f} {p.currency.upper()}",
+                "status": str(p.status),
+            }
+            for p in billing.payments_log(session, actor=actor, limit=50)
+        ]
+        return {"prices": prices, "payments": payments}
+
+
+def _set_price(token: str, key: str, credits_text: str) -> None:
+    try:
+        amount = int(credits_text.strip())
+    except ValueError as e:
+        raise InvalidInputError("A price is a whole number of credits.") from e
+    with session_scope() as session:
+        pricing.set_price(session, actor=user_for_token(session, token), key=key, credits=amount)
+
+
 def _change_role(token: str, user_id: int, role: str) -> str:
     with session_scope() as session:
         target = users.change_role(
@@ -88,6 +118,8 @@ class AdminState(SessionState):
     usage: list[dict[str, Any]] = []
     usage_models: list[str] = []
     top: list[dict[str, Any]] = []
+    prices: list[dict[str, Any]] = []
+    payments: list[dict[str, str]] = []
 
     @rx.event
     async def load_admin(self):  # type: ignore[no-untyped-def]
@@ -100,7 +132,20 @@ class AdminState(SessionState):
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
         self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
+        money = await run_service(_prices_and_payments, self.token)
+        self.prices, self.payments = money["prices"], money["payments"]
         return None
+
+    @rx.event
+    async def save_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
+        key = str(form.get("key", ""))
+        try:
+            await run_service(_set_price, self.token, key, str(form.get("credits", "")))
+        except Exception as e:  # bad input and permissions come back as messages
+            return rx.toast.error(user_message(e))
+        money = await run_service(_prices_and_payments, self.token)
+        self.prices = money["prices"]
+        return rx.toast.success(f"Price saved: {key}.")
 
     @rx.event
     async def adjust_credits(self, form: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import conversations
+from app.services import conversations, pricing
 from app.services.analysis import Update, run_analysis
 from app.services.db import session_scope
 from app.services.images import ingest_image
@@ -31,17 +31,23 @@ PUSH_INTERVAL = 0.08  # seconds between UI pushes while streaming
 
 def _model_options() -> list[dict[str, Any]]:
     out = []
+    with session_scope() as session:
+        prices = {
+            m.info.model_id: pricing.price_for_model(
+                session, model_id=m.info.model_id, default=m.info.credits_per_call
+            )
+            for m in get_registry().models()
+        }
     for model in get_registry().models():
         info = model.info
+        price = prices[info.model_id]
         reason = model.unavailable_reason() or ""
         out.append(
             {
                 "id": info.model_id,
                 "name": info.display_name,
-                "credits": info.credits_per_call,
-                "cost": "Free"
-                if info.credits_per_call == 0
-                else f"{info.credits_per_call} credits",
+                "credits": price,
+                "cost": "Free" if price == 0 else f"{price} credit{'s' if price != 1 else ''}",
                 "note": info.price_note,
                 "description": info.description,
                 "available": not reason,

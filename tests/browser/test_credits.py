@@ -41,7 +41,7 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
     expect(balance).to_contain_text("5")
     page.get_by_label("Model").click()
     page.get_by_role("option", name="NVIDIA Nemotron").click()
-    expect(page.get_by_label("Cost per request")).to_contain_text("1 credits")
+    expect(page.get_by_label("Cost per request")).to_contain_text("1 credit")
     png = render_demo_png(next(s for s in demo_catalog() if "sunset" in s.slug))
     page.locator("#analyzer-upload input[type=file]").set_input_files(
         files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": png}]
