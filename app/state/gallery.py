@@ -17,6 +17,19 @@ from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
 IMPORT_ID = "bundle-upload"
+FILTER_KEYS = (
+    "text",
+    "tags",
+    "model",
+    "style",
+    "owner",
+    "date_from",
+    "date_to",
+    "favorites",
+    "trash",
+)
+# Every key always present: the filter inputs are controlled and read their value from here.
+NO_FILTERS = dict.fromkeys(FILTER_KEYS, "")
 
 
 def _card(c: gallery.PromptCard) -> dict[str, Any]:
@@ -78,13 +91,10 @@ class GalleryState(SessionState):
     loading: bool = True  # the first paint shows a spinner, not "empty", until the page loads
     error: str = ""
     view: str = "grid"
-    filters: dict[str, str] = {}
+    filters: dict[str, str] = dict(NO_FILTERS)
     selected: list[int] = []
     saved: list[dict[str, Any]] = []
     import_report: dict[str, Any] = {}
-    # Bumped when filters change from outside the form (clear, saved filter): the filter form
-    # is keyed on it, so its inputs remount showing the new values instead of stale typing.
-    form_key: int = 0
 
     @rx.var
     def selection_count(self) -> int:
@@ -119,22 +129,25 @@ class GalleryState(SessionState):
         await self._reload()
 
     @rx.event
-    async def apply_filters(self, form: dict[str, Any]) -> None:
-        self.filters = {k: str(v)[:500] for k, v in form.items() if v not in (None, "", False)}
+    def set_filter(self, key: str, value: str | bool) -> None:
+        if key in FILTER_KEYS:
+            text = ("on" if value else "") if isinstance(value, bool) else str(value)[:500]
+            self.filters = {**self.filters, key: text}
+
+    @rx.event
+    async def apply_filters(self, _form: dict[str, Any] | None = None) -> None:
         self.selected = []
         await self._reload()
 
     @rx.event
     async def clear_filters(self) -> None:
-        self.filters, self.selected = {}, []
-        self.form_key += 1
+        self.filters, self.selected = dict(NO_FILTERS), []
         await self._reload()
 
     @rx.event
     async def show_trash(self, on: bool) -> None:
-        self.filters = {"trash": "on"} if on else {}
+        self.filters = {**NO_FILTERS, "trash": "on" if on else ""}
         self.selected = []
-        self.form_key += 1
         await self._reload()
 
     @rx.event
@@ -261,18 +274,16 @@ class GalleryState(SessionState):
             return
         q = chosen["query"]
         self.filters = {
-            k: v
-            for k, v in {
+            **NO_FILTERS,
+            **{
                 "text": q.get("text", ""),
                 "tags": ",".join(q.get("tags", [])),
                 "model": q.get("model", ""),
                 "style": q.get("style", ""),
                 "owner": str(q.get("owner") or ""),
                 "favorites": "on" if q.get("favorites_only") else "",
-            }.items()
-            if v
+            },
         }
-        self.form_key += 1
         await self._reload()
 
     @rx.event

@@ -19,6 +19,7 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
 ) -> None:
     member = new_email()
     sign_up(page, member)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
     balance = page.get_by_label("Credit balance")
     expect(balance).to_contain_text("0")
     page.goto("/credits")
@@ -63,6 +64,7 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
 
 def test_buy_credits_through_checkout_and_see_the_balance(page: Page) -> None:
     sign_up(page, new_email())
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
     page.goto("/credits")
     expect(page.get_by_label("Credit balance")).to_contain_text("0")
     page.get_by_role("button", name="Buy 100 credits · $5").click()
