@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
-from app.api import admin, analyze, assets, files, prompts, system
+from app.api import admin, analyze, assets, files, oauth, prompts, system
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
@@ -94,4 +94,5 @@ def create_api() -> FastAPI:
     api.include_router(prompts.router)
     api.include_router(bundles_api.router)
     api.include_router(billing_api.router)
+    api.include_router(oauth.router)
     return api

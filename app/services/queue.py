@@ -16,8 +16,14 @@ def build_huey(settings: Settings) -> Huey:
     return SqliteHuey("jsoncraft", filename=str(settings.queue_path))
 
 
-@lru_cache
 def get_huey() -> Huey:
+    """One queue per configuration: tests and the CLI switch DATA_DIR between calls."""
+    settings = get_settings()
+    return _huey_for(settings.redis_url or "", str(settings.queue_path.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _huey_for(redis_url: str, queue_path: str) -> Huey:
     return build_huey(get_settings())
 
 

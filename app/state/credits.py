@@ -123,7 +123,7 @@ class CreditsState(SessionState):
             url = await run_service(_checkout, self.token, pack_id)
         except Exception as e:  # billing off, Stripe down: a clear message
             return rx.toast.error(user_message(e))
-        return rx.redirect(url, is_external=True)
+        return rx.redirect(url)  # another host: the browser navigates there in this tab
 
     @rx.event(background=True)
     async def watch_balance(self):  # type: ignore[no-untyped-def]

@@ -58,6 +58,8 @@ def test_bulk_tag_trash_restore_and_bundle_round_trip(page: Page) -> None:
         page.get_by_label("Search", exact=True).fill(word)
         page.get_by_role("button", name="Search").click()
         expect(page.locator(".prompt-card")).to_have_count(1)
+        # Wait for this search's result, not the previous one's (both are one card).
+        expect(page.locator(".prompt-card").first).to_contain_text(re.compile(word, re.I))
         page.locator(".prompt-card").first.locator("h3").click()
         page.get_by_role("button", name="Duplicate").click()
         expect(page.get_by_role("heading", name=re.compile("^Copy of"))).to_be_visible()
