@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
 
@@ -10,21 +11,20 @@ from app.settings import Settings, get_settings
 
 
 def build_huey(settings: Settings) -> Huey:
-    if settings.redis_url:
-        return RedisHuey("jsoncraft", url=settings.redis_url)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("jsoncraft", filename=str(settings.queue_path))
+    return _huey_for(settings.redis_url or "", str(settings.queue_path.resolve()))
 
 
 def get_huey() -> Huey:
     """One queue per configuration: tests and the CLI switch DATA_DIR between calls."""
-    settings = get_settings()
-    return _huey_for(settings.redis_url or "", str(settings.queue_path.resolve()))
+    return build_huey(get_settings())
 
 
 @lru_cache(maxsize=8)
 def _huey_for(redis_url: str, queue_path: str) -> Huey:
-    return build_huey(get_settings())
+    if redis_url:
+        return RedisHuey("jsoncraft", url=redis_url)
+    Path(queue_path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("jsoncraft", filename=queue_path)
 
 
 def check_queue(huey: Huey) -> int:
