@@ -61,6 +61,32 @@ def login_page() -> rx.Component:
                 ),
                 on_submit=AuthState.submit_sign_in,
             ),
+            rx.cond(
+                AuthState.google_url != "",
+                rx.vstack(
+                    rx.hstack(
+                        rx.separator(),
+                        rx.text("or", size="1", color_scheme="gray"),
+                        rx.separator(),
+                        align="center",
+                        width="100%",
+                    ),
+                    rx.button(
+                        rx.link(
+                            "Continue with Google",
+                            href=AuthState.google_url,
+                            underline="none",
+                            is_external=False,
+                        ),
+                        as_child=True,
+                        variant="outline",
+                        size="3",
+                        width="100%",
+                    ),
+                    width="100%",
+                    spacing="3",
+                ),
+            ),
             rx.text(
                 "New to JSONCraft? ",
                 rx.link("Create an account", href=routes.SIGNUP),

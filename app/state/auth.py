@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import reflex as rx
 
 from app import routes
-from app.services import auth
+from app.services import auth, google_auth
 from app.services.db import session_scope
+from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
@@ -32,13 +35,22 @@ def _sign_out_everywhere(user_id: int) -> int:
 class AuthState(SessionState):
     error: str = ""
     busy: bool = False
+    google_url: str = ""  # empty when Google sign-in isn't configured
 
     def _next_path(self) -> str:
         return routes.safe_next(self.router.url.query_parameters.get("next"))
 
     @rx.event
     async def load_auth_page(self):  # type: ignore[no-untyped-def]
-        self.error = ""
+        params = self.router.url.query_parameters
+        code = params.get("error", "")
+        self.error = google_auth.error_message(code) if code else ""
+        settings = get_settings()
+        self.google_url = (
+            f"{settings.api_url}/api/auth/google/start?{urlencode({'next': self._next_path()})}"
+            if google_auth.google_enabled(settings)
+            else ""
+        )
         await self._refresh()
         if self.user_id:
             return rx.redirect(self._next_path())

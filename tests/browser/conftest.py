@@ -85,6 +85,34 @@ def fake_openrouter() -> Iterator[FakeOpenAIServer]:
         yield server
 
 
+@dataclass
+class OidcMock:
+    url: str
+
+    def add_user(self, sub: str, **claims: object) -> None:
+        response = httpx.put(f"{self.url}/users/{sub}", json=claims)
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture(scope="session")
+def google_mock() -> Iterator[OidcMock]:
+    """A real OpenID Connect provider on loopback standing in for Google."""
+    import threading
+
+    import oidc_provider_mock
+    import werkzeug.serving
+
+    server = werkzeug.serving.make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield OidcMock(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def app_port() -> int:
     return _free_port()
@@ -103,6 +131,7 @@ def app_server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_openrouter: FakeOpenAIServer,
     fake_stripe: FakeStripeServer,
+    google_mock: OidcMock,
     app_port: int,
 ) -> Iterator[RunningApp]:
     if not Path(CHROMIUM).exists():
@@ -123,6 +152,9 @@ def app_server(
         "STRIPE_SECRET_KEY": "sk_test_browser_0123456789",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         "STRIPE_API_BASE": fake_stripe.url,
+        "GOOGLE_CLIENT_ID": "jsoncraft-browser-test",
+        "GOOGLE_CLIENT_SECRET": "browser-test-secret",
+        "GOOGLE_DISCOVERY_URL": f"{google_mock.url}/.well-known/openid-configuration",
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ConsoleWatch, RunningApp, shot
+from tests.browser.conftest import ConsoleWatch, OidcMock, RunningApp, shot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and happy passphrase"
@@ -154,3 +154,22 @@ def test_narrow_window_and_dark_mode_screenshots(page: Page) -> None:
     page.goto("/login")
     expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     shot(page, "login-narrow-dark")
+
+
+def test_sign_in_with_google(page: Page, google_mock: OidcMock) -> None:
+    email = new_email()
+    google_mock.add_user("google-user-1", email=email, email_verified=True, name="Gigi")
+    # The mock provider's page links a stylesheet on a CDN: answer it locally, never go out.
+    page.route(
+        "https://cdn.jsdelivr.net/**",
+        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
+    )
+    page.goto("/login?next=/gallery")
+    page.get_by_role("link", name="Continue with Google").click()
+    page.locator("input[name=sub]").fill("google-user-1")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page).to_have_url(re.compile(r"/gallery/?$"))
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    page.goto("/account")
+    expect(page.get_by_text(email)).to_be_visible()
+    shot(page, "google-signed-in")
