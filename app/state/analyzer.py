@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import conversations, pricing
+from app.services import conversations, pricing, rate_limits
 from app.services.analysis import Update, run_analysis
 from app.services.db import session_scope
 from app.services.images import ingest_image
@@ -246,6 +246,7 @@ class AnalyzerState(SessionState):
         file = files[0]
         self.upload_error = ""
         try:
+            await rate_limits.acheck("analyze", user=self.user_id, ip=self.router.session.client_ip)
             info = await run_service(
                 _ingest, int(self.user_id), file.file, file.filename or "image", self.model_id
             )

@@ -73,5 +73,5 @@ def test_buy_credits_through_checkout_and_see_the_balance(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/credits/?\?checkout=success"))
     expect(page.get_by_label("Credit balance")).to_contain_text("100")
     expect(page.get_by_role("heading", name="100", exact=True)).to_be_visible()
-    expect(page.get_by_role("cell", name="100 credits")).to_be_visible()
+    expect(page.get_by_role("cell", name="100 credits", exact=True)).to_be_visible()
     shot(page, "credits-bought")

@@ -165,7 +165,9 @@ def test_sign_in_with_google(page: Page, google_mock: OidcMock) -> None:
         lambda route: route.fulfill(status=200, content_type="text/css", body=""),
     )
     page.goto("/login?next=/gallery")
-    page.get_by_role("link", name="Continue with Google").click()
+    page.get_by_role("button", name="Continue with Google").click()
+    page.wait_for_load_state()
+    shot(page, "google-authorize")
     page.locator("input[name=sub]").fill("google-user-1")
     page.get_by_role("button", name="Authorize").click()
     expect(page).to_have_url(re.compile(r"/gallery/?$"))

@@ -287,6 +287,7 @@ class FakeStripeServer:
                 if method == "GET":
                     page = (
                         "<!doctype html><title>Fake Stripe Checkout</title>"
+                        '<link rel="icon" href="data:,">'
                         f"<h1>Pay {checkout['amount_total'] / 100:.2f} "
                         f"{checkout['currency'].upper()}</h1>"
                         '<form method="post"><button type="submit">Pay</button></form>'
