@@ -146,6 +146,9 @@ def usage_panel() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
+                rx.text("Revenue", weight="bold"),
+                rx.text(AdminState.revenue, size="2", aria_label="Revenue"),
+                rx.separator(),
                 rx.text("Top users", weight="bold"),
                 rx.cond(
                     AdminState.top,

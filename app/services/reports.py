@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.services.auth import require_role
-from app.services.models import Analysis, Role, User, utcnow
+from app.services.models import Analysis, Payment, Role, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,30 @@ def top_users(
         .limit(max(1, min(limit, 100)))
     ).all()
     return [TopUser(email, int(c or 0), int(n)) for email, c, n in rows]
+
+
+@dataclass(frozen=True)
+class Revenue:
+    cents: int  # money in, minus refunds
+    payments: int
+    refunds: int
+
+
+def revenue(session: Session, *, actor: User | None, days: int = 30) -> Revenue:
+    """Money through Stripe over the window: purchases and plan invoices less refunds."""
+    require_role(actor, Role.admin)
+    since = utcnow() - timedelta(days=max(1, min(days, 366)))
+    rows = session.exec(
+        select(Payment.kind, func.sum(Payment.amount_cents), func.count())
+        .where(col(Payment.created_at) >= since, col(Payment.status) != "pending")
+        .group_by(Payment.kind)
+    ).all()
+    cents = payments = refunds = 0
+    for kind, total, count in rows:
+        if kind == "refund":
+            cents -= int(total or 0)
+            refunds += int(count)
+        else:
+            cents += int(total or 0)
+            payments += int(count)
+    return Revenue(cents=cents, payments=payments, refunds=refunds)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from huey import crontab
+from sqlmodel import select
 
+from app.services import pricing
 from app.services.auth import purge_expired_sessions
 from app.services.db import session_scope
 from app.services.images import purge_expired_assets, rebuild_missing_thumbnails
@@ -19,6 +21,20 @@ from app.settings import get_settings
 
 huey = get_huey()
 log = get_logger("tasks")
+
+
+def grant_plan_credits() -> int:
+    """This month's plan credits for every active account (idempotent per user and month)."""
+    with session_scope() as session:
+        ids = [u for u in session.exec(select(User.id).where(User.is_active)).all() if u]
+    granted = 0
+    for user_id in ids:
+        # The ledger runs its own transactions: one short session per account.
+        with session_scope() as session:
+            user = session.get(User, user_id)
+            if user is not None and pricing.grant_monthly_credits(session, user=user) is not None:
+                granted += 1
+    return granted
 
 
 def run_maintenance() -> dict[str, int]:
@@ -35,7 +51,9 @@ def run_maintenance() -> dict[str, int]:
         sessions = purge_expired_sessions(session)
         rebuilt = rebuild_missing_thumbnails(session=session, storage=storage)
         embedded = refresh_embeddings(session, limit=200)
+    granted = grant_plan_credits()
     result = {
+        "plan_grants": granted,
         "purged_trash": trashed,
         "purged_assets": purged,
         "purged_sessions": sessions,

@@ -63,7 +63,12 @@ def _reports(token: str) -> dict[str, Any]:
             if row.model not in models:
                 models.append(row.model)
         top = [vars(t) for t in reports.top_users(session, actor=actor)]
-        return {"usage": list(per_day.values()), "models": models, "top": top}
+        money = reports.revenue(session, actor=actor, days=30)
+        summary = (
+            f"${money.cents / 100:,.2f} from {money.payments} payment(s), "
+            f"{money.refunds} refund(s), last 30 days"
+        )
+        return {"usage": list(per_day.values()), "models": models, "top": top, "revenue": summary}
 
 
 def _prices_and_payments(token: str) -> dict[str, Any]:
@@ -118,6 +123,7 @@ class AdminState(SessionState):
     usage: list[dict[str, Any]] = []
     usage_models: list[str] = []
     top: list[dict[str, Any]] = []
+    revenue: str = ""
     prices: list[dict[str, Any]] = []
     payments: list[dict[str, str]] = []
 
@@ -132,6 +138,7 @@ class AdminState(SessionState):
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
         self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
+        self.revenue = found["revenue"]
         money = await run_service(_prices_and_payments, self.token)
         self.prices, self.payments = money["prices"], money["payments"]
         return None
@@ -168,6 +175,7 @@ class AdminState(SessionState):
         await self._refresh()
         found = await run_service(_reports, self.token)
         self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
+        self.revenue = found["revenue"]
         verb = "Granted" if direction == "grant" else "Revoked"
         return rx.toast.success(f"{verb} {amount} credits: {email} now has {balance}.")
 

@@ -8,6 +8,7 @@ from app import routes
 from app.services import auth, credits
 from app.services.db import session_scope
 from app.services.models import Role
+from app.settings import get_settings
 from app.state.base import run_service
 
 SESSION_COOKIE = "jsoncraft_session"
@@ -29,8 +30,15 @@ def _lookup(token: str) -> dict[str, str] | None:
 
 
 class SessionState(rx.State):
+    # Set from the browser, so it can't be HttpOnly; it is Secure whenever the app is on https,
+    # and only the token's hash is stored server-side.
     token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, path="/", max_age=14 * 24 * 3600, same_site="strict"
+        "",
+        name=SESSION_COOKIE,
+        path="/",
+        max_age=get_settings().session_ttl_hours * 3600,
+        same_site="lax",
+        secure=get_settings().app_url.startswith("https://"),
     )
     user_id: str = ""
     user_email: str = ""

@@ -33,3 +33,16 @@ def test_old_trash_is_purged_and_recent_trash_kept(session: Session) -> None:
     assert titles == {"recent", "live"}
     versions = session.exec(select(PromptVersion.prompt_id)).all()
     assert old_id not in versions and len(versions) == 2
+
+
+def test_maintenance_gives_each_plan_its_monthly_credits_once(session: Session) -> None:
+    from app.services import credits, pricing
+
+    user = auth.create_user(session, email="m@example.com", password="a long passphrase here")
+    session.commit()
+    assert user.id is not None
+    first = run_maintenance()
+    second = run_maintenance()
+    assert first["plan_grants"] >= 1 and second["plan_grants"] >= 1  # the same grant, found again
+    expected = pricing.PLANS["free"].monthly_credits
+    assert credits.balance(session, user_id=user.id) == expected

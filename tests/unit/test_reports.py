@@ -32,3 +32,27 @@ def test_usage_and_top_users(session: Session) -> None:
     assert [(t.email, t.credits) for t in top] == [("ada@example.com", 5), ("bob@example.com", 1)]
     with pytest.raises(PermissionDeniedError):
         reports.top_users(session, actor=ada)
+
+
+def test_revenue_counts_payments_less_refunds(session: Session) -> None:
+    from app.services.models import Payment
+
+    admin, _ = auth.ensure_admin(
+        session, email="boss@example.com", password="a long passphrase here"
+    )
+    ada = auth.create_user(session, email="ada@example.com", password="a long passphrase here")
+    assert ada.id is not None
+    session.add(
+        Payment(user_id=ada.id, amount_cents=2000, credits=500, status="paid", kind="purchase")
+    )
+    session.add(
+        Payment(user_id=ada.id, amount_cents=500, credits=100, status="paid", kind="refund")
+    )
+    session.add(
+        Payment(user_id=ada.id, amount_cents=9999, credits=1, status="pending", kind="purchase")
+    )
+    session.commit()
+    money = reports.revenue(session, actor=admin)
+    assert (money.cents, money.payments, money.refunds) == (1500, 1, 1)
+    with pytest.raises(PermissionDeniedError):
+        reports.revenue(session, actor=ada)
