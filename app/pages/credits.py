@@ -131,6 +131,26 @@ def credits_page() -> rx.Component:
             rx.vstack(rx.text("Usage, last 30 days", weight="bold"), usage_chart(), width="100%"),
             width="100%",
         ),
+        rx.cond(
+            C.per_model,
+            rx.card(
+                rx.vstack(
+                    rx.text("By model, last 30 days", weight="bold"),
+                    rx.foreach(
+                        C.per_model,
+                        lambda m: rx.hstack(
+                            rx.code(m["model"], size="1"),
+                            rx.spacer(),
+                            rx.text(m["calls"] + " calls · " + m["credits"] + " credits", size="2"),
+                            width="100%",
+                        ),
+                    ),
+                    width="100%",
+                ),
+                width="100%",
+                aria_label="Usage by model",
+            ),
+        ),
         payments_table(),
         rx.hstack(
             rx.heading("History", size="4", as_="h2"),

@@ -85,3 +85,21 @@ def revenue(session: Session, *, actor: User | None, days: int = 30) -> Revenue:
             cents += int(total or 0)
             payments += int(count)
     return Revenue(cents=cents, payments=payments, refunds=refunds)
+
+
+def my_usage_by_model(session: Session, *, user_id: int, days: int = 30) -> list[TopUser]:
+    """One person's spend per model (their own data: no role needed). Reuses TopUser's shape
+    with the model id in `email`'s place."""
+    since = utcnow() - timedelta(days=max(1, min(days, 366)))
+    total = func.sum(Analysis.cost_credits)
+    rows = session.exec(
+        select(Analysis.model, total, func.count())
+        .where(
+            Analysis.user_id == user_id,
+            col(Analysis.created_at) >= since,
+            Analysis.status == "succeeded",
+        )
+        .group_by(Analysis.model)
+        .order_by(total.desc())
+    ).all()
+    return [TopUser(model, int(c or 0), int(n)) for model, c, n in rows]

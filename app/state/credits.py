@@ -10,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from app.components.shell import LOW_CREDITS
-from app.services import billing, credits
+from app.services import billing, credits, reports
 from app.services.auth import user_for_token
 from app.services.db import session_scope
 from app.services.errors import AuthenticationError
@@ -64,6 +64,10 @@ def _overview(token: str) -> dict[str, Any]:
                 for e in page.entries
             ],
             "usage": [{"day": u.day.strftime("%d %b"), "spent": u.spent} for u in usage],
+            "per_model": [
+                {"model": m.email, "credits": str(m.credits), "calls": str(m.calls)}
+                for m in reports.my_usage_by_model(session, user_id=user.id)
+            ],
             "paid_just_now": any(
                 p.status in ("paid", "succeeded", "complete")
                 and (utcnow() - p.created_at).total_seconds() < 120
@@ -87,6 +91,7 @@ class CreditsState(SessionState):
     entries: list[dict[str, str]] = []
     usage: list[dict[str, Any]] = []
     payments: list[dict[str, str]] = []
+    per_model: list[dict[str, str]] = []
     packs: list[dict[str, str]] = [
         {"id": p.id, "label": f"{p.credits} credits", "price": f"${p.amount_cents / 100:.0f}"}
         for p in billing.PACKS.values()
@@ -107,6 +112,7 @@ class CreditsState(SessionState):
         self.balance, self.plan = int(found.get("balance", 0)), str(found.get("plan", "free"))
         self.entries, self.usage = found.get("entries", []), found.get("usage", [])
         self.payments = found.get("payments", [])
+        self.per_model = found.get("per_model", [])
         self.buying_enabled = billing.billing_enabled()
         checkout = self.router.url.query_parameters.get("checkout")
         if checkout == "success" and found.get("paid_just_now"):

@@ -52,6 +52,7 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
     expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
     page.goto("/credits")
     expect(page.get_by_role("heading", name="4", exact=True)).to_be_visible()
+    expect(page.get_by_label("Usage by model")).to_contain_text("nvidia/nemotron")
     shot(page, "credits-after-spend")
 
     admin.reload()

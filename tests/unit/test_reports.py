@@ -32,6 +32,9 @@ def test_usage_and_top_users(session: Session) -> None:
     assert [(t.email, t.credits) for t in top] == [("ada@example.com", 5), ("bob@example.com", 1)]
     with pytest.raises(PermissionDeniedError):
         reports.top_users(session, actor=ada)
+    assert ada.id is not None
+    mine = reports.my_usage_by_model(session, user_id=ada.id)
+    assert [(m.email, m.credits, m.calls) for m in mine] == [("a/model", 3, 1), ("b/model", 2, 1)]
 
 
 def test_revenue_counts_payments_less_refunds(session: Session) -> None:
