@@ -261,7 +261,13 @@ class LocalStorage(Storage):
         self, key: str, *, expires_in: int | None = None, download_name: str | None = None
     ) -> str:
         validate_key(key)
-        expires = int(time.time()) + (expires_in or self.default_expires_in)
+        lifetime = expires_in or self.default_expires_in
+        # Round the expiry down to a step of a tenth of the lifetime: links made for the same
+        # file within that step are identical, so pages that re-render (and browsers) reuse the
+        # cached image instead of refetching it under a new signature. A link never outlives
+        # the lifetime asked for.
+        step = max(1, lifetime // 10)
+        expires = (int(time.time()) + lifetime) // step * step
         params: dict[str, str | int] = {"expires": expires}
         if download_name:
             params["name"] = download_name
