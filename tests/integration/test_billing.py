@@ -531,7 +531,7 @@ def test_customers_against_localstripe(
 ) -> None:
     exe = Path(sys.executable).parent / "localstripe"
     if not exe.exists():
-        pytest.skip("localstripe is not installed (pip install localstripe)")
+        pytest.fail("localstripe is missing: run `make test`, which installs requirements-dev.txt")
     port = _free_port()
     proc = subprocess.Popen(
         [str(exe), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
