@@ -19,6 +19,22 @@ async def run_service(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
 
+def as_signed_in(token: str, fn: Callable[[Any, Any], T]) -> T:
+    """Run `fn(session, user)` for the user behind a session token, in one transaction.
+
+    Services check what that user may do; this only refuses when nobody is signed in.
+    """
+    from app.services.auth import user_for_token
+    from app.services.db import session_scope
+    from app.services.errors import AuthenticationError
+
+    with session_scope() as session:
+        user = user_for_token(session, token)
+        if user is None:
+            raise AuthenticationError("Your session ended: sign in again.")
+        return fn(session, user)
+
+
 def user_message(exc: BaseException) -> str:
     """The safe text for a toast: the message of a UserFacingError, else a reference id."""
     if isinstance(exc, UserFacingError):

@@ -11,9 +11,8 @@ import reflex as rx
 from app.services import bundles, gallery, prompt_ops
 from app.services.auth import user_for_token
 from app.services.db import session_scope
-from app.services.errors import AuthenticationError
 from app.services.storage import get_storage
-from app.state.base import run_service, user_message
+from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
 
 IMPORT_ID = "bundle-upload"
@@ -77,14 +76,6 @@ def _page(
     return [_card(c) for c in page.items], page.next_cursor
 
 
-def _act(token: str, fn: Any) -> Any:
-    with session_scope() as session:
-        viewer = user_for_token(session, token)
-        if viewer is None:
-            raise AuthenticationError("Sign in to change prompts.")
-        return fn(session, viewer)
-
-
 class GalleryState(SessionState):
     cards: list[dict[str, Any]] = []
     next_cursor: str = ""
@@ -119,7 +110,7 @@ class GalleryState(SessionState):
         self.selected, self.import_report = [], {}
         if self.user_id:
             self.saved = await run_service(
-                _act,
+                as_signed_in,
                 self.token,
                 lambda s, v: [
                     {"id": f.id, "name": f.name, "query": f.query}
@@ -187,7 +178,7 @@ class GalleryState(SessionState):
         if not ids:
             return rx.toast.info("Select prompts first.")
         try:
-            count = await run_service(_act, self.token, lambda s, v: fn(s, v, ids))
+            count = await run_service(as_signed_in, self.token, lambda s, v: fn(s, v, ids))
         except Exception as e:  # permissions and bad input come back as messages
             return rx.toast.error(user_message(e))
         self.selected = []
@@ -235,7 +226,7 @@ class GalleryState(SessionState):
             return buf.getvalue()
 
         try:
-            data = await run_service(_act, self.token, export)
+            data = await run_service(as_signed_in, self.token, export)
         except Exception as e:  # shown as a toast
             return rx.toast.error(user_message(e))
         return rx.download(data=data, filename=f"jsoncraft-{len(ids)}-prompts.zip")
@@ -246,7 +237,7 @@ class GalleryState(SessionState):
         query = dict(self.filters)
         try:
             await run_service(
-                _act,
+                as_signed_in,
                 self.token,
                 lambda s, v: gallery.save_filter(
                     s,
@@ -303,7 +294,7 @@ class GalleryState(SessionState):
             return report.as_dict()
 
         try:
-            self.import_report = await run_service(_act, self.token, run)
+            self.import_report = await run_service(as_signed_in, self.token, run)
         except bundles.BundleRejectedError as e:  # bad items: say which, nothing imported
             self.import_report = {**e.report.as_dict(), "ok": False}
             return None

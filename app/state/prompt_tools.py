@@ -11,7 +11,6 @@ import reflex as rx
 from app.services import gallery, prompt_ops
 from app.services.auth import user_for_token
 from app.services.db import session_scope
-from app.services.errors import AuthenticationError
 from app.services.prompt_diff import diff
 from app.services.prompt_tools import (
     apply_fix,
@@ -26,16 +25,8 @@ from app.services.prompt_tools import (
     to_prose,
 )
 from app.services.storage import get_storage
-from app.state.base import run_service, user_message
+from app.state.base import as_signed_in, run_service, user_message
 from app.state.editor import EditorState
-
-
-def _with_viewer(token: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with session_scope() as session:
-        viewer = user_for_token(session, token)
-        if viewer is None:
-            raise AuthenticationError("Your session ended: sign in again.")
-        return fn(session, viewer, *args, **kwargs)
 
 
 def _presets(token: str) -> list[dict[str, str]]:
@@ -105,7 +96,7 @@ class PromptToolsState(EditorState):
             return rx.toast.error(f"This prompt has no {category} to save.")
         try:
             await run_service(
-                _with_viewer,
+                as_signed_in,
                 self.token,
                 lambda s, v: save_preset(s, user_id=v.id, name=name, category=category, data=data),
             )
@@ -129,7 +120,7 @@ class PromptToolsState(EditorState):
         self.preset_id = preset_id
         try:
             preset = await run_service(
-                _with_viewer,
+                as_signed_in,
                 self.token,
                 lambda s, v: get_preset(s, user_id=v.id, preset_id=preset_id),
             )
@@ -180,7 +171,7 @@ class PromptToolsState(EditorState):
     async def revert_to(self, number: int):  # type: ignore[no-untyped-def]
         try:
             await run_service(
-                _with_viewer,
+                as_signed_in,
                 self.token,
                 lambda s, v: prompt_ops.revert(
                     s,
@@ -222,7 +213,7 @@ class PromptToolsState(EditorState):
 
     async def _manage(self, fn: Any, done: str):  # type: ignore[no-untyped-def]
         try:
-            await run_service(_with_viewer, self.token, fn)
+            await run_service(as_signed_in, self.token, fn)
         except Exception as e:  # permissions and bad input come back as messages
             return rx.toast.error(user_message(e))
         await self.load_prompt()
@@ -288,7 +279,7 @@ class PromptToolsState(EditorState):
     async def duplicate(self):  # type: ignore[no-untyped-def]
         try:
             copy_id = await run_service(
-                _with_viewer,
+                as_signed_in,
                 self.token,
                 lambda s, v: prompt_ops.duplicate(s, prompt_id=self.pid, viewer=v).id,
             )
