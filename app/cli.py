@@ -1,7 +1,8 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
 Commands: migrate, seed, create-admin EMAIL, worker, maintenance, health,
-export --out FILE [--tag T] [--owner EMAIL], import FILE [--owner EMAIL].
+export --out FILE [--tag T] [--owner EMAIL], import FILE [--owner EMAIL],
+ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py).
 Honours DATABASE_URL and DATA_DIR like the app.
 """
 
@@ -15,6 +16,7 @@ import secrets
 import sys
 from typing import TYPE_CHECKING
 
+from app.cli_ops import add_ops_parser
 from app.services.errors import JSONCraftError, UserFacingError
 
 if TYPE_CHECKING:
@@ -218,11 +220,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
     from app.services.logs import configure_logging
-    from app.services.tasks import huey
+    from app.services.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
 
     configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
-    Consumer(huey, workers=args.workers, worker_type="thread", periodic=True).run()
+    # Jobs a killed worker left behind run again now, not a minute later at the periodic check.
+    recover_stale_jobs()
+    # An idle worker polls at least every second, so a "now" job starts within a second.
+    Consumer(huey, workers=args.workers, worker_type="thread", periodic=True, max_delay=1.0).run()
     return 0
 
 
@@ -275,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--owner", help="account email (default: the demo user)")
     imp.set_defaults(func=cmd_import)
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
+    add_ops_parser(sub)
     return parser
 
 

@@ -15,7 +15,7 @@ import re
 import struct
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,16 +271,22 @@ def _key_shared(session: Session, *, key: str, excluding: list[int | None]) -> b
     return other is not None
 
 
-def _open_header(fp: IO[bytes]) -> ImageFile.ImageFile:
-    """Parse only the header, trying the accepted formats.
+def open_image_header(
+    fp: IO[bytes],
+    *,
+    formats: Collection[str] = tuple(ACCEPTED_FORMATS),
+    accepted_text: str = ACCEPTED_TEXT,
+) -> ImageFile.ImageFile:
+    """Parse only the header, trying the accepted formats (Pillow format names).
 
     `Image.open` would also run Pillow's global decompression-bomb check, which warns or raises
     by its own limit before we can name the dimensions; calling the format's factory directly
-    leaves that check to us (`_check_pixels`), with our limit and a message that says why.
+    leaves that check to us (`check_pixels`), with our limit and a message that says why.
+    The image studio passes a wider list of formats than uploads to the gallery accept.
     """
     fp.seek(0)
     prefix = fp.read(16)
-    for fmt in ACCEPTED_FORMATS:
+    for fmt in formats:
         factory, accept = Image.OPEN[fmt]
         if accept is not None and accept(prefix) is not True:
             continue
@@ -292,10 +298,10 @@ def _open_header(fp: IO[bytes]) -> ImageFile.ImageFile:
                 f"This {_format_name(fmt)} file looks truncated or corrupt. Try exporting it again."
             ) from e
         return image
-    raise InvalidImageError(_unsupported_message(fp))
+    raise InvalidImageError(_unsupported_message(fp, formats, accepted_text))
 
 
-def _check_pixels(image: Image.Image, *, max_pixels: int) -> None:
+def check_pixels(image: Image.Image, *, max_pixels: int) -> None:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise InvalidImageError("The image has no pixels; it looks truncated or corrupt.")
@@ -307,10 +313,10 @@ def _check_pixels(image: Image.Image, *, max_pixels: int) -> None:
 
 
 def _decode(fp: IO[bytes], *, max_pixels: int, thumb_size: int) -> DecodedImage:
-    image = _open_header(fp)
+    image = open_image_header(fp)
     fmt = str(image.format)
     mime, ext = ACCEPTED_FORMATS[fmt]
-    _check_pixels(image, max_pixels=max_pixels)
+    check_pixels(image, max_pixels=max_pixels)
     width, height = image.size
     try:
         orientation = int(image.getexif().get(0x0112, 1) or 1)
@@ -373,7 +379,7 @@ def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
     return image.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
 
 
-def _unsupported_message(fp: IO[bytes]) -> str:
+def _unsupported_message(fp: IO[bytes], formats: Collection[str], accepted_text: str) -> str:
     fp.seek(0)
     head = fp.read(512)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -385,23 +391,23 @@ def _unsupported_message(fp: IO[bytes]) -> str:
         kind = "a PDF document"
     elif text.startswith(b"<"):
         kind = "an XML or HTML document"
-    elif other := _other_image_format(fp):
+    elif other := _other_image_format(fp, formats):
         kind = f"a {other} image, which is"
     elif _looks_like_text(head):
         kind = "a text file"
     else:
         kind = None
     found = f"This file is {kind}, not" if kind else "This file is not"
-    return f"{found} a supported image. Upload a {ACCEPTED_TEXT} image."
+    return f"{found} a supported image. Upload a {accepted_text} image."
 
 
-def _other_image_format(fp: IO[bytes]) -> str | None:
+def _other_image_format(fp: IO[bytes], formats: Collection[str]) -> str | None:
     """Name an image format we do not accept (BMP, TIFF, ...), only to word the message."""
     fp.seek(0)
     prefix = fp.read(16)
     Image.init()
     for fmt, (_factory, accept) in Image.OPEN.items():
-        if fmt in ACCEPTED_FORMATS or accept is None:
+        if fmt in formats or accept is None:
             continue
         try:
             if accept(prefix) is True:

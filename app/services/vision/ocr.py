@@ -62,8 +62,9 @@ def warm_up_ocr() -> None:
     read_text(np.full((64, 64, 3), 255, np.uint8))
 
 
-def read_text(rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
-    """Lines of text, top to bottom, with boxes normalised to the frame."""
+def read_text(rgb: npt.NDArray[np.uint8], *, max_lines: int | None = _MAX_LINES) -> list[TextLine]:
+    """Lines of text, top to bottom, with boxes normalised to the frame (all of them when
+    `max_lines` is None: the image studio's OCR output keeps every line)."""
     h, w = rgb.shape[:2]
     if min(h, w) < 8:
         return []
@@ -96,7 +97,7 @@ def read_text(rgb: npt.NDArray[np.uint8]) -> list[TextLine]:
             )
         )
     lines.sort(key=lambda line: (round(line.y, 2), line.x))
-    return lines[:_MAX_LINES]
+    return lines if max_lines is None else lines[:max_lines]
 
 
 def text_coverage(lines: list[TextLine]) -> float:
