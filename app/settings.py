@@ -44,6 +44,10 @@ class Settings(BaseSettings):
 
     # Queue and rate limits use Redis when set; SQLite / memory otherwise.
     redis_url: str | None = None
+    # Studio jobs: a running job whose worker sent no heartbeat for this long is handed to
+    # another worker; finished jobs (rows and files) are deleted after the retention.
+    job_stale_seconds: int = Field(default=120, ge=5)
+    job_retention_days: int = Field(default=7, ge=1)
 
     # Uploads and images.
     max_upload_bytes: int = 500 * 1024 * 1024
@@ -51,6 +55,11 @@ class Settings(BaseSettings):
     upload_ttl_days: int = 30
     trash_retention_days: int = 30
     thumbnail_size: int = 512
+    # Image studio engine: worker processes (empty = one per CPU core), and limits on zip
+    # uploads, checked before anything is unpacked (zip bombs, archives of millions of entries).
+    imageops_workers: int | None = Field(default=None, ge=1, le=64)
+    imageops_zip_max_entries: int = Field(default=10_000, ge=1)
+    imageops_zip_max_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
 
     # Accounts.
     session_ttl_hours: int = 24 * 14

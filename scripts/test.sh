@@ -18,10 +18,10 @@ echo "==> ruff"
 echo "==> mypy app/services"
 .venv/bin/mypy app/services
 
-echo "==> starting PostgreSQL on 127.0.0.1 (the S3 server is started by its pytest fixture)"
+echo "==> starting PostgreSQL on 127.0.0.1 (the S3 and Redis servers are started by pytest fixtures)"
 TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"
 export TEST_PG_URL
-cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; }
+cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; scripts/redis.sh stop || true; }
 trap cleanup EXIT
 
 echo "==> pytest"

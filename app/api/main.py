@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.api import admin, analyze, assets, files, oauth, prompts, system
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
+from app.api import jobs as jobs_api
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
@@ -93,6 +94,7 @@ def create_api() -> FastAPI:
     api.include_router(analyze.router)
     api.include_router(prompts.router)
     api.include_router(bundles_api.router)
+    api.include_router(jobs_api.router)
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
     return api

@@ -13,6 +13,7 @@ JSONCraftError
 │   ├── ConflictError          e.g. the email is taken
 │   │   └── VersionConflictError  a save based on a stale version; carries the server's latest
 │   ├── InsufficientCreditsError  the balance can't cover the cost (402); carries both
+│   ├── PlanLimitError         a limit of the user's plan is reached (429): batch size, jobs
 │   └── ProviderError          a model provider failed; the message says what to do next
 │       ├── UnknownModelError         no model by that name or alias in the registry
 │       ├── MissingKeyError           the provider needs an API key that is not set
@@ -110,6 +111,13 @@ class InsufficientCreditsError(UserFacingError):
         )
         self.balance = balance
         self.cost = cost
+
+
+class PlanLimitError(UserFacingError):
+    """The user's plan does not allow this much at once (images per job, jobs at a time). The
+    message names the limit and the plan; nothing was stored or charged."""
+
+    status_code = 429
 
 
 def _credits(n: int) -> str:

@@ -201,7 +201,15 @@ class CreditEntry(SQLModel, table=True):
 
 
 class Job(SQLModel, table=True):
+    """A queued piece of background work. Studio jobs (kind "studio") also have one JobItem per
+    input image; see app/services/jobs/ for the life cycle and who writes which column."""
+
     __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_user_created", "user_id", "created_at", "id"),
+        # Recovery looks for running jobs whose heartbeat stopped, and queued ones never picked up.
+        Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     kind: str = Field(max_length=64)
@@ -213,6 +221,44 @@ class Job(SQLModel, table=True):
     attempts: int = 0
     error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # "now" runs at a higher queue priority; "batch" waits behind it and costs less.
+    mode: str = Field(default="now", max_length=8)
+    # Random, so storage keys ("jobs/<token>/...") never collide with those of a purged job
+    # whose id SQLite handed out again.
+    token: str | None = Field(default=None, max_length=32, unique=True, index=True)
+    # The credit reservation's idempotency key (None when the job is free).
+    reservation_key: str | None = Field(default=None, max_length=190)
+    credits_per_image: int = (
+        0  # the price when the job was created: later price changes don't apply
+    )
+    credits_reserved: int = 0
+    credits_charged: int | None = None  # set once, when the reservation is settled
+    # The worker that holds the job (None while it waits in the queue) and its last sign of
+    # life: a job whose heartbeat stops is handed to another worker.
+    worker_id: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = None
+    cancel_requested: bool = False
+
+
+class JobItem(SQLModel, table=True):
+    """One input image of a studio job, and what became of it."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (UniqueConstraint("job_id", "position", name="uq_job_items_position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="jobs.id", ondelete="CASCADE")
+    position: int
+    name: str = Field(max_length=255)
+    status: str = Field(default="queued", max_length=16)
+    input_key: str | None = Field(default=None, max_length=300)  # None when refused at upload
+    # [{name, key, media_type, size, width, height}], in the order the engine made them.
+    outputs: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    error: str | None = Field(default=None, max_length=2000)
+    attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -334,3 +380,19 @@ class StripeEvent(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=100)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class StripeSubscription(SQLModel, table=True):
+    """The newest state of each Stripe subscription, from the newest event applied (by the
+    event's `created`): Stripe doesn't deliver events in order, and an older one never
+    overwrites a newer state. A user's plan follows their live subscriptions."""
+
+    __tablename__ = "stripe_subscriptions"
+    subscription_id: str = Field(primary_key=True, max_length=255)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    status: str = Field(max_length=32)
+    plan: str = Field(max_length=16)
+    current_period_end: datetime | None = None
+    event_created_at: datetime  # `created` of the event that set this state
+    event_id: str = Field(max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -31,7 +31,12 @@ OPERATION_DEFAULTS: dict[str, int] = {
     "analysis": 0,  # surcharge on top of the model's price
     "refinement": 0,
     "generation": 4,
-    "image_op": 2,
+    # Image studio, per input image (app/services/jobs/costs.py). Local Pillow operations
+    # (resize, convert, filters, thumbnails...) are free; each AI operation adds its price.
+    "studio_local": 0,
+    "studio_remove_background_local": 2,
+    "studio_remove_background_fal": 5,
+    "studio_ocr": 1,
 }
 
 
@@ -40,8 +45,8 @@ class Plan:
     name: str
     display_name: str
     monthly_credits: int
-    max_batch: int  # images per batch analysis
-    max_concurrent_jobs: int
+    max_batch: int  # images in one studio job (after zip files are expanded)
+    max_concurrent_jobs: int  # studio jobs queued or running at once
     price_cents: int  # per month
 
 
@@ -50,7 +55,7 @@ PLANS: dict[str, Plan] = {
         name="free",
         display_name="Free",
         monthly_credits=50,
-        max_batch=5,
+        max_batch=25,
         max_concurrent_jobs=1,
         price_cents=0,
     ),
@@ -58,7 +63,7 @@ PLANS: dict[str, Plan] = {
         name="pro",
         display_name="Pro",
         monthly_credits=1000,
-        max_batch=100,
+        max_batch=500,
         max_concurrent_jobs=4,
         price_cents=1200,
     ),

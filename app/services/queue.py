@@ -1,13 +1,21 @@
-"""The job queue: huey on a SQLite file by default, on Redis when REDIS_URL is set."""
+"""The job queue: huey on a SQLite file by default, on Redis when REDIS_URL is set.
+
+Both backends honour task priorities (studio jobs in "now" mode jump ahead of "batch" ones):
+SQLite orders by its priority column, and on Redis the priority flavour keeps the queue in a
+sorted set. A Redis queue written by the plain `RedisHuey` (a list) must be drained before
+switching, since the two layouts differ under the same key.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 
 from app.settings import Settings, get_settings
+
+QUEUE_NAME = "jsoncraft"
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -21,12 +29,24 @@ def get_huey() -> Huey:
 
 @lru_cache(maxsize=8)
 def _huey_for(redis_url: str, queue_path: str) -> Huey:
+    # Task results are not stored: jobs report through the database, and unread results would
+    # pile up in the queue's storage forever.
     if redis_url:
-        return RedisHuey("jsoncraft", url=redis_url)
+        return PriorityRedisHuey(QUEUE_NAME, url=redis_url, results=False)
     Path(queue_path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("jsoncraft", filename=queue_path)
+    return SqliteHuey(QUEUE_NAME, filename=queue_path, results=False)
 
 
 def check_queue(huey: Huey) -> int:
     """Pending task count; raises when the queue's storage cannot be reached."""
     return int(huey.pending_count())
+
+
+def waiting_args(huey: Huey, task_name: str) -> set[object]:
+    """The first argument of every `task_name` task waiting in the queue or its schedule
+    (retries wait there), e.g. the job ids that some worker will still run."""
+    found: set[object] = set()
+    for task in [*huey.pending(), *huey.scheduled()]:
+        if task.name == task_name and task.args:
+            found.add(task.args[0])
+    return found

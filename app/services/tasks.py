@@ -1,26 +1,41 @@
-"""Background tasks run by the huey worker (`python -m app.cli worker`)."""
+"""Background tasks run by the huey worker (`python -m app.cli worker`).
+
+Tasks are registered on a queue by `tasks_for(huey)`, so the web process can enqueue on the
+queue its current settings name (tests switch DATA_DIR per test) and the worker runs the same
+task names from the same queue.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from huey import crontab
+from huey import Huey, crontab, signals
+from huey.api import Task, TaskWrapper
 from sqlmodel import select
 
-from app.services import pricing
+from app.services import jobs, pricing
 from app.services.auth import purge_expired_sessions
 from app.services.db import session_scope
 from app.services.images import purge_expired_assets, rebuild_missing_thumbnails
+from app.services.jobs.lease import current_worker_id, release
 from app.services.logs import get_logger
-from app.services.models import Role, User
+from app.services.models import Job, Role, User
 from app.services.prompt_ops import purge_trash
 from app.services.queue import get_huey
 from app.services.storage import get_storage
 from app.services.style_memory import refresh_embeddings
 from app.settings import get_settings
 
-huey = get_huey()
 log = get_logger("tasks")
+
+# A job's transient failures (storage or database out of reach) are retried this many times,
+# waiting 10 s, then 20 s, 40 s...; failures of single images are never retried.
+JOB_RETRIES = 4
+JOB_RETRY_DELAY = 10
+JOB_RETRY_BACKOFF = 2
 
 
 def grant_plan_credits() -> int:
@@ -38,7 +53,8 @@ def grant_plan_credits() -> int:
 
 
 def run_maintenance() -> dict[str, int]:
-    """Empty old trash, purge expired uploads and sessions, rebuild thumbnails, embed prompts."""
+    """Empty old trash, purge expired uploads, sessions and old studio jobs, recover jobs of
+    dead workers, rebuild thumbnails, embed prompts."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -51,6 +67,11 @@ def run_maintenance() -> dict[str, int]:
         sessions = purge_expired_sessions(session)
         rebuilt = rebuild_missing_thumbnails(session=session, storage=storage)
         embedded = refresh_embeddings(session, limit=200)
+    with session_scope() as session:
+        purged_jobs = jobs.purge_old_jobs(
+            session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
+        )
+    recovered = len(jobs.recover_jobs())
     granted = grant_plan_credits()
     result = {
         "plan_grants": granted,
@@ -59,11 +80,81 @@ def run_maintenance() -> dict[str, int]:
         "purged_sessions": sessions,
         "rebuilt_thumbnails": rebuilt,
         "embedded_prompts": embedded,
+        "purged_jobs": purged_jobs,
+        "recovered_jobs": recovered,
     }
     log.info("maintenance done", extra=result)
     return result
 
 
-@huey.periodic_task(crontab(minute="*/15"), retries=2, retry_delay=30)
-def maintenance_task() -> dict[str, int]:
-    return run_maintenance()
+def recover_stale_jobs() -> list[int]:
+    """Queue again the jobs of dead workers and jobs missing from the queue (worker start)."""
+    recovered = jobs.recover_jobs()
+    if recovered:
+        log.info("recovered jobs", extra={"jobs": recovered})
+    return recovered
+
+
+def _run_job(job_id: int, task: Task | None = None) -> str:
+    # huey counts retries down: none left means this is the last attempt.
+    last = task is None or not task.retries
+    return jobs.run_job(job_id, last_attempt=last)
+
+
+def _on_interrupted(_signal: str, task: Task, *_args: Any, **_kwargs: Any) -> None:
+    """The worker is stopping now (SIGTERM): hand its jobs back at once instead of leaving
+    them for recovery to notice."""
+    if task.name != "run_job" or not task.args:
+        return
+    job_id = int(task.args[0])
+    with session_scope() as session:
+        handed_back = release(session, job_id=job_id, worker_id=current_worker_id())
+        job = session.get(Job, job_id) if handed_back else None
+    if job is not None:
+        enqueue_job(job_id, priority=jobs.PRIORITY.get(job.mode, 0))
+
+
+@dataclass(frozen=True)
+class QueueTasks:
+    run_job: TaskWrapper
+    maintenance: TaskWrapper
+    recover: TaskWrapper
+
+
+_lock = threading.Lock()
+_ATTRIBUTE = "_jsoncraft_tasks"  # kept on the queue object itself: it lives as long as they do
+
+
+def tasks_for(huey: Huey) -> QueueTasks:
+    """The tasks registered on `huey`, registering them the first time this queue is seen."""
+    with _lock:
+        found: QueueTasks | None = getattr(huey, _ATTRIBUTE, None)
+        if found is None:
+            found = QueueTasks(
+                run_job=huey.task(
+                    retries=JOB_RETRIES,
+                    retry_delay=JOB_RETRY_DELAY,
+                    retry_backoff=JOB_RETRY_BACKOFF,
+                    context=True,
+                    name="run_job",
+                )(_run_job),
+                maintenance=huey.periodic_task(
+                    crontab(minute="*/15"), retries=2, retry_delay=30, name="maintenance_task"
+                )(run_maintenance),
+                recover=huey.periodic_task(crontab(minute="*"), name="recover_jobs")(
+                    recover_stale_jobs
+                ),
+            )
+            huey.signal(signals.SIGNAL_INTERRUPTED)(_on_interrupted)
+            setattr(huey, _ATTRIBUTE, found)
+        return found
+
+
+def enqueue_job(job_id: int, *, priority: int) -> None:
+    """Queue a studio job on the queue the current settings name."""
+    queue = get_huey()
+    queue.enqueue(tasks_for(queue).run_job.s(job_id, priority=priority))
+
+
+huey = get_huey()
+maintenance_task = tasks_for(huey).maintenance
