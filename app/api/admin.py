@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.deps import admin_user, db_session
-from app.services import users
+from app.services import reports, users
 from app.services.models import User
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -57,4 +57,115 @@ def change_role(
         role=user.role,
         is_active=user.is_active,
         created_at=user.created_at,
+    )
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+Days = Query(30, ge=1, le=reports.MAX_DAYS, description="Whole UTC days, ending today")
+
+
+class UsageDayPublic(BaseModel):
+    day: date
+    credits: dict[str, int] = Field(description="Credits spent per model that day")
+    total: int
+    calls: int
+
+
+class UsageReport(BaseModel):
+    days: int
+    user_id: int | None
+    email: str | None
+    models: list[str] = Field(description="Most credits first")
+    total: int
+    calls: int
+    series: list[UsageDayPublic] = Field(description="Every day of the window, oldest first")
+
+
+class TopUserPublic(BaseModel):
+    user_id: int
+    email: str
+    credits: int
+    calls: int
+
+
+class RevenueDayPublic(BaseModel):
+    day: date
+    paid_cents: int
+    refunded_cents: int
+    net_cents: int
+
+
+class RevenueReport(BaseModel):
+    days: int
+    cents: int = Field(description="Money in less refunds over the window")
+    payments: int
+    refunds: int
+    series: list[RevenueDayPublic]
+
+
+@router.get(
+    "/usage",
+    response_model=UsageReport,
+    summary="Credits spent per day and model: everyone's, or one account's (admin)",
+)
+def usage(
+    user_id: int | None = Query(None, ge=1, description="Only this account"),
+    days: int = Days,
+    admin: User = Depends(admin_user),
+    session: Session = Depends(db_session),
+) -> UsageReport:
+    found = reports.usage_over_time(session, actor=admin, days=days, user_id=user_id)
+    return UsageReport(
+        days=days,
+        user_id=found.user_id,
+        email=found.email,
+        models=found.models,
+        total=found.total,
+        calls=found.calls,
+        series=[
+            UsageDayPublic(day=d.day, credits=d.credits, total=d.total, calls=d.calls)
+            for d in found.days
+        ],
+    )
+
+
+@router.get(
+    "/top-users",
+    response_model=list[TopUserPublic],
+    summary="Accounts that spent the most credits (admin)",
+)
+def top_users(
+    days: int = Days,
+    limit: int = Query(10, ge=1, le=100),
+    admin: User = Depends(admin_user),
+    session: Session = Depends(db_session),
+) -> list[TopUserPublic]:
+    return [
+        TopUserPublic(user_id=t.user_id, email=t.email, credits=t.credits, calls=t.calls)
+        for t in reports.top_users(session, actor=admin, days=days, limit=limit)
+    ]
+
+
+@router.get("/revenue", response_model=RevenueReport, summary="Money in per day (admin)")
+def revenue(
+    days: int = Days,
+    admin: User = Depends(admin_user),
+    session: Session = Depends(db_session),
+) -> RevenueReport:
+    total = reports.revenue(session, actor=admin, days=days)
+    return RevenueReport(
+        days=days,
+        cents=total.cents,
+        payments=total.payments,
+        refunds=total.refunds,
+        series=[
+            RevenueDayPublic(
+                day=d.day,
+                paid_cents=d.paid_cents,
+                refunded_cents=d.refunded_cents,
+                net_cents=d.net_cents,
+            )
+            for d in reports.revenue_by_day(session, actor=admin, days=days)
+        ],
     )

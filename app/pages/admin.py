@@ -1,4 +1,5 @@
-"""`/admin`: accounts and roles (admins only; the server refuses everyone else)."""
+"""`/admin`: credits, usage and revenue reports, prices, payments, accounts and roles (admins
+only; the server refuses everyone else)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import reflex as rx
 
 from app.components.shell import empty_state, page_shell
 from app.state.admin import AdminState
+from app.state.admin_reports import AdminReportsState as R
 
 ROLES = ["user", "editor", "admin"]
 
@@ -14,7 +16,7 @@ def user_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(row["email"], weight="medium"),
+                rx.text(row["email"], weight="medium", word_break="break-all"),
                 rx.text(row["name"], size="1", color_scheme="gray"),
                 spacing="0",
             )
@@ -33,23 +35,32 @@ def user_row(row: rx.Var) -> rx.Component:
                 row["active"],
                 rx.badge("active", color_scheme="green"),
                 rx.badge("disabled", color_scheme="red"),
-            )
+            ),
+            class_name="hide-narrow",
         ),
         rx.table.cell(row["created"], class_name="hide-narrow"),
         rx.table.cell(
-            rx.button(
-                rx.cond(row["active"], "Disable", "Enable"),
-                size="1",
-                variant="soft",
-                color_scheme=rx.cond(row["active"], "red", "green"),
-                on_click=AdminState.toggle_active(row["id"].to(int), row["active"].to(bool)),
+            rx.hstack(
+                rx.button(
+                    "Usage",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=R.show_user(row["id"].to(int)),
+                    aria_label="Usage of " + row["email"].to(str),
+                ),
+                rx.button(
+                    rx.cond(row["active"], "Disable", "Enable"),
+                    size="1",
+                    variant="soft",
+                    color_scheme=rx.cond(row["active"], "red", "green"),
+                    on_click=AdminState.toggle_active(row["id"].to(int), row["active"].to(bool)),
+                ),
+                spacing="2",
             )
         ),
         align="center",
     )
-
-
-COLORS = ["violet", "cyan", "amber", "green", "pink", "blue"]
 
 
 def credits_form() -> rx.Component:
@@ -110,63 +121,222 @@ def credits_form() -> rx.Component:
     )
 
 
-def usage_panel() -> rx.Component:
-    return rx.grid(
-        rx.card(
-            rx.vstack(
-                rx.text("Credits spent per model, last 30 days", weight="bold"),
-                rx.cond(
-                    AdminState.usage,
-                    rx.recharts.bar_chart(
-                        rx.foreach(
-                            AdminState.usage_models,
-                            lambda m, i: rx.recharts.bar(
-                                data_key=m,
-                                stack_id="a",
-                                fill=rx.match(
-                                    i % 6,
-                                    *[(n, rx.color(c, 9)) for n, c in enumerate(COLORS)],
-                                    rx.color("gray", 9),
-                                ),
-                            ),
-                        ),
-                        rx.recharts.x_axis(data_key="day", font_size=11),
-                        rx.recharts.y_axis(allow_decimals=False, width=32, font_size=11),
-                        rx.recharts.graphing_tooltip(),
-                        rx.recharts.legend(),
-                        data=AdminState.usage,
-                        width="100%",
-                        height=240,
-                    ),
-                    rx.text("No paid usage yet.", size="2", color_scheme="gray"),
-                ),
-                width="100%",
+def stacked_usage(rows: rx.Var, series: rx.Var, height: int = 240) -> rx.Component:
+    """Credits per day, one stacked bar per day, a colour per model."""
+    return rx.recharts.bar_chart(
+        rx.foreach(
+            series,
+            lambda s: rx.recharts.bar(
+                data_key=s["key"].to(str),
+                name=s["name"].to(str),
+                fill=s["color"].to(str),
+                stack_id="credits",
+                is_animation_active=False,
             ),
-            aria_label="Usage per model",
         ),
-        rx.card(
-            rx.vstack(
-                rx.text("Revenue", weight="bold"),
-                rx.text(AdminState.revenue, size="2", aria_label="Revenue"),
-                rx.separator(),
-                rx.text("Top users", weight="bold"),
-                rx.cond(
-                    AdminState.top,
+        rx.recharts.cartesian_grid(
+            stroke_dasharray="3 3", vertical=False, stroke=rx.color("gray", 5)
+        ),
+        rx.recharts.x_axis(
+            data_key="day", font_size=11, tick_line=False, stroke=rx.color("gray", 9)
+        ),
+        rx.recharts.y_axis(
+            allow_decimals=False, width=36, font_size=11, stroke=rx.color("gray", 9)
+        ),
+        rx.recharts.graphing_tooltip(**TOOLTIP),
+        rx.recharts.legend(wrapper_style={"fontSize": "12px"}),
+        data=rows,
+        width="100%",
+        height=height,
+    )
+
+
+# Recharts draws its tooltip white on white text in dark mode unless told otherwise.
+TOOLTIP = {
+    "content_style": {
+        "background": rx.color("gray", 2),
+        "border": f"1px solid {rx.color('gray', 6)}",
+        "borderRadius": "8px",
+        "fontSize": "12px",
+    },
+    "label_style": {"color": rx.color("gray", 12)},
+    "cursor": {"fill": rx.color("gray", 4)},
+}
+
+
+def usage_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Credits spent per model, last 30 days", weight="bold"),
+            rx.cond(
+                R.usage_series,
+                stacked_usage(R.usage, R.usage_series),
+                rx.text("No paid usage yet.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+        ),
+        aria_label="Usage per model",
+    )
+
+
+def revenue_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Revenue per day, last 30 days", weight="bold"),
+            rx.text(R.revenue, size="2", aria_label="Revenue total"),
+            rx.cond(
+                R.any_revenue,
+                rx.recharts.bar_chart(
+                    rx.recharts.bar(
+                        data_key="paid",
+                        name="Paid ($)",
+                        fill=rx.color("green", 9),
+                        is_animation_active=False,
+                    ),
+                    rx.recharts.bar(
+                        data_key="refunded",
+                        name="Refunded ($)",
+                        fill=rx.color("red", 9),
+                        is_animation_active=False,
+                    ),
+                    rx.recharts.cartesian_grid(
+                        stroke_dasharray="3 3", vertical=False, stroke=rx.color("gray", 5)
+                    ),
+                    rx.recharts.x_axis(
+                        data_key="day", font_size=11, tick_line=False, stroke=rx.color("gray", 9)
+                    ),
+                    rx.recharts.y_axis(width=44, font_size=11, stroke=rx.color("gray", 9)),
+                    rx.recharts.graphing_tooltip(**TOOLTIP),
+                    rx.recharts.legend(wrapper_style={"fontSize": "12px"}),
+                    data=R.revenue_days,
+                    width="100%",
+                    height=200,
+                ),
+                rx.text("No payments in the last 30 days.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+        ),
+        aria_label="Revenue per day",
+    )
+
+
+def top_users_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Top users, last 30 days", weight="bold"),
+            rx.text("Pick one to chart their usage.", size="1", color_scheme="gray"),
+            rx.cond(
+                R.top,
+                rx.vstack(
                     rx.foreach(
-                        AdminState.top,
-                        lambda t: rx.hstack(
-                            rx.text(t["email"].to(str), size="2"),
-                            rx.spacer(),
-                            rx.code(t["credits"].to(str)),
+                        R.top,
+                        lambda t: rx.button(
+                            rx.text(
+                                t["email"].to(str),
+                                size="2",
+                                flex="1",
+                                min_width="0",
+                                text_align="left",
+                                white_space="nowrap",
+                                overflow="hidden",
+                                text_overflow="ellipsis",
+                            ),
+                            rx.code(t["credits"].to(str), size="1", flex_shrink="0"),
+                            on_click=R.show_user(t["id"].to(int)),
+                            variant=rx.cond(R.picked_id == t["id"].to(int), "soft", "ghost"),
+                            color_scheme="gray",
                             width="100%",
+                            overflow="hidden",
+                            aria_label="Usage of " + t["email"].to(str),
                         ),
                     ),
-                    rx.text("No paid usage yet.", size="2", color_scheme="gray"),
+                    spacing="1",
+                    width="100%",
                 ),
+                rx.text("No paid usage yet.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+        ),
+        aria_label="Top users",
+    )
+
+
+def account_usage_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="email",
+                        placeholder="user@example.com",
+                        aria_label="Usage of account",
+                        type="email",
+                        required=True,
+                        flex="1",
+                        min_width="0",
+                    ),
+                    rx.button("Show usage", type="submit", variant="soft"),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=R.find_user,
+                reset_on_submit=True,
                 width="100%",
             ),
-            aria_label="Top users",
+            rx.cond(
+                R.picked_id,
+                rx.vstack(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.text(R.picked_email, weight="bold", truncate=True),
+                            rx.text(
+                                R.picked_total + ", last 30 days",
+                                size="1",
+                                color_scheme="gray",
+                                aria_label="Account total",
+                            ),
+                            spacing="0",
+                            min_width="0",
+                        ),
+                        rx.spacer(),
+                        rx.icon_button(
+                            rx.icon("x", size=14),
+                            size="1",
+                            variant="ghost",
+                            color_scheme="gray",
+                            on_click=R.clear_user,
+                            aria_label="Close account usage",
+                        ),
+                        width="100%",
+                        align="start",
+                    ),
+                    rx.cond(
+                        R.picked_series,
+                        stacked_usage(R.picked_usage, R.picked_series),
+                        rx.text(
+                            "No paid usage in the last 30 days.", size="2", color_scheme="gray"
+                        ),
+                    ),
+                    width="100%",
+                ),
+                rx.text(
+                    "Pick someone in Top users or in the accounts below, or type an email.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
+            width="100%",
         ),
+        aria_label="Usage of one account",
+    )
+
+
+def reports_panel() -> rx.Component:
+    return rx.grid(
+        usage_card(),
+        revenue_card(),
+        top_users_card(),
+        account_usage_card(),
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
@@ -175,7 +345,7 @@ def usage_panel() -> rx.Component:
 
 def price_row(p: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(p["key"].to(str), size="1")),
+        rx.table.cell(rx.code(p["key"].to(str), size="1", word_break="break-all")),
         rx.table.cell(
             rx.form(
                 rx.hstack(
@@ -198,7 +368,8 @@ def price_row(p: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 p["custom"].to(bool), rx.badge("custom"), rx.badge("default", variant="outline")
-            )
+            ),
+            class_name="hide-narrow",
         ),
     )
 
@@ -251,7 +422,7 @@ def money_panel() -> rx.Component:
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
-        usage_panel(),
+        reports_panel(),
         money_panel(),
         rx.form(
             rx.hstack(
@@ -276,7 +447,7 @@ def admin_page() -> rx.Component:
                         rx.table.row(
                             rx.table.column_header_cell("Account"),
                             rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Status", class_name="hide-narrow"),
                             rx.table.column_header_cell("Joined", class_name="hide-narrow"),
                             rx.table.column_header_cell(""),
                         )

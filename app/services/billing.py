@@ -11,6 +11,15 @@ Checkout Session records a pending payment and nothing else. Every webhook event
    anything twice; then the payment rows and plan changes, committed together with the event
    id. Two deliveries racing past step 2 meet the UNIQUE constraints and the loser rolls back.
 
+Stripe doesn't deliver events in order. Subscription events carry the whole subscription, so
+the newest one wins: `stripe_subscriptions` keeps, per subscription, the state and the `created`
+time of the event that set it, and an older event is acknowledged as "stale" without being
+applied (an old "active" arriving after "canceled" changes nothing). Events with the same
+`created` second apply in arrival order, except that "canceled" and "incomplete_expired" are
+final in Stripe and never give way. The check and the write are one conditional UPDATE, so two
+deliveries racing about one subscription can't both win. A user's plan then follows their live
+subscriptions: the late "canceled" of an old subscription doesn't end a newer one.
+
 The SDK is blocking: call these functions from a worker thread (`asyncio.to_thread`) or a sync
 FastAPI route, never on the event loop. Without STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET
 billing is off: `billing_enabled` is False, the UI hides purchases and admins grant credits.
@@ -19,12 +28,14 @@ billing is off: `billing_enabled` is False, the UI hides purchases and admins gr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from stripe.params.checkout import SessionCreateParams
@@ -37,7 +48,7 @@ from app.services.errors import (
     UserFacingError,
 )
 from app.services.logs import get_logger
-from app.services.models import Payment, Role, StripeEvent, User
+from app.services.models import Payment, Role, StripeEvent, StripeSubscription, User, utcnow
 from app.services.pricing import DEFAULT_PLAN, PLANS, grant_monthly_credits
 from app.settings import Settings, get_settings
 
@@ -49,6 +60,10 @@ MAX_HISTORY = 200
 # Stripe retries the card; "canceled", "unpaid" and "incomplete_expired" end it.
 _ACTIVE_STATES = {"active", "trialing", "past_due"}
 _ENDED_STATES = {"canceled", "unpaid", "incomplete_expired"}
+# Ended for good: Stripe never revives these, so nothing may overwrite them.
+_FINAL_STATES = {"canceled", "incomplete_expired"}
+# A subscription known only from its checkout, not yet from an event about it: any event wins.
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BillingUnavailableError(UserFacingError):
@@ -287,7 +302,8 @@ def handle_webhook(
     signature_header: str,
     settings: Settings | None = None,
 ) -> str:
-    """Verify and apply one webhook delivery. Returns "applied", "duplicate" or "ignored".
+    """Verify and apply one webhook delivery. Returns "applied", "duplicate", "stale" (older
+    than what is known about its subscription) or "ignored".
 
     Commits the session (the event id together with its effects), so pass a session without
     pending writes. Raises WebhookSignatureError for anything not signed by Stripe just now.
@@ -314,7 +330,8 @@ def handle_webhook(
         log.info("stripe event %s (%s) already applied", event_id, event_type)
         return "duplicate"
     handler = _HANDLERS.get(event_type)
-    outcome = handler(session, obj) if handler is not None else "ignored"
+    sent = _Sent(event_id, _timestamp(data.get("created")) or datetime.now(UTC))
+    outcome = handler(session, obj, sent) if handler is not None else "ignored"
     session.add(StripeEvent(event_id=event_id, type=event_type))
     try:
         session.commit()
@@ -327,7 +344,15 @@ def handle_webhook(
     return outcome
 
 
-def _checkout_completed(session: Session, obj: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class _Sent:
+    """Which event carried an object, and when Stripe created it."""
+
+    event_id: str
+    created: datetime
+
+
+def _checkout_completed(session: Session, obj: dict[str, Any], sent: _Sent) -> str:
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
         return "ignored"  # an async payment method: wait for async_payment_succeeded
     user = _user_for(session, obj)
@@ -337,7 +362,13 @@ def _checkout_completed(session: Session, obj: dict[str, Any]) -> str:
     mode = obj.get("mode")
     if mode == "subscription":
         plan = _metadata(obj).get("plan", "pro")
-        if plan in PLANS:
+        subscription_id = _id(obj.get("subscription"))
+        if subscription_id and plan in PLANS:
+            # Paid, so live; any event about the subscription itself overrides this.
+            _ensure_subscription(session, subscription_id, user_id=user.id, plan=plan, sent=sent)
+            if not _is_ended(session, subscription_id):
+                user.plan = plan
+        elif plan in PLANS:
             user.plan = plan
         _remember_customer(user, obj)
         session.add(user)
@@ -371,12 +402,13 @@ def _checkout_completed(session: Session, obj: dict[str, Any]) -> str:
     return "applied"
 
 
-def _invoice_paid(session: Session, obj: dict[str, Any]) -> str:
+def _invoice_paid(session: Session, obj: dict[str, Any], _sent: _Sent) -> str:
     user = _user_for(session, obj)
     if user is None or user.id is None:
         log.warning("invoice %s names no known user", obj.get("id"))
         return "ignored"
-    if not _invoice_subscription(obj):
+    subscription_id = _invoice_subscription(obj)
+    if not subscription_id:
         return "ignored"  # not a plan invoice
     plan = _subscription_metadata(obj).get("plan", "pro")
     if plan not in PLANS:
@@ -386,8 +418,11 @@ def _invoice_paid(session: Session, obj: dict[str, Any]) -> str:
     reference = f"invoice:{obj['id']}"
     if session.exec(select(Payment.id).where(Payment.stripe_reference == reference)).first():
         return "duplicate"
-    user.plan = plan
-    user.plan_renews_at = end
+    # The money arrived, so the credits stay; but a paid invoice of a subscription that has
+    # since ended (its event came first) doesn't bring the plan back.
+    if not _is_ended(session, subscription_id):
+        user.plan = plan
+        user.plan_renews_at = end
     _remember_customer(user, obj)
     session.add_all(
         [
@@ -408,30 +443,102 @@ def _invoice_paid(session: Session, obj: dict[str, Any]) -> str:
     return "applied"
 
 
-def _subscription_changed(session: Session, obj: dict[str, Any]) -> str:
+def _subscription_changed(session: Session, obj: dict[str, Any], sent: _Sent) -> str:
     user = _user_for(session, obj)
-    if user is None:
+    subscription_id = _id(obj.get("id"))
+    if user is None or user.id is None or not subscription_id:
         log.warning("subscription %s names no known user", obj.get("id"))
         return "ignored"
     status = str(obj.get("status") or "")
     plan = _metadata(obj).get("plan", "pro")
-    if status in _ENDED_STATES:
-        user.plan = DEFAULT_PLAN
-        user.plan_renews_at = None
-    elif status in _ACTIVE_STATES and plan in PLANS:
-        user.plan = plan
-        user.plan_renews_at = _timestamp(_subscription_period_end(obj))
-    else:
+    _ensure_subscription(session, subscription_id, user_id=user.id, plan=plan, sent=sent)
+    # Compare and write in one statement: a concurrent delivery about the same subscription
+    # waits for the row (PostgreSQL) or the database (SQLite), then sees what this one wrote.
+    newer = session.exec(
+        update(StripeSubscription)
+        .where(
+            col(StripeSubscription.subscription_id) == subscription_id,
+            col(StripeSubscription.event_created_at) <= sent.created,
+            col(StripeSubscription.status).not_in(_FINAL_STATES),
+        )
+        .values(
+            user_id=user.id,
+            status=status[:32],
+            plan=plan[:16],
+            current_period_end=_timestamp(_subscription_period_end(obj)),
+            event_created_at=sent.created,
+            event_id=sent.event_id,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if newer.rowcount == 0:
+        log.info("subscription %s: event %s is stale", subscription_id, sent.event_id)
+        return "stale"
+    if status not in _ACTIVE_STATES | _ENDED_STATES:
         return "ignored"  # "incomplete" etc.: the first payment hasn't gone through yet
-    session.add(user)
+    _follow_subscriptions(session, user)
     return "applied"
 
 
-def _subscription_deleted(session: Session, obj: dict[str, Any]) -> str:
-    return _subscription_changed(session, {**obj, "status": "canceled"})
+def _subscription_deleted(session: Session, obj: dict[str, Any], sent: _Sent) -> str:
+    return _subscription_changed(session, {**obj, "status": "canceled"}, sent)
 
 
-def _charge_refunded(session: Session, obj: dict[str, Any]) -> str:
+def _ensure_subscription(
+    session: Session, subscription_id: str, *, user_id: int, plan: str, sent: _Sent
+) -> None:
+    """Insert the subscription's row if it has none yet: a live state that any event about
+    the subscription overrides. Two deliveries inserting at once don't collide."""
+    values = {
+        "subscription_id": subscription_id,
+        "user_id": user_id,
+        "status": "active",
+        "plan": plan[:16],
+        "event_created_at": _NEVER,
+        "event_id": sent.event_id,
+        "updated_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(StripeSubscription).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(StripeSubscription).on_conflict_do_nothing()
+    else:  # MySQL
+        statement = insert(StripeSubscription).prefix_with("IGNORE")
+    session.exec(statement.values(**values))
+
+
+def _is_ended(session: Session, subscription_id: str) -> bool:
+    status = session.exec(
+        select(StripeSubscription.status).where(
+            StripeSubscription.subscription_id == subscription_id
+        )
+    ).first()
+    return status in _ENDED_STATES
+
+
+def _follow_subscriptions(session: Session, user: User) -> None:
+    """The user's plan is that of their live subscription (the one paid up furthest ahead),
+    else the free plan."""
+    # Read the user again, locked: a delivery that committed since we loaded it may have
+    # changed the plan, and only a change against what is stored now gets written.
+    session.refresh(user, with_for_update=True)
+    rows = session.exec(
+        select(StripeSubscription)
+        .where(StripeSubscription.user_id == user.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    live = [r for r in rows if r.status in _ACTIVE_STATES and r.plan in PLANS]
+    if live:
+        best = max(live, key=lambda r: r.current_period_end or _NEVER)
+        user.plan, user.plan_renews_at = best.plan, best.current_period_end
+    else:
+        user.plan, user.plan_renews_at = DEFAULT_PLAN, None
+    session.add(user)
+
+
+def _charge_refunded(session: Session, obj: dict[str, Any], _sent: _Sent) -> str:
     intent = _id(obj.get("payment_intent"))
     refunded = _int(obj.get("amount_refunded"))  # cumulative over every refund of the charge
     paid = (
@@ -501,7 +608,7 @@ def _charge_refunded(session: Session, obj: dict[str, Any]) -> str:
     return "applied"
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Session, dict[str, Any], _Sent], str]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
     "invoice.paid": _invoice_paid,

@@ -1,4 +1,5 @@
-"""`/admin` users: list, search, change roles, disable. Every handler re-checks the role."""
+"""`/admin` users: list, search, change roles, disable; credits and prices. Every handler
+re-checks the role. The reports live in AdminReportsState (app/state/admin_reports.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import reflex as rx
 from sqlmodel import select
 
 from app import routes
-from app.services import billing, credits, pricing, reports, users
+from app.services import billing, credits, pricing, users
 from app.services.auth import require_role, user_for_token
 from app.services.db import session_scope
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.models import Role, User
+from app.state.admin_reports import AdminReportsState
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
@@ -50,25 +52,6 @@ def _adjust(token: str, email: str, amount: int, reason: str, direction: str) ->
             idempotency_key=f"admin:{direction}:{uuid.uuid4().hex}",
         )
         return target.email, credits.balance(session, user_id=target.id)
-
-
-def _reports(token: str) -> dict[str, Any]:
-    with session_scope() as session:
-        actor = user_for_token(session, token)
-        per_day: dict[str, dict[str, Any]] = {}
-        models: list[str] = []
-        for row in reports.usage_by_model(session, actor=actor, days=30):
-            key = row.day.strftime("%d %b")
-            per_day.setdefault(key, {"day": key})[row.model] = row.credits
-            if row.model not in models:
-                models.append(row.model)
-        top = [vars(t) for t in reports.top_users(session, actor=actor)]
-        money = reports.revenue(session, actor=actor, days=30)
-        summary = (
-            f"${money.cents / 100:,.2f} from {money.payments} payment(s), "
-            f"{money.refunds} refund(s), last 30 days"
-        )
-        return {"usage": list(per_day.values()), "models": models, "top": top, "revenue": summary}
 
 
 def _prices_and_payments(token: str) -> dict[str, Any]:
@@ -120,10 +103,6 @@ def _set_active(token: str, user_id: int, active: bool) -> str:
 class AdminState(SessionState):
     rows: list[dict[str, Any]] = []
     query: str = ""
-    usage: list[dict[str, Any]] = []
-    usage_models: list[str] = []
-    top: list[dict[str, Any]] = []
-    revenue: str = ""
     prices: list[dict[str, Any]] = []
     payments: list[dict[str, str]] = []
 
@@ -134,14 +113,11 @@ class AdminState(SessionState):
             return redirect
         try:
             self.rows = await run_service(_rows, self.token, self.query)
-            found = await run_service(_reports, self.token)
+            money = await run_service(_prices_and_payments, self.token)
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
-        self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
-        self.revenue = found["revenue"]
-        money = await run_service(_prices_and_payments, self.token)
         self.prices, self.payments = money["prices"], money["payments"]
-        return None
+        return AdminReportsState.load_reports
 
     @rx.event
     async def save_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -173,11 +149,11 @@ class AdminState(SessionState):
         except Exception as e:  # bad input and permissions come back as messages
             return rx.toast.error(user_message(e))
         await self._refresh()
-        found = await run_service(_reports, self.token)
-        self.usage, self.usage_models, self.top = found["usage"], found["models"], found["top"]
-        self.revenue = found["revenue"]
         verb = "Granted" if direction == "grant" else "Revoked"
-        return rx.toast.success(f"{verb} {amount} credits: {email} now has {balance}.")
+        return [
+            AdminReportsState.load_reports,
+            rx.toast.success(f"{verb} {amount} credits: {email} now has {balance}."),
+        ]
 
     @rx.event
     async def search(self, form: dict[str, str]):  # type: ignore[no-untyped-def]

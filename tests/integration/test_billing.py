@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from app.services import auth, billing, credits, pricing
 from app.services.billing import BillingUnavailableError, WebhookSignatureError
 from app.services.db import engine_for
-from app.services.models import Payment, StripeEvent, User
+from app.services.models import Payment, StripeEvent, StripeSubscription, User
 from app.settings import Settings, get_settings, reset_settings
 from tests.fakes.stripe_server import FakeStripeServer, make_event, sign, signed
 
@@ -374,7 +374,9 @@ def test_a_refund_of_an_unknown_payment_is_ignored(
 # -- webhook: subscriptions --------------------------------------------------------------------
 
 
-def invoice_paid(customer: str, user: User, *, start: datetime, invoice_id: str) -> dict[str, Any]:
+def invoice_paid(
+    customer: str, user: User, *, start: datetime, invoice_id: str, sub_id: str = "sub_test_1"
+) -> dict[str, Any]:
     end = start.replace(month=start.month % 12 + 1, year=start.year + start.month // 12)
     metadata = {"user_id": str(uid(user)), "plan": "pro"}
     invoice = {
@@ -388,7 +390,7 @@ def invoice_paid(customer: str, user: User, *, start: datetime, invoice_id: str)
         "created": int(start.timestamp()),
         "parent": {
             "type": "subscription_details",
-            "subscription_details": {"subscription": "sub_test_1", "metadata": metadata},
+            "subscription_details": {"subscription": sub_id, "metadata": metadata},
         },
         "lines": {
             "object": "list",
@@ -398,9 +400,11 @@ def invoice_paid(customer: str, user: User, *, start: datetime, invoice_id: str)
     return make_event("invoice.paid", invoice)
 
 
-def subscription(customer: str, user: User, status: str, *, end: datetime) -> dict[str, Any]:
+def subscription(
+    customer: str, user: User, status: str, *, end: datetime, sub_id: str = "sub_test_1"
+) -> dict[str, Any]:
     return {
-        "id": "sub_test_1",
+        "id": sub_id,
         "object": "subscription",
         "customer": customer,
         "status": status,
@@ -427,17 +431,20 @@ def test_the_subscription_lifecycle(
     assert ada.plan == "pro"
     customer = ada.stripe_customer_id
     assert customer
+    sub = str(stripe_api.sessions[checkout_id]["subscription"])
 
     pro = pricing.PLANS["pro"].monthly_credits
     may = datetime(2026, 5, 3, tzinfo=UTC)
-    first = invoice_paid(customer, ada, start=may, invoice_id="in_1")
+    first = invoice_paid(customer, ada, start=may, invoice_id="in_1", sub_id=sub)
     assert deliver(session, first) == "applied"
     assert deliver(session, first) == "duplicate"
     assert credits.balance(session, user_id=uid(ada)) == pro
     session.refresh(ada)
     assert ada.plan_renews_at == datetime(2026, 6, 3, tzinfo=UTC)
 
-    june = invoice_paid(customer, ada, start=datetime(2026, 6, 3, tzinfo=UTC), invoice_id="in_2")
+    june = invoice_paid(
+        customer, ada, start=datetime(2026, 6, 3, tzinfo=UTC), invoice_id="in_2", sub_id=sub
+    )
     assert deliver(session, june) == "applied"
     assert credits.balance(session, user_id=uid(ada)) == 2 * pro
     assert [p.kind for p in billing.billing_history(session, user_id=uid(ada))].count(
@@ -446,14 +453,16 @@ def test_the_subscription_lifecycle(
 
     july = datetime(2026, 7, 3, tzinfo=UTC)
     late = make_event(
-        "customer.subscription.updated", subscription(customer, ada, "past_due", end=july)
+        "customer.subscription.updated",
+        subscription(customer, ada, "past_due", end=july, sub_id=sub),
     )
     assert deliver(session, late) == "applied"
     session.refresh(ada)
     assert ada.plan == "pro"  # kept while Stripe retries the card
 
     gone = make_event(
-        "customer.subscription.deleted", subscription(customer, ada, "active", end=july)
+        "customer.subscription.deleted",
+        subscription(customer, ada, "active", end=july, sub_id=sub),
     )
     assert deliver(session, gone) == "applied"
     session.refresh(ada)
@@ -474,6 +483,190 @@ def test_subscribing_twice_is_refused(
         billing.create_subscription_checkout(
             session, user=ada, success_url=SUCCESS, cancel_url=CANCEL
         )
+
+
+# -- webhook: subscription events out of order -------------------------------------------------
+
+T0 = int(datetime(2026, 5, 3, 12, tzinfo=UTC).timestamp())
+JUNE = datetime(2026, 6, 3, tzinfo=UTC)
+JULY = datetime(2026, 7, 3, tzinfo=UTC)
+
+
+def sub_event(
+    user: User,
+    status: str,
+    *,
+    at: int,
+    event_type: str = "customer.subscription.updated",
+    end: datetime = JUNE,
+    sub_id: str = "sub_test_1",
+) -> dict[str, Any]:
+    """A subscription event Stripe created at `at` (its `created`, not when it arrives)."""
+    event = make_event(event_type, subscription("cus_test_1", user, status, end=end, sub_id=sub_id))
+    event["created"] = at
+    return event
+
+
+def plan_of(session: Session, user: User) -> tuple[str, datetime | None]:
+    session.refresh(user)
+    return user.plan, user.plan_renews_at
+
+
+def test_an_old_active_arriving_after_canceled_changes_nothing(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    active = sub_event(ada, "active", at=T0, event_type="customer.subscription.created")
+    canceled = sub_event(ada, "canceled", at=T0 + 60, event_type="customer.subscription.deleted")
+    assert deliver(session, canceled) == "applied"
+    assert plan_of(session, ada) == ("free", None)
+    assert deliver(session, active) == "stale"
+    assert plan_of(session, ada) == ("free", None)
+    # Acknowledged once, like any event: a redelivery is a duplicate.
+    assert deliver(session, active) == "duplicate"
+    row = session.get(StripeSubscription, "sub_test_1")
+    assert row is not None
+    assert (row.status, row.event_id) == ("canceled", canceled["id"])
+
+
+def test_updates_apply_by_event_time_not_arrival(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    created = sub_event(ada, "incomplete", at=T0, event_type="customer.subscription.created")
+    active = sub_event(ada, "active", at=T0 + 5, end=JUNE)
+    past_due = sub_event(ada, "past_due", at=T0 + 3600, end=JULY)
+    assert deliver(session, past_due) == "applied"
+    assert plan_of(session, ada) == ("pro", JULY)
+    assert deliver(session, active) == "stale"  # its period end is older too
+    assert deliver(session, created) == "stale"  # "incomplete" doesn't take the plan away
+    assert plan_of(session, ada) == ("pro", JULY)
+    unpaid = sub_event(ada, "unpaid", at=T0 + 7200)
+    assert deliver(session, unpaid) == "applied"
+    assert plan_of(session, ada) == ("free", None)
+    # "unpaid" isn't final: paying later makes the subscription active again.
+    assert deliver(session, sub_event(ada, "active", at=T0 + 9000, end=JULY)) == "applied"
+    assert plan_of(session, ada) == ("pro", JULY)
+
+
+def test_events_of_the_same_second_apply_in_arrival_order_but_canceled_is_final(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    assert deliver(session, sub_event(ada, "active", at=T0, end=JUNE)) == "applied"
+    assert deliver(session, sub_event(ada, "past_due", at=T0, end=JULY)) == "applied"
+    assert plan_of(session, ada) == ("pro", JULY)
+    assert deliver(session, sub_event(ada, "canceled", at=T0)) == "applied"
+    assert deliver(session, sub_event(ada, "active", at=T0)) == "stale"
+    # Stripe never revives a canceled subscription: even a "newer" active can't.
+    assert deliver(session, sub_event(ada, "active", at=T0 + 60)) == "stale"
+    assert plan_of(session, ada) == ("free", None)
+
+
+def test_each_subscription_has_its_own_clock(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    """Re-subscribing after a cancel: the old subscription's late "canceled" doesn't end the
+    new one, and each subscription's events are ordered on their own."""
+    old_active = sub_event(ada, "active", at=T0, sub_id="sub_old", end=JUNE)
+    new_active = sub_event(ada, "active", at=T0 + 10, sub_id="sub_new", end=JULY)
+    old_canceled = sub_event(ada, "canceled", at=T0 + 20, sub_id="sub_old")
+    assert deliver(session, old_active) == "applied"
+    assert deliver(session, new_active) == "applied"
+    assert deliver(session, old_canceled) == "applied"
+    assert plan_of(session, ada) == ("pro", JULY)
+    # An event of the new subscription older than the old one's cancel still applies.
+    assert deliver(session, sub_event(ada, "past_due", at=T0 + 15, sub_id="sub_new")) == "applied"
+    assert plan_of(session, ada)[0] == "pro"
+    assert deliver(session, sub_event(ada, "canceled", at=T0 + 30, sub_id="sub_new")) == "applied"
+    assert plan_of(session, ada) == ("free", None)
+
+
+def test_a_late_invoice_of_a_canceled_subscription_pays_credits_but_no_plan(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    canceled = sub_event(ada, "canceled", at=T0 + 60, event_type="customer.subscription.deleted")
+    assert deliver(session, canceled) == "applied"
+    invoice = invoice_paid("cus_test_1", ada, start=datetime(2026, 5, 3, tzinfo=UTC),
+                           invoice_id="in_late")  # fmt: skip
+    invoice["created"] = T0
+    assert deliver(session, invoice) == "applied"
+    assert credits.balance(session, user_id=uid(ada)) == pricing.PLANS["pro"].monthly_credits
+    assert plan_of(session, ada) == ("free", None)
+
+
+def test_checkout_then_an_older_subscription_event(
+    session: Session, stripe_api: FakeStripeServer, stripe_settings: Settings, ada: User
+) -> None:
+    """Checkout says paid before any event about the subscription: every such event counts,
+    even one Stripe created before the checkout completed."""
+    url = billing.create_subscription_checkout(
+        session, user=ada, success_url=SUCCESS, cancel_url=CANCEL
+    )
+    session.commit()
+    checkout_id = url.rsplit("/", 1)[-1]
+    assert deliver(session, stripe_api.completed_event(checkout_id)) == "applied"
+    sub = str(stripe_api.sessions[checkout_id]["subscription"])
+    assert plan_of(session, ada) == ("pro", None)
+    earlier = sub_event(ada, "active", at=T0, sub_id=sub, end=JUNE)
+    assert deliver(session, earlier) == "applied"
+    assert plan_of(session, ada) == ("pro", JUNE)
+    canceled = sub_event(ada, "canceled", at=T0 + 1, sub_id=sub)
+    assert deliver(session, canceled) == "applied"
+    # The same checkout's event redelivered under a new id doesn't bring the plan back.
+    again = make_event("checkout.session.async_payment_succeeded",
+                       stripe_api.completed_event(checkout_id)["data"]["object"])  # fmt: skip
+    assert deliver(session, again) == "applied"
+    assert plan_of(session, ada) == ("free", None)
+
+
+def deliver_concurrently(url: str, events: list[dict[str, Any]]) -> list[str]:
+    """Every event delivered at once, each from its own thread and session."""
+    bodies = [signed(e, WEBHOOK_SECRET) for e in events]
+    engine = engine_for(url)
+    barrier = threading.Barrier(len(bodies))
+
+    def one(body_and_header: tuple[bytes, str]) -> str:
+        body, header = body_and_header
+        barrier.wait()
+        with Session(engine, expire_on_commit=False) as s:
+            return billing.handle_webhook(s, payload=body, signature_header=header)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(one, bodies))
+
+
+def check_racing_events_leave_the_newest_state(session: Session, url: str, user: User) -> None:
+    statuses = ["active", "past_due", "active", "unpaid", "active", "past_due", "canceled"]
+    events = [
+        sub_event(user, status, at=T0 + i * 60, end=datetime(2026, 6, 1 + i, tzinfo=UTC))
+        for i, status in enumerate(statuses)
+    ]
+    # The newest ("canceled") goes first, the rest race it in reverse order.
+    outcomes = deliver_concurrently(url, list(reversed(events)))
+    assert outcomes.count("applied") >= 1
+    assert set(outcomes) <= {"applied", "stale", "ignored"}
+    row = session.exec(select(StripeSubscription).execution_options(populate_existing=True)).one()
+    assert (row.status, row.event_id) == ("canceled", events[-1]["id"])
+    assert plan_of(session, user) == ("free", None)
+
+    # Racing without the final state: the newest "active" wins whatever the order.
+    events = [
+        sub_event(
+            user,
+            status,
+            at=T0 + i * 60,
+            end=datetime(2026, 6, 1 + i, tzinfo=UTC),
+            sub_id="sub_test_2",
+        )  # fmt: skip
+        for i, status in enumerate(["past_due", "unpaid", "past_due", "unpaid", "active"])
+    ]
+    deliver_concurrently(url, list(reversed(events)))
+    assert plan_of(session, user) == ("pro", datetime(2026, 6, 5, tzinfo=UTC))
+    assert len(session.exec(select(StripeEvent)).all()) == 12
+
+
+def test_racing_deliveries_leave_the_newest_state(
+    session: Session, stripe_settings: Settings, ada: User
+) -> None:
+    check_racing_events_leave_the_newest_state(session, get_settings().resolved_database_url, ada)
 
 
 # -- the hosted page (browser tests use it) ----------------------------------------------------
