@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.services.auth import require_role
 from app.services.errors import InvalidInputError, NotFoundError
-from app.services.models import Analysis, Payment, Role, User, utcnow
+from app.services.models import Analysis, Job, Payment, Role, User, utcnow
 
 MAX_DAYS = 366
 
@@ -107,6 +107,10 @@ class RevenueDay:
         return self.paid_cents - self.refunded_cents
 
 
+# Studio jobs are not model calls; their spend is reported under this name next to the models.
+STUDIO_USAGE = "studio image ops"
+
+
 def window(days: int) -> tuple[list[date], datetime]:
     """The days of a report window, oldest first, and the instant it starts (midnight UTC)."""
     if not 1 <= days <= MAX_DAYS:
@@ -129,7 +133,16 @@ def usage_by_model(
     if user_id is not None:
         query = query.where(Analysis.user_id == user_id)
     rows = session.exec(query.group_by(day, Analysis.model).order_by(day, Analysis.model)).all()
-    return [ModelDay(_as_date(d), str(m), int(c or 0), int(n)) for d, m, c, n in rows]
+    found = [ModelDay(_as_date(d), str(m), int(c or 0), int(n)) for d, m, c, n in rows]
+    job_day = utc_day(Job.finished_at)
+    jobs = select(job_day, func.sum(Job.credits_charged), func.count()).where(
+        col(Job.finished_at) >= since, col(Job.credits_charged) > 0
+    )
+    if user_id is not None:
+        jobs = jobs.where(Job.user_id == user_id)
+    for d, c, n in session.exec(jobs.group_by(job_day)).all():
+        found.append(ModelDay(_as_date(d), STUDIO_USAGE, int(c or 0), int(n)))
+    return sorted(found, key=lambda row: (row.day, row.model))
 
 
 def usage_over_time(
@@ -164,15 +177,34 @@ def top_users(
     require_role(actor, Role.admin)
     _, since = window(days)
     total = func.sum(Analysis.cost_credits)
+    limit = max(1, min(limit, 100))
     rows = session.exec(
         select(User.id, User.email, total, func.count())
         .join(User, col(User.id) == col(Analysis.user_id))
         .where(col(Analysis.created_at) >= since, Analysis.status == "succeeded")
         .group_by(col(User.id), User.email)
         .order_by(total.desc(), User.email)
-        .limit(max(1, min(limit, 100)))
+        .limit(limit)
     ).all()
-    return [TopUser(email, int(c or 0), int(n), int(uid or 0)) for uid, email, c, n in rows]
+    job_total = func.sum(Job.credits_charged)
+    job_rows = session.exec(
+        select(User.id, User.email, job_total, func.count())
+        .join(User, col(User.id) == col(Job.user_id))
+        .where(col(Job.finished_at) >= since, col(Job.credits_charged) > 0)
+        .group_by(col(User.id), User.email)
+        .order_by(job_total.desc(), User.email)
+        .limit(limit)
+    ).all()
+    # Each query keeps its own top `limit`, so the merged top `limit` is exact.
+    merged: dict[int, TopUser] = {}
+    for uid, email, c, n in [*rows, *job_rows]:
+        key = int(uid or 0)
+        seen = merged.get(key)
+        credits_, calls = int(c or 0), int(n)
+        if seen is not None:
+            credits_, calls = credits_ + seen.credits, calls + seen.calls
+        merged[key] = TopUser(email, credits_, calls, key)
+    return sorted(merged.values(), key=lambda u: (-u.credits, u.email))[:limit]
 
 
 def revenue(session: Session, *, actor: User | None, days: int = 30) -> Revenue:
@@ -230,7 +262,15 @@ def my_usage_by_model(session: Session, *, user_id: int, days: int = 30) -> list
         .group_by(Analysis.model)
         .order_by(total.desc())
     ).all()
-    return [TopUser(model, int(c or 0), int(n)) for model, c, n in rows]
+    found = [TopUser(model, int(c or 0), int(n)) for model, c, n in rows]
+    studio = session.exec(
+        select(func.sum(Job.credits_charged), func.count()).where(
+            Job.user_id == user_id, col(Job.finished_at) >= since, col(Job.credits_charged) > 0
+        )
+    ).one()
+    if studio[1]:
+        found.append(TopUser(STUDIO_USAGE, int(studio[0] or 0), int(studio[1])))
+    return sorted(found, key=lambda row: -row.credits)
 
 
 def find_user_id(session: Session, *, actor: User | None, email: str) -> int:

@@ -182,3 +182,35 @@ def test_utc_day_is_plain_date_on_sqlite(session: Session) -> None:
 
     sql = str(reports.utc_day(Analysis.created_at).compile(dialect=sqlite.dialect()))
     assert sql == "date(analyses.created_at)"
+
+
+def test_studio_jobs_count_as_usage_next_to_models(session: Session) -> None:
+    """Studio jobs charge credits without an Analysis row: their spend still shows, as its own
+    series, in the admin charts, the top users and the person's own usage."""
+    from app.services.models import Job
+
+    admin, ada, bob = people(session)
+    now = datetime.now(UTC)
+    spend(session, bob, "a/model", 3, now)
+    session.add(
+        Job(user_id=ada.id, kind="imageops", status="done", credits_charged=5, finished_at=now)
+    )
+    # Unfinished and free jobs are not usage.
+    session.add(Job(user_id=ada.id, kind="imageops", status="running", credits_charged=None))
+    session.add(
+        Job(user_id=bob.id, kind="imageops", status="done", credits_charged=0, finished_at=now)
+    )
+    session.commit()
+
+    rows = reports.usage_by_model(session, actor=admin, days=7)
+    assert {(r.model, r.credits, r.calls) for r in rows} == {
+        ("a/model", 3, 1),
+        (reports.STUDIO_USAGE, 5, 1),
+    }
+    top = reports.top_users(session, actor=admin, days=7)
+    assert [(u.email, u.credits) for u in top] == [("ada@example.com", 5), ("bob@example.com", 3)]
+    mine = reports.my_usage_by_model(session, user_id=ada.id or 0, days=7)
+    assert [(m.email, m.credits, m.calls) for m in mine] == [(reports.STUDIO_USAGE, 5, 1)]
+    assert reports.usage_over_time(session, actor=admin, days=7, user_id=ada.id).models == [
+        reports.STUDIO_USAGE
+    ]
