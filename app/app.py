@@ -15,6 +15,7 @@ from app.pages.gallery import gallery_page
 from app.pages.not_found import not_found_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
+from app.pages.studio import studio_page
 from app.services.logs import configure_logging
 from app.services.providers.setup import ensure_models
 from app.settings import get_settings
@@ -26,6 +27,8 @@ from app.state.gallery import GalleryState
 from app.state.prompt_tools import PromptToolsState
 from app.state.session import SessionState
 from app.state.share import ShareState
+from app.state.studio import StudioState
+from app.state.studio_jobs import StudioJobsState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
 ensure_models()
@@ -82,4 +85,10 @@ app.add_page(
     route=routes.CREDITS,
     title="Credits · JSONCraft",
     on_load=CreditsState.load_credits,
+)
+app.add_page(
+    studio_page,
+    route=routes.STUDIO,
+    title="Studio · JSONCraft",
+    on_load=[StudioState.load_studio, StudioJobsState.load_jobs],
 )

@@ -11,10 +11,16 @@ SIGNUP = "/signup"
 ACCOUNT = "/account"
 ADMIN = "/admin"
 CREDITS = "/credits"
+STUDIO = "/studio"
 
 
 def login_url(next_path: str) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='/')}"
+
+
+def analyzer_asset_url(asset_id: int) -> str:
+    """The analyzer opening an image the person already owns (sent from the studio)."""
+    return f"{HOME}?asset={int(asset_id)}"
 
 
 def safe_next(value: str | None) -> str:

@@ -8,7 +8,11 @@ from app import routes
 from app.state.session import SessionState
 
 LOW_CREDITS = 10  # below this the balance shows amber and /credits warns
-NAV_ITEMS = [("Analyze", routes.HOME, "scan-search"), ("Gallery", routes.GALLERY, "images")]
+NAV_ITEMS = [
+    ("Analyze", routes.HOME, "scan-search"),
+    ("Gallery", routes.GALLERY, "images"),
+    ("Studio", routes.STUDIO, "layers"),
+]
 
 
 def logo() -> rx.Component:

@@ -12,6 +12,7 @@ from typing import Any
 
 import reflex as rx
 
+from app import routes
 from app.services import conversations, pricing, rate_limits
 from app.services.analysis import Update, run_analysis
 from app.services.db import session_scope
@@ -78,6 +79,30 @@ def _ingest(user_id: int, stream: Any, filename: str, model: str) -> dict[str, A
         return {
             "conversation_id": conversation.id,
             "asset_id": asset.id,
+            "image_url": storage.presigned_get_url(asset.thumbnail_key or asset.storage_key),
+            "name": asset.original_filename,
+            "size": f"{asset.width} × {asset.height}",
+        }
+
+
+def _open_owned(user_id: int, asset_id: int, model: str) -> dict[str, Any]:
+    """Start a conversation on an image the person already owns (sent here from the studio)."""
+    from app.services.errors import NotFoundError
+
+    storage = get_storage()
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        if asset is None or asset.owner_id != user_id:
+            raise NotFoundError("That image is not available: send it from the studio again.")
+        conversation = conversations.start(
+            session, user_id=user_id, asset_id=asset_id, model=model, title=asset.original_filename
+        )
+        conversations.add_turn(
+            session, conversation=conversation, role="user", text=asset.original_filename
+        )
+        return {
+            "conversation_id": conversation.id,
+            "asset_id": asset_id,
             "image_url": storage.presigned_get_url(asset.thumbnail_key or asset.storage_key),
             "name": asset.original_filename,
             "size": f"{asset.width} × {asset.height}",
@@ -211,7 +236,28 @@ class AnalyzerState(SessionState):
         if not any(m["id"] == self.model_id for m in self.models):
             self.model_id = LOCAL_MODEL_ID
         self.history = await run_service(_history, int(self.user_id))
+        sent = self.router.url.query_parameters.get("asset", "")
+        if sent:
+            return await self._open_sent(sent)
         return None
+
+    async def _open_sent(self, asset_id: str):  # type: ignore[no-untyped-def]
+        """`/?asset=ID`: open that image and describe it.
+
+        The query is dropped from the address bar so a reload starts no second conversation,
+        without a navigation: a navigation would cancel this page load's chain, and with it the
+        analysis. The analysis starts from the browser for the same reason.
+        """
+        drop_query = f"window.history.replaceState(window.history.state, '', '{routes.HOME}')"
+        if self.streaming or not asset_id.isdigit():
+            return rx.call_script(drop_query)
+        try:
+            info = await run_service(_open_owned, int(self.user_id), int(asset_id), self.model_id)
+        except Exception as e:  # someone else's image, or it expired
+            return [rx.call_script(drop_query), rx.toast.error(user_message(e))]
+        self._start_thread(info)
+        self.history = await run_service(_history, int(self.user_id))
+        return rx.call_script(drop_query, callback=lambda _done: AnalyzerState.run_request)
 
     @rx.event
     def set_model(self, model_id: str) -> None:
@@ -253,6 +299,11 @@ class AnalyzerState(SessionState):
         except Exception as e:  # bad files get a clear message and change nothing else
             self.upload_error = f"{file.filename or 'That file'}: {user_message(e)}"
             return
+        self._start_thread(info)
+        self.history = await run_service(_history, int(self.user_id))
+        yield AnalyzerState.run_request
+
+    def _start_thread(self, info: dict[str, Any]) -> None:
         self.new_chat()
         self.conversation_id, self._asset_id = int(info["conversation_id"]), int(info["asset_id"])
         self.turns = [
@@ -267,8 +318,6 @@ class AnalyzerState(SessionState):
         ]
         self._last_request = {"kind": "describe", "instructions": self.message.strip()}
         self.message = ""
-        self.history = await run_service(_history, int(self.user_id))
-        yield AnalyzerState.run_request
 
     @rx.event
     def send_message(self, form: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

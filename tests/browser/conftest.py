@@ -172,37 +172,54 @@ def app_server(
     app = RunningApp(f"http://localhost:{front}", f"http://localhost:{back}", data_dir, env)
     app.cli("migrate")
     app.cli("seed")
-    log = data_dir / "reflex.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--frontend-port",
-                str(front),
-                "--backend-port",
-                str(back),
-            ],
+    # The studio's jobs run on the queue: a worker beside the app, as in production.
+    with (data_dir / "worker.log").open("wb") as worker_out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
             cwd=ROOT,
             env=env,
-            stdout=out,
+            stdout=worker_out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        _wait_for(f"{app.api_url}/api/health", proc, log, timeout=600)
-        _wait_for(app.url, proc, log, timeout=120)
-        yield app
-    finally:
+        log = data_dir / "reflex.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [
+                    str(ROOT / ".venv" / "bin" / "reflex"),
+                    "run",
+                    "--env",
+                    "prod",
+                    "--frontend-port",
+                    str(front),
+                    "--backend-port",
+                    str(back),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=20)
-        except ProcessLookupError:
-            pass  # it had already exited (the error above says why)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+            _wait_for(f"{app.api_url}/api/health", proc, log, timeout=600)
+            _wait_for(app.url, proc, log, timeout=120)
+            yield app
+        finally:
+            _stop(proc)
+    finally:
+        _stop(worker)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass  # it had already exited (the error above says why)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,288 @@
+"""`/studio`: the files picked, the operations ticked, the live cost, and Run.
+
+The checklist lives in plain dicts of strings (see studio_form); every change re-validates the
+spec with the same `parse_spec` the API uses and re-prices it with `jobs.estimate_cost`, so the
+page shows the service's own words when a combination is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import reflex as rx
+
+from app.services import jobs, pricing
+from app.services.db import session_scope
+from app.services.errors import UserFacingError
+from app.services.imageops.spec import OpsSpec, parse_spec
+from app.settings import get_settings
+from app.state import studio_files
+from app.state.base import as_signed_in, run_service, user_message
+from app.state.session import SessionState
+from app.state.studio_form import (
+    DEFAULT_OPTIONS,
+    FILTERS,
+    OPERATIONS,
+    THUMBNAIL_SIZES,
+    build_raw_spec,
+)
+from app.state.studio_jobs import StudioJobsState, job_row
+
+UPLOAD_ID = "studio-upload"
+MAX_PICKED = 500  # files in one pick list; zips count once here, their images count in the job
+
+
+def _cost(spec: OpsSpec, count: int) -> dict[str, Any]:
+    with session_scope() as session:
+        preview = jobs.estimate_cost(session, spec=spec, count=count)
+    return {
+        "per_image": preview.per_image,
+        "now_total": preview.now_total,
+        "batch_total": preview.batch_total,
+        "free": preview.free,
+        "lines": [{"label": label, "credits": credits} for label, credits in preview.lines],
+    }
+
+
+def _create(token: str, spec: OpsSpec, files: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    def create(session: Any, user: Any) -> dict[str, Any]:
+        with contextlib.ExitStack() as stack:
+            uploads = [(f["name"], stack.enter_context(open(f["path"], "rb"))) for f in files]
+            view = jobs.create_job(session, user=user, spec=spec, uploads=uploads, mode=mode)
+        return job_row(view)
+
+    return as_signed_in(token, create)
+
+
+def _plan(token: str) -> dict[str, Any]:
+    def plan(_session: Any, user: Any) -> dict[str, Any]:
+        limits = pricing.plan_limits(user)
+        return {"name": limits.display_name, "max_batch": limits.max_batch}
+
+    return as_signed_in(token, plan)
+
+
+class StudioState(SessionState):
+    files: list[dict[str, Any]] = []
+    upload_error: str = ""
+    uploading: bool = False
+    enabled: dict[str, bool] = dict.fromkeys(OPERATIONS, False)
+    options: dict[str, str] = dict(DEFAULT_OPTIONS)
+    filters: list[str] = []
+    thumbnails: list[int] = [256]
+    mode: str = "now"
+    spec_error: str = ""
+    cost: dict[str, Any] = {}
+    plan_name: str = "Free"
+    max_batch: int = 0
+    fal_ready: bool = False
+    submitting: bool = False
+    _staging: str = ""
+    _paths: dict[str, str] = {}
+    _cost_key: str = ""
+
+    @rx.var
+    def image_count(self) -> int:
+        return sum(int(f["images"]) for f in self.files)
+
+    @rx.var
+    def total_size(self) -> str:
+        return studio_files.human_size(sum(int(f["bytes"]) for f in self.files))
+
+    @rx.var
+    def picked_any(self) -> bool:
+        return any(self.enabled.values())
+
+    @rx.var
+    def prices(self) -> dict[str, str]:
+        """The cost preview in words: "Free", "1 credit", "5 credits"."""
+        free = bool(self.cost.get("free"))
+        counted = bool(self.files)
+
+        def words(key: str) -> str:
+            n = int(self.cost.get(key, 0))
+            if free:
+                return "Free"
+            if not counted and key != "per_image":
+                return "–"  # a total needs images to count
+            return f"{n} credit{'' if n == 1 else 's'}"
+
+        return {key: words(key) for key in ("per_image", "now_total", "batch_total")}
+
+    @rx.var
+    def run_label(self) -> str:
+        verb = "Run now" if self.mode == "now" else "Queue batch"
+        if not self.cost or not self.files:
+            return verb
+        n = int(self.cost.get("now_total" if self.mode == "now" else "batch_total", 0))
+        return f"{verb} · " + (
+            "Free" if self.cost.get("free") else f"{n} credit{'' if n == 1 else 's'}"
+        )
+
+    @rx.var
+    def run_blocker(self) -> str:
+        """Why Run is disabled, in words; empty when it can run."""
+        if not self.files:
+            return "Add images or a zip of images first."
+        if not any(self.enabled.values()):
+            return "Tick at least one operation."
+        if self.spec_error:
+            return "Fix the settings marked above."
+        if self.max_batch and self.image_count > self.max_batch:
+            return (
+                f"Your {self.plan_name} plan runs up to {self.max_batch} images per job: "
+                f"remove {self.image_count - self.max_batch}."
+            )
+        total = int(self.cost.get("now_total" if self.mode == "now" else "batch_total", 0))
+        if total > self.credits:
+            return f"This needs {total} credits and you have {self.credits}."
+        return ""
+
+    @rx.event
+    async def load_studio(self) -> None:
+        await self._refresh()
+        if not self.user_id:
+            return
+        plan = await run_service(_plan, self.token)
+        self.plan_name, self.max_batch = str(plan["name"]), int(plan["max_batch"])
+        self.fal_ready = get_settings().fal_key is not None
+        if not self.fal_ready and self.options.get("bg_provider") == "fal":
+            self.options = {**self.options, "bg_provider": "local"}
+        self._cost_key = ""
+        await self._reprice()
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        self.uploading = False
+        await self._refresh()
+        if not self.user_id:
+            yield rx.toast.error("Sign in to use the studio.")
+            return
+        if not self._staging:
+            self._staging = await run_service(studio_files.new_staging_dir, int(self.user_id))
+        problems, added = [], []
+        for file in files[: max(0, MAX_PICKED - len(self.files))]:
+            name = file.filename or "image"
+            try:
+                row = await run_service(
+                    studio_files.stage, self._staging, name=name, stream=file.file
+                )
+            except (UserFacingError, OSError) as e:
+                problems.append(f"{name}: {user_message(e)}")
+                continue
+            self._paths = {**self._paths, str(row["id"]): str(row.pop("path"))}
+            if row["kind"] == "zip" and not row["images"]:
+                problems.append(f"{name}: no images found inside this zip.")
+            added.append(row)
+        if len(files) > len(added) + len(problems):
+            problems.append(f"Only {MAX_PICKED} files fit in one job; the rest were left out.")
+        self.files = [*self.files, *added]
+        self.upload_error = " ".join(problems)
+        await self._reprice()
+
+    @rx.event
+    def start_upload(self, progress: dict[str, Any]) -> None:
+        self.uploading = float(progress.get("progress", 1) or 0) < 1
+
+    @rx.event
+    async def remove_file(self, file_id: str) -> None:
+        path = self._paths.pop(file_id, "")
+        if path:
+            await run_service(studio_files.remove, path)
+        self.files = [f for f in self.files if f["id"] != file_id]
+        await self._reprice()
+
+    @rx.event
+    async def clear_files(self) -> None:
+        await run_service(studio_files.discard, self._staging)
+        self._staging, self._paths, self.files, self.upload_error = "", {}, [], ""
+        await self._reprice()
+
+    @rx.event
+    async def toggle_operation(self, name: str, on: bool) -> None:
+        if name in OPERATIONS:
+            self.enabled = {**self.enabled, name: bool(on)}
+            await self._reprice()
+
+    @rx.event
+    async def set_option(self, key: str, value: str) -> None:
+        if key in DEFAULT_OPTIONS:
+            self.options = {**self.options, key: str(value)[:100]}
+            await self._reprice()
+
+    @rx.event
+    async def set_amount(self, key: str, value: list[float]) -> None:
+        if key in DEFAULT_OPTIONS and value:
+            self.options = {**self.options, key: f"{float(value[0]):g}"}
+            await self._reprice()
+
+    @rx.event
+    async def toggle_filter(self, name: str, on: bool) -> None:
+        if name in FILTERS:
+            rest = [f for f in self.filters if f != name]
+            self.filters = [*rest, name] if on else rest
+            await self._reprice()
+
+    @rx.event
+    async def toggle_thumbnail(self, size: int, on: bool) -> None:
+        if size in THUMBNAIL_SIZES:
+            rest = [s for s in self.thumbnails if s != size]
+            self.thumbnails = sorted([*rest, size]) if on else rest
+            await self._reprice()
+
+    @rx.event
+    def set_mode(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) and value else value
+        if value in ("now", "batch"):
+            self.mode = str(value)
+
+    @rx.event
+    async def run_job(self):  # type: ignore[no-untyped-def]
+        await self._refresh()
+        await self._reprice()
+        if self.run_blocker or self.submitting:
+            yield rx.toast.info(self.run_blocker or "Starting…")
+            return
+        spec = parse_spec(self._raw_spec())
+        picked = [{**f, "path": self._paths[f["id"]]} for f in self.files if f["id"] in self._paths]
+        self.submitting = True
+        yield
+        try:
+            row = await run_service(_create, self.token, spec, picked, self.mode)
+        except Exception as e:  # limits, credits, unusable files: the service's own words
+            self.submitting = False
+            yield rx.toast.error(user_message(e))
+            return
+        self.submitting = False
+        await run_service(studio_files.discard, self._staging)
+        self._staging, self._paths, self.files, self.upload_error = "", {}, [], ""
+        await self._refresh()
+        await self._reprice()
+        label = "Started" if self.mode == "now" else "Queued"
+        yield rx.toast.success(f"{label} job #{row['id']} for {row['total']} images.")
+        yield StudioJobsState.add_job(row)
+
+    def _raw_spec(self) -> dict[str, Any]:
+        return build_raw_spec(self.enabled, self.options, self.filters, self.thumbnails)
+
+    async def _reprice(self) -> None:
+        if not any(self.enabled.values()):
+            self.spec_error, self.cost, self._cost_key = "", {}, ""
+            return
+        try:
+            spec = parse_spec(self._raw_spec())
+        except UserFacingError as e:
+            self.spec_error, self.cost, self._cost_key = e.message, {}, ""
+            return
+        self.spec_error = ""
+        count = sum(int(f["images"]) for f in self.files)
+        key = f"{spec.model_dump_json()}|{count}"
+        if key == self._cost_key:
+            return
+        try:
+            self.cost = await run_service(_cost, spec, count)
+            self._cost_key = key
+        except Exception as e:  # pricing unavailable: say so instead of showing a wrong price
+            self.cost, self._cost_key = {}, ""
+            self.spec_error = user_message(e)
