@@ -304,6 +304,9 @@ class AnalyzerState(SessionState):
         yield AnalyzerState.run_request
 
     def _start_thread(self, info: dict[str, Any]) -> None:
+        # Text typed before the image was dropped is its instructions: read it before new_chat()
+        # clears the box.
+        instructions = self.message.strip()
         self.new_chat()
         self.conversation_id, self._asset_id = int(info["conversation_id"]), int(info["asset_id"])
         self.turns = [
@@ -316,8 +319,7 @@ class AnalyzerState(SessionState):
                 "size": info["size"],
             },
         ]
-        self._last_request = {"kind": "describe", "instructions": self.message.strip()}
-        self.message = ""
+        self._last_request = {"kind": "describe", "instructions": instructions}
 
     @rx.event
     def send_message(self, form: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -10,12 +11,13 @@ from playwright.sync_api import Browser, Page, expect
 from app.services.demo_images import demo_catalog, render_demo_png
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
+from tests.fakes.openai_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.browser
 
 
 def test_admin_grants_credits_user_spends_them_chart_moves(
-    page: Page, browser: Browser, app_server: RunningApp
+    page: Page, browser: Browser, app_server: RunningApp, fake_openrouter: FakeOpenAIServer
 ) -> None:
     member = new_email()
     sign_up(page, member)
@@ -43,6 +45,9 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
     page.get_by_label("Model").click()
     page.get_by_role("option", name="NVIDIA Nemotron").click()
     expect(page.get_by_label("Cost per request")).to_contain_text("1 credit")
+    # Text typed before the image is dropped goes to the model as instructions.
+    page.get_by_label("Message").fill("keep the dusk colours")
+    sent_before = len(fake_openrouter.requests)
     png = render_demo_png(next(s for s in demo_catalog() if "sunset" in s.slug))
     page.locator("#analyzer-upload input[type=file]").set_input_files(
         files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": png}]
@@ -50,6 +55,8 @@ def test_admin_grants_credits_user_spends_them_chart_moves(
     answer = page.locator(".assistant-turn").last
     expect(answer.locator(".field-card").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
+    asked = json.dumps([r.body for r in fake_openrouter.requests[sent_before:]])
+    assert "Extra instructions from the user: keep the dusk colours" in asked
     page.goto("/credits")
     expect(page.get_by_role("heading", name="4", exact=True)).to_be_visible()
     expect(page.get_by_label("Usage by model")).to_contain_text("nvidia/nemotron")
