@@ -1,8 +1,11 @@
 # One target per job. `make run` and `make test` are the README's two Quick start commands.
-.PHONY: run test install install-dev migrate seed worker lint format typecheck unit bench clean
+.PHONY: run dev test install install-dev migrate seed worker lint format typecheck unit bench clean
 
-run:            ## install, migrate, seed, start the worker and the app on :3000
+run:            ## install, migrate, seed, start the worker and a production build of the app on :3000
 	scripts/run.sh
+
+dev:            ## the same with Reflex's dev server and hot reload (frontend :3000, backend :8000)
+	scripts/run.sh --dev
 
 test:           ## install (dev + chromium), ruff, mypy, pytest (unit, integration, browser)
 	scripts/test.sh

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Install, migrate, seed the demo gallery, start the job worker and the app on http://localhost:3000.
-# JSONCRAFT_ENV=prod runs `reflex run --env prod` (a production build) instead of the dev server.
+#   scripts/run.sh          a production build: Reflex serves the frontend and the backend on one port (3000)
+#   scripts/run.sh --dev    the dev server with hot reload (frontend :3000, backend :8000), for working on the code
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+
+MODE=prod
+if [ "${1:-}" = "--dev" ]; then
+  MODE=dev
+fi
 
 scripts/install.sh
 echo "==> migrating the database and seeding demo data"
@@ -15,12 +21,13 @@ echo "==> starting the job worker"
 WORKER_PID=$!
 trap 'kill "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
 
-MODE="${JSONCRAFT_ENV:-dev}"
 echo "==> starting JSONCraft ($MODE) on http://localhost:3000"
 if [ "$MODE" = "prod" ]; then
-  # A production build: Reflex serves the frontend and the backend on one port.
   export API_URL="${API_URL:-http://localhost:3000}"
   .venv/bin/reflex run --env prod --frontend-port 3000 --backend-port 3000
 else
+  # Hot reload watches only the code (rxconfig.py says which folders): the data folder, where SQLite's
+  # WAL files change on every queue poll, would otherwise restart the backend every few seconds.
+  export API_URL="${API_URL:-http://localhost:8000}"
   .venv/bin/reflex run --env dev --frontend-port 3000 --backend-port 8000
 fi
