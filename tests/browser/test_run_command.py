@@ -65,7 +65,8 @@ def _port_free(port: int) -> bool:
 
 def _fresh_copy(dest: Path) -> Path:
     """The project's files as a clone would have them (tracked and new, not ignored), with the
-    installed .venv and bun shared so the test does not spend minutes reinstalling them."""
+    installed .venv shared so the test does not spend minutes reinstalling the same packages.
+    bun is not shared: the install script's `npm ci` empties node_modules before it installs."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -81,7 +82,6 @@ def _fresh_copy(dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, target)
     (dest / ".venv").symlink_to(ROOT / ".venv")
-    (dest / "tools" / "node_modules").symlink_to(ROOT / "tools" / "node_modules")
     return dest
 
 
