@@ -70,14 +70,17 @@ def plan_offers() -> list[PlanOffer]:
             perks=(
                 f"{plan.monthly_credits} credits every month",
                 f"Studio batches of up to {plan.max_batch} images",
-                f"{plan.max_concurrent_jobs} studio job{'s' if plan.max_concurrent_jobs != 1 else ''}"
-                " at a time",
+                _jobs_at_a_time(plan.max_concurrent_jobs),
                 "Offline analyzer, gallery, editor and REST API",
             ),
             paid=plan.price_cents > 0,
         )
         for plan in sorted(pricing.PLANS.values(), key=lambda p: p.price_cents)
     ]
+
+
+def _jobs_at_a_time(n: int) -> str:
+    return f"{n} studio job{'s' if n != 1 else ''} at a time"
 
 
 def pack_offers() -> list[PackOffer]:
@@ -93,7 +96,7 @@ def pack_offers() -> list[PackOffer]:
 
 
 def action_prices(session: Session) -> list[ActionPrice]:
-    """Each usable model call at the admin's price (else the model's default), then the operations."""
+    """Each usable model at the admin's price (else the model's default), then operations."""
     rows = [
         ActionPrice(
             label=f"{model.info.display_name} (per analysis)",
