@@ -9,9 +9,11 @@ from app.state.session import SessionState
 
 LOW_CREDITS = 10  # below this the balance shows amber and /credits warns
 NAV_ITEMS = [
+    ("Overview", routes.DASHBOARD, "layout-dashboard"),
     ("Analyze", routes.HOME, "scan-search"),
     ("Gallery", routes.GALLERY, "images"),
     ("Studio", routes.STUDIO, "layers"),
+    ("Pricing", routes.PRICING, "tag"),
 ]
 
 

@@ -8,6 +8,7 @@ import reflex as rx
 from app.components.shell import empty_state, page_shell
 from app.state.admin import AdminState
 from app.state.admin_reports import AdminReportsState as R
+from app.state.update_list import UpdateListState
 
 ROLES = ["user", "editor", "admin"]
 
@@ -419,11 +420,45 @@ def money_panel() -> rx.Component:
     )
 
 
+def update_list_card() -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text("Product-update sign-ups", weight="bold"),
+                rx.text(
+                    UpdateListState.subscriber_count.to_string()
+                    + " on the list, pending confirmation until email sending exists.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.link(
+                    rx.hstack(rx.icon("download", size=14), "Download CSV", align="center"),
+                    href=UpdateListState.csv_url,
+                    download="jsoncraft-update-subscribers.csv",
+                    underline="none",
+                ),
+                as_child=True,
+                variant="soft",
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+        ),
+        width="100%",
+        aria_label="Product-update sign-ups",
+    )
+
+
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
         reports_panel(),
         money_panel(),
+        update_list_card(),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -99,3 +99,27 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(session: Session) -> None:
     session.commit()
     rows = list(csv.reader(io.StringIO(update_subscribers.export_csv(session, actor=admin))))
     assert rows[1][0] == "'=cmd@example.com" and rows[1][4] == "'+api"
+
+
+def test_the_csv_download_endpoint_is_for_admins_only(db_url: str, session: Session) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.api import create_api
+    from app.services import auth
+
+    client = TestClient(create_api(), raise_server_exceptions=False)
+    admin = make_user(session, "boss", role=Role.admin)
+    user = make_user(session, "robin")
+    update_subscribers.subscribe(session, email="reader@example.com", consent=True)
+    headers = {}
+    for who in (admin, user):
+        headers[who.email] = {"Authorization": f"Bearer {auth.open_session(session, user=who)}"}
+    session.commit()
+    path = "/api/admin/update-subscribers.csv"
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=headers[user.email]).status_code == 403
+    response = client.get(path, headers=headers[admin.email])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.text.splitlines()[1].startswith("reader@example.com,pending_confirmation,")
