@@ -35,7 +35,7 @@ def plan_card(plan: rx.Var, buy: Buy, purchases_enabled: rx.Var) -> rx.Component
                 align="center",
                 spacing="2",
             ),
-            rx.heading(plan["price"], size="7"),
+            rx.text(plan["price"], size="7", weight="bold"),
             rx.vstack(
                 rx.foreach(
                     plan["perks"].to(list[str]),
@@ -74,7 +74,7 @@ def pack_card(pack: rx.Var, buy: Buy, purchases_enabled: rx.Var) -> rx.Component
     return rx.card(
         rx.vstack(
             rx.text(pack["credits"].to_string() + " credits", weight="bold", size="4"),
-            rx.heading(pack["price"], size="6"),
+            rx.text(pack["price"], size="6", weight="bold"),
             rx.text(pack["per_credit"], size="1", color_scheme="gray"),
             *button,
             spacing="2",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.components.shell import empty_state, page_shell
+from app.components.studio_jobs import download_link
 from app.state.admin import AdminState
 from app.state.admin_reports import AdminReportsState as R
 from app.state.update_list import UpdateListState
@@ -434,16 +435,7 @@ def update_list_card() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            rx.button(
-                rx.link(
-                    rx.hstack(rx.icon("download", size=14), "Download CSV", align="center"),
-                    href=UpdateListState.csv_url,
-                    download="jsoncraft-update-subscribers.csv",
-                    underline="none",
-                ),
-                as_child=True,
-                variant="soft",
-            ),
+            download_link("Download CSV", UpdateListState.csv_url, variant="soft"),
             align="center",
             width="100%",
             wrap="wrap",

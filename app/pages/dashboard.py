@@ -13,7 +13,7 @@ def stat(label: str, value: rx.Var, note: rx.Var | str = "") -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="2", color_scheme="gray"),
-            rx.heading(value, size="7"),
+            rx.text(value, size="7", weight="bold"),
             rx.text(note, size="1", color_scheme="gray"),
             spacing="1",
         ),

@@ -138,6 +138,10 @@ def demo_dropzone() -> rx.Component:
 
 def demo_result() -> rx.Component:
     return rx.vstack(
+        rx.text(
+            "The JSON prompt for " + LandingState.demo_name + " (the image itself was not kept)",
+            weight="medium",
+        ),
         rx.callout(
             rx.hstack(
                 rx.text(
@@ -273,6 +277,12 @@ def pricing_preview() -> rx.Component:
     )
 
 
+def server_link(label: str, href: str) -> rx.Component:
+    """A link the server answers (not a page of this app): reload_document keeps the client
+    router from treating /api/... as a page."""
+    return rx.button(rx.el.a(label, href=href, reload_document=True), as_child=True, variant="soft")
+
+
 def docs() -> rx.Component:
     api = get_settings().api_url
     return section(
@@ -280,8 +290,8 @@ def docs() -> rx.Component:
         "Self-hosting, configuration and commands are in the README (Quick start, "
         "Configuration, Commands, REST API); the API reference is live on this server.",
         rx.hstack(
-            link_button("REST API reference", f"{api}{routes.API_DOCS}", variant="soft"),
-            link_button("OpenAPI schema (JSON)", f"{api}{routes.OPENAPI}", variant="soft"),
+            server_link("REST API reference", f"{api}{routes.API_DOCS}"),
+            server_link("OpenAPI schema (JSON)", f"{api}{routes.OPENAPI}"),
             spacing="3",
             wrap="wrap",
         ),

@@ -27,7 +27,7 @@ OPERATION_LABELS = {
 class PlanOffer:
     id: str
     name: str
-    price: str  # "Free" or "$12 / month"
+    price: str  # "$0 / month", "$12 / month"
     monthly_credits: int
     perks: tuple[str, ...]
     paid: bool
@@ -65,7 +65,7 @@ def plan_offers() -> list[PlanOffer]:
         PlanOffer(
             id=plan.name,
             name=plan.display_name,
-            price=money(plan.price_cents) + " / month" if plan.price_cents else "Free",
+            price=money(plan.price_cents) + " / month",
             monthly_credits=plan.monthly_credits,
             perks=(
                 f"{plan.monthly_credits} credits every month",

@@ -16,6 +16,7 @@ def test_plans_and_packs_are_the_ones_billing_sells(session: Session) -> None:
     ensure_models()
     listed = price_list.price_list(session)
     assert [p.id for p in listed.plans] == ["free", "pro"]
+    assert listed.plans[0].price == "$0 / month" and not listed.plans[0].paid
     pro = next(p for p in listed.plans if p.id == "pro")
     assert pro.price == price_list.money(pricing.PLANS["pro"].price_cents) + " / month"
     assert pro.monthly_credits == pricing.PLANS["pro"].monthly_credits and pro.paid
