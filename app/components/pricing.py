@@ -113,10 +113,10 @@ def action_prices_table(actions: rx.Var) -> rx.Component:
                 lambda a: rx.table.row(
                     rx.table.cell(a["label"]),
                     rx.table.cell(
-                        rx.cond(
-                            a["credits"].to(int) == 0,
-                            rx.badge("Free", color_scheme="green"),
-                            rx.text(a["credits"].to_string() + " credits"),
+                        rx.badge(
+                            a["cost"].to(str),
+                            color_scheme=rx.cond(a["credits"].to(int) == 0, "green", "gray"),
+                            variant="soft",
                         ),
                         text_align="right",
                     ),

@@ -267,7 +267,7 @@ def features() -> rx.Component:
 def pricing_preview() -> rx.Component:
     return section(
         "Pricing",
-        "Start free. The offline analyzer never costs credits; paid models and AI operations do.",
+        "Start free. Paid models and AI operations use credits; the offline analyzer is free.",
         plans_grid(PricingState.plans, None, PricingState.purchases_enabled),
         rx.text("Or top up with a credit pack", weight="bold"),
         packs_grid(PricingState.packs, None, PricingState.purchases_enabled),
@@ -303,7 +303,7 @@ def updates_signup() -> rx.Component:
     S = UpdatesSignupState  # noqa: N806 (a short alias keeps the form readable)
     return section(
         "Get product updates",
-        "An occasional email when something new ships. No spam, unsubscribe any time.",
+        "An occasional email when something new ships. No spam; every email has an unsubscribe link.",
         rx.form(
             rx.vstack(
                 rx.input(

@@ -25,6 +25,6 @@ def pricing_page() -> rx.Component:
         rx.heading("What things cost", size="5", as_="h2"),
         action_prices_table(P.actions),
         title="Pricing",
-        subtitle="Start free: the offline analyzer never costs credits. "
-        "Paid models and AI operations use credits from your plan or a pack.",
+        subtitle="Start free. Paid models and AI operations use credits from your plan or a pack; "
+        "what each costs is listed below.",
     )

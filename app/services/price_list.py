@@ -13,9 +13,9 @@ from app.services import billing, pricing
 from app.services.providers import get_registry
 from app.settings import Settings
 
-# Operations as a person would name them (keys of pricing.OPERATION_DEFAULTS).
+# Operations on sale, as a person would name them (keys of pricing.OPERATION_DEFAULTS).
+# Image generation joins the list when the app generates images.
 OPERATION_LABELS = {
-    "generation": "Image generation, per image",
     "studio_local": "Studio: resize, convert, compress, filters (per image)",
     "studio_remove_background_local": "Studio: background removal, offline (per image)",
     "studio_remove_background_fal": "Studio: background removal, Fal.ai (per image)",
@@ -45,6 +45,7 @@ class PackOffer:
 class ActionPrice:
     label: str
     credits: int
+    cost: str  # "Free", "1 credit", "3 credits"
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,9 @@ def pack_offers() -> list[PackOffer]:
 def action_prices(session: Session) -> list[ActionPrice]:
     """Each usable model at the admin's price (else the model's default), then operations."""
     rows = [
-        ActionPrice(
-            label=f"{model.info.display_name} (per analysis)",
-            credits=pricing.price_for_model(
+        _action(
+            f"{model.info.display_name} (per analysis)",
+            pricing.price_for_model(
                 session, model_id=model.info.model_id, default=model.info.credits_per_call
             ),
         )
@@ -108,11 +109,16 @@ def action_prices(session: Session) -> list[ActionPrice]:
         if model.is_available()  # a model whose key is unset isn't for sale here
     ]
     rows += [
-        ActionPrice(label=label, credits=pricing.price_for_operation(session, operation=op))
+        _action(label, pricing.price_for_operation(session, operation=op))
         for op, label in OPERATION_LABELS.items()
         if op in pricing.OPERATION_DEFAULTS
     ]
     return rows
+
+
+def _action(label: str, credits: int) -> ActionPrice:
+    cost = "Free" if credits == 0 else f"{credits} credit{'s' if credits != 1 else ''}"
+    return ActionPrice(label=label, credits=credits, cost=cost)
 
 
 def price_list(session: Session, *, settings: Settings | None = None) -> PriceList:

@@ -22,7 +22,7 @@ from app.services.models import Role, UpdateSubscriber, User
 PENDING = "pending_confirmation"
 CONSENT_TEXT = (
     "I agree to receive occasional product-update emails from JSONCraft. "
-    "I can unsubscribe at any time."
+    "Each one will have a link to unsubscribe."
 )
 CSV_COLUMNS = ("email", "status", "consented_at", "consent_text", "source", "created_at")
 # Spreadsheet apps run cells that start with these as formulas (CSV injection).

@@ -31,11 +31,14 @@ def test_plans_and_packs_are_the_ones_billing_sells(session: Session) -> None:
 def test_action_prices_follow_the_admins_price_table(session: Session) -> None:
     ensure_models()
     admin = make_user(session, "boss", role=Role.admin)
-    pricing.set_price(session, actor=admin, key="op:generation", credits=9)
+    pricing.set_price(session, actor=admin, key="op:studio_ocr", credits=9)
+    pricing.set_price(session, actor=admin, key="model:local/jsoncraft-vision", credits=1)
     session.commit()
-    actions = {a.label: a.credits for a in price_list.action_prices(session)}
-    assert actions["Image generation, per image"] == 9
-    assert actions["Offline analyzer (per analysis)"] == 0
+    actions = {a.label: a.cost for a in price_list.action_prices(session)}
+    assert actions["Studio: text recognition (per image)"] == "9 credits"
+    assert actions["Offline analyzer (per analysis)"] == "1 credit"
+    assert actions["Studio: resize, convert, compress, filters (per image)"] == "Free"
+    assert not any("generation" in label for label in actions)  # not sold until it exists
 
 
 def test_purchases_are_on_only_with_both_stripe_keys(
