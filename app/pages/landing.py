@@ -303,7 +303,7 @@ def updates_signup() -> rx.Component:
     S = UpdatesSignupState  # noqa: N806 (a short alias keeps the form readable)
     return section(
         "Get product updates",
-        "An occasional email when something new ships. No spam; every email has an unsubscribe link.",
+        "An occasional email when something new ships. No spam, and an unsubscribe link in each.",
         rx.form(
             rx.vstack(
                 rx.input(
