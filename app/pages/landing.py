@@ -12,8 +12,13 @@ from app import routes
 from app.components.pricing import packs_grid, plans_grid, purchases_note
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.shell import link_button
-from app.settings import get_settings
-from app.state.landing import DEMO_LIMIT_MB, DEMO_UPLOAD_ID, LandingState
+from app.state.landing import (
+    API_DOCS_URL,
+    DEMO_LIMIT_MB,
+    DEMO_UPLOAD_ID,
+    OPENAPI_URL,
+    LandingState,
+)
 from app.state.pricing import PricingState
 from app.state.updates_signup import CONSENT_TEXT, UpdatesSignupState
 
@@ -284,14 +289,13 @@ def server_link(label: str, href: str) -> rx.Component:
 
 
 def docs() -> rx.Component:
-    api = get_settings().api_url
     return section(
         "Docs",
         "Self-hosting, configuration and commands are in the README (Quick start, "
         "Configuration, Commands, REST API); the API reference is live on this server.",
         rx.hstack(
-            server_link("REST API reference", f"{api}{routes.API_DOCS}"),
-            server_link("OpenAPI schema (JSON)", f"{api}{routes.OPENAPI}"),
+            server_link("REST API reference", API_DOCS_URL),
+            server_link("OpenAPI schema (JSON)", OPENAPI_URL),
             spacing="3",
             wrap="wrap",
         ),

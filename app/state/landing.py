@@ -6,9 +6,11 @@ from typing import Any
 
 import reflex as rx
 
+from app import routes
 from app.services import demo_analysis, gallery, rate_limits
 from app.services.db import session_scope
 from app.services.storage import get_storage
+from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.pricing import PricingState
 from app.state.prompt_view import cards, pretty
@@ -16,6 +18,9 @@ from app.state.prompt_view import cards, pretty
 DEMO_UPLOAD_ID = "landing-demo-upload"
 FEATURED = 6
 DEMO_LIMIT_MB = demo_analysis.demo_limit() // (1024 * 1024)
+# The API is served beside the app (settings.api_url), not by the client router.
+API_DOCS_URL = f"{get_settings().api_url}{routes.API_DOCS}"
+OPENAPI_URL = f"{get_settings().api_url}{routes.OPENAPI}"
 
 
 def _featured() -> list[dict[str, Any]]:

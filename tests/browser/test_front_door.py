@@ -48,7 +48,8 @@ def _expect_real_plans_and_packs(page: Page) -> None:
 
 
 @pytest.mark.parametrize(
-    ("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390), ("dark", 390)]
+    ("scheme", "width"),
+    [("light", 1280), ("dark", 1280), ("light", 641), ("light", 390), ("dark", 390)],
 )
 def test_the_landing_page_in_light_and_dark_wide_and_narrow(
     browser: Browser, app_server: RunningApp, scheme: str, width: int
@@ -205,6 +206,10 @@ def test_dashboard_shows_a_new_accounts_empty_state_then_recent_work(
     expect(narrow.get_by_label("Recent analyses")).to_contain_text("harbour.jpg")
     assert _fits_the_window(narrow)
     shot(narrow, "dashboard-dark-narrow")
+    narrow.set_viewport_size({"width": 641, "height": 900})  # the nav bar's narrowest width
+    expect(narrow.get_by_role("link", name="Overview")).to_be_visible()
+    assert _fits_the_window(narrow)
+    shot(narrow, "dashboard-dark-641")
     dark.close()
 
 
