@@ -11,8 +11,10 @@ from app.pages.admin import admin_page
 from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
 from app.pages.credits import credits_page
+from app.pages.dashboard import dashboard_page
 from app.pages.gallery import gallery_page
 from app.pages.not_found import not_found_page
+from app.pages.pricing import pricing_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -23,12 +25,15 @@ from app.state.admin import AdminState
 from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
 from app.state.credits import CreditsState
+from app.state.dashboard import DashboardState
 from app.state.gallery import GalleryState
+from app.state.pricing import PricingState
 from app.state.prompt_tools import PromptToolsState
 from app.state.session import SessionState
 from app.state.share import ShareState
 from app.state.studio import StudioState
 from app.state.studio_jobs import StudioJobsState
+from app.state.update_list import UpdateListState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
 ensure_models()
@@ -41,7 +46,7 @@ app = rx.App(
 app.add_page(
     analyzer_page,
     route=routes.HOME,
-    title="Analyze · JSONCraft",
+    title="JSONCraft · Image to JSON prompt",
     on_load=AnalyzerState.load_analyzer,
 )
 app.add_page(
@@ -63,7 +68,10 @@ app.add_page(
     on_load=SessionState.require_user,
 )
 app.add_page(
-    admin_page, route=routes.ADMIN, title="Admin · JSONCraft", on_load=AdminState.load_admin
+    admin_page,
+    route=routes.ADMIN,
+    title="Admin · JSONCraft",
+    on_load=[AdminState.load_admin, UpdateListState.load_update_list],
 )
 app.add_page(
     not_found_page, route="404", title="Not found · JSONCraft", on_load=SessionState.load_session
@@ -91,4 +99,16 @@ app.add_page(
     route=routes.STUDIO,
     title="Studio · JSONCraft",
     on_load=[StudioState.load_studio, StudioJobsState.load_jobs],
+)
+app.add_page(
+    dashboard_page,
+    route=routes.DASHBOARD,
+    title="Overview · JSONCraft",
+    on_load=DashboardState.load_dashboard,
+)
+app.add_page(
+    pricing_page,
+    route=routes.PRICING,
+    title="Pricing · JSONCraft",
+    on_load=PricingState.load_pricing,
 )

@@ -12,10 +12,24 @@ ACCOUNT = "/account"
 ADMIN = "/admin"
 CREDITS = "/credits"
 STUDIO = "/studio"
+DASHBOARD = "/dashboard"
+PRICING = "/pricing"
+API_DOCS = "/api/docs"  # on the API's host (settings.api_url)
+OPENAPI = "/api/openapi.json"
+UPDATE_SUBSCRIBERS_CSV = "/api/admin/update-subscribers.csv"
 
 
 def login_url(next_path: str) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='/')}"
+
+
+def signup_url(next_path: str) -> str:
+    return f"{SIGNUP}?next={quote(next_path, safe='/')}"
+
+
+def pricing_buy_url(offer: str) -> str:
+    """/pricing starting checkout for `offer` ("pack:<id>" or "plan:<name>") once signed in."""
+    return f"{PRICING}?buy={quote(offer, safe=':')}"
 
 
 def analyzer_asset_url(asset_id: int) -> str:

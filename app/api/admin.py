@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.deps import admin_user, db_session
-from app.services import reports, users
+from app.services import reports, update_subscribers, users
 from app.services.models import User
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -168,4 +169,24 @@ def revenue(
             )
             for d in reports.revenue_by_day(session, actor=admin, days=days)
         ],
+    )
+
+
+@router.get(
+    "/update-subscribers.csv",
+    summary="Everyone who asked for product updates, as CSV (admin)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def update_subscribers_csv(
+    admin: User = Depends(admin_user),
+    session: Session = Depends(db_session),
+) -> Response:
+    return Response(
+        update_subscribers.export_csv(session, actor=admin),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="jsoncraft-update-subscribers.csv"',
+            "Cache-Control": "no-store",
+        },
     )

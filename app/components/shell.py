@@ -9,9 +9,11 @@ from app.state.session import SessionState
 
 LOW_CREDITS = 10  # below this the balance shows amber and /credits warns
 NAV_ITEMS = [
+    ("Overview", routes.DASHBOARD, "layout-dashboard"),
     ("Analyze", routes.HOME, "scan-search"),
     ("Gallery", routes.GALLERY, "images"),
     ("Studio", routes.STUDIO, "layers"),
+    ("Pricing", routes.PRICING, "tag"),
 ]
 
 
@@ -38,11 +40,14 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon(icon, size=16),
-            rx.text(label, size="3", weight="medium"),
+            # Icons alone between the narrow menu and a wide window: the labels would overflow.
+            rx.text(label, size="3", weight="medium", class_name="nav-label"),
             spacing="1",
             align="center",
         ),
         href=href,
+        aria_label=label,
+        title=label,
         underline="none",
         color_scheme=rx.cond(active, "violet", "gray"),
         high_contrast=~active,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from app.components.shell import empty_state, page_shell
+from app.components.studio_jobs import download_link
 from app.state.admin import AdminState
 from app.state.admin_reports import AdminReportsState as R
+from app.state.update_list import UpdateListState
 
 ROLES = ["user", "editor", "admin"]
 
@@ -419,11 +421,36 @@ def money_panel() -> rx.Component:
     )
 
 
+def update_list_card() -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.vstack(
+                rx.text("Product-update sign-ups", weight="bold"),
+                rx.text(
+                    UpdateListState.subscriber_count.to_string()
+                    + " on the list, pending confirmation until email sending exists.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+            ),
+            rx.spacer(),
+            download_link("Download CSV", UpdateListState.csv_url, variant="soft"),
+            align="center",
+            width="100%",
+            wrap="wrap",
+        ),
+        width="100%",
+        aria_label="Product-update sign-ups",
+    )
+
+
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
         reports_panel(),
         money_panel(),
+        update_list_card(),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -6,7 +6,10 @@ import reflex as rx
 
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.shell import page_shell
+from app.pages.landing import landing
 from app.state.analyzer import UPLOAD_ID, AnalyzerState
+from app.state.landing import LandingState
+from app.state.session import SessionState
 
 LOCAL_NOTICE = (
     "Measured offline: palette, light, composition, sharpness, faces, text and camera data. "
@@ -339,7 +342,23 @@ def history_panel() -> rx.Component:
 
 
 def analyzer_page() -> rx.Component:
+    """Signed in: the analyzer. Signed out: the landing page (a spinner until we know which)."""
     return page_shell(
+        rx.cond(
+            SessionState.signed_in,
+            analyzer(),
+            rx.cond(
+                LandingState.visitor,
+                landing(),
+                rx.center(rx.spinner(size="3"), width="100%", padding="4em"),
+            ),
+        ),
+        rx.script(src="/paste.js"),
+    )
+
+
+def analyzer() -> rx.Component:
+    return rx.fragment(
         rx.hstack(
             history_panel(),
             rx.vstack(
@@ -382,5 +401,4 @@ def analyzer_page() -> rx.Component:
             align="start",
             width="100%",
         ),
-        rx.script(src="/paste.js"),
     )

@@ -396,3 +396,21 @@ class StripeSubscription(SQLModel, table=True):
     event_created_at: datetime  # `created` of the event that set this state
     event_id: str = Field(max_length=255)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UpdateSubscriber(SQLModel, table=True):
+    """Someone who asked for product updates from the landing page, with their consent.
+
+    One row per (normalised) email: asking again changes nothing. `status` stays
+    "pending_confirmation" until a confirmation email is sent and clicked (email is issue 5/5).
+    """
+
+    __tablename__ = "update_subscribers"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    status: str = Field(default="pending_confirmation", max_length=32, index=True)
+    consent_text: str = Field(max_length=500)  # what the person agreed to, word for word
+    consented_at: datetime = Field(default_factory=utcnow)
+    source: str = Field(default="landing", max_length=32)
+    confirmed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)

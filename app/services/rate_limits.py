@@ -57,6 +57,15 @@ DEFAULT_POLICIES: dict[str, Policy] = {
         {"user": "30/minute", "ip": "60/minute"},
         "You're starting analyses faster than we allow. Try again in {wait}.",
     ),
+    # The signed-out live demo on the landing page: real CPU work for anyone, so kept small.
+    "demo": Policy(
+        {"ip": "5/minute;40/day"},
+        "The live demo takes a few images a minute. Try again in {wait}, "
+        "or sign up free to keep going and save your prompts.",
+    ),
+    "updates_signup": Policy(
+        {"ip": "10/hour"}, "Too many sign-ups from here. Try again in {wait}."
+    ),
     "paid": Policy(
         {"user": "60/minute"}, "Too many paid requests in a short time. Try again in {wait}."
     ),

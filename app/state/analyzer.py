@@ -23,6 +23,7 @@ from app.services.providers import ImageInput, get_registry
 from app.services.providers.local import LOCAL_MODEL_ID
 from app.services.storage import get_storage
 from app.state.base import run_service, user_message
+from app.state.landing import LandingState
 from app.state.prompt_view import cards, pretty
 from app.state.session import SessionState
 
@@ -229,9 +230,9 @@ class AnalyzerState(SessionState):
 
     @rx.event
     async def load_analyzer(self):  # type: ignore[no-untyped-def]
-        redirect = await self.require_user()
-        if redirect is not None:
-            return redirect
+        await self._refresh()
+        if not self.user_id:  # a visitor: `/` is the landing page
+            return LandingState.load_landing
         self.models = _model_options()
         if not any(m["id"] == self.model_id for m in self.models):
             self.model_id = LOCAL_MODEL_ID

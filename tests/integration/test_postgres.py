@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "analyses",
     "credit_ledger",
     "jobs",
+    "update_subscribers",
     "alembic_version",
 }
 
