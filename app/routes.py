@@ -13,6 +13,12 @@ ADMIN = "/admin"
 CREDITS = "/credits"
 STUDIO = "/studio"
 
+# HTML forms post here (app/api/auth.py); prefix them with settings.api_url.
+API_SIGN_IN = "/api/auth/sign-in"
+API_SIGN_UP = "/api/auth/sign-up"
+API_SIGN_OUT = "/api/auth/sign-out"
+API_SIGN_OUT_EVERYWHERE = "/api/auth/sign-out-everywhere"
+
 
 def login_url(next_path: str) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='/')}"
