@@ -59,7 +59,9 @@ def login_page() -> rx.Component:
                     hidden_field("next", AuthState.next_path),
                     rx.button("Sign in", type="submit", size="3", width="100%"),
                     spacing="3",
+                    width="100%",
                 ),
+                width="100%",
             ),
             rx.cond(
                 AuthState.google_url != "",
@@ -113,7 +115,9 @@ def signup_page() -> rx.Component:
                     hidden_field("next", AuthState.next_path),
                     rx.button("Create account", type="submit", size="3", width="100%"),
                     spacing="3",
+                    width="100%",
                 ),
+                width="100%",
             ),
             rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
         )

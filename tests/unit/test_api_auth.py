@@ -293,3 +293,13 @@ def test_a_forged_or_stale_notice_is_ignored() -> None:
     notice = open_notice(sealed, settings)
     assert notice is not None
     assert open_notice(sealed, settings, now=notice.at + 3600) is None
+
+
+def test_the_state_finds_the_token_in_a_messy_cookie_header() -> None:
+    from app.services.session_cookie import read_cookie, token_from_cookie_header
+
+    header = f'bad; =x; other="a;b"; {SESSION_COOKIE}=tok-123 ; {LEGACY_SESSION_COOKIE}=old'
+    assert token_from_cookie_header(header) == "tok-123"
+    assert token_from_cookie_header(f"{LEGACY_SESSION_COOKIE}=old") is None
+    assert token_from_cookie_header(None) is None and token_from_cookie_header("") is None
+    assert read_cookie(f"{SESSION_COOKIE}=", SESSION_COOKIE) is None
