@@ -12,6 +12,7 @@ visitor in to an account of its choosing (login CSRF).
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
@@ -46,9 +47,20 @@ _FORM_BODY = {
         },
     }
 }
-_REDIRECTS = {
+_REDIRECTS: dict[int | str, dict[str, Any]] = {
     303: {"description": "Back to the app: the next page, or the form with a notice"},
-    403: {"description": "Sent from another site (Origin or Referer not the app's)"},
+    403: {
+        "description": "Sent from another site (Origin or Referer not the app's)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"detail": {"type": "string"}},
+                    "required": ["detail"],
+                }
+            }
+        },
+    },
 }
 
 
@@ -140,7 +152,7 @@ def _sign_up(email: str, password: str, name: str, agent: str) -> str:
     "/sign-in",
     summary="Sign in with email and password (an HTML form post)",
     status_code=303,
-    responses=_REDIRECTS,  # type: ignore[arg-type]
+    responses=_REDIRECTS,
     openapi_extra=_FORM_BODY,
 )
 async def sign_in(request: Request) -> Response:
@@ -171,7 +183,7 @@ async def sign_in(request: Request) -> Response:
     "/sign-up",
     summary="Create an account with email and password (an HTML form post)",
     status_code=303,
-    responses=_REDIRECTS,  # type: ignore[arg-type]
+    responses=_REDIRECTS,
     openapi_extra=_FORM_BODY,
 )
 async def sign_up(request: Request) -> Response:
@@ -234,7 +246,7 @@ def _session_token(request: Request) -> str | None:
     "/sign-out",
     summary="Sign out this browser (an HTML form post)",
     status_code=303,
-    responses=_REDIRECTS,  # type: ignore[arg-type]
+    responses=_REDIRECTS,
 )
 async def sign_out(request: Request) -> Response:
     settings = get_settings()
@@ -248,7 +260,7 @@ async def sign_out(request: Request) -> Response:
     "/sign-out-everywhere",
     summary="Sign out every browser and device of this account (an HTML form post)",
     status_code=303,
-    responses=_REDIRECTS,  # type: ignore[arg-type]
+    responses=_REDIRECTS,
 )
 async def sign_out_everywhere(request: Request) -> Response:
     settings = get_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from app import routes
 from app.components.post_form import post_form
@@ -94,7 +95,7 @@ def sign_out_form() -> rx.Component:
     return post_form(routes.API_SIGN_OUT, id=SIGN_OUT_FORM, hidden=True)
 
 
-def submit_sign_out() -> rx.event.EventSpec:
+def submit_sign_out() -> EventSpec:
     return rx.call_script(f"document.getElementById('{SIGN_OUT_FORM}').requestSubmit()")
 
 

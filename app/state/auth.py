@@ -10,6 +10,7 @@ import json
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from app import routes
 from app.services import google_auth
@@ -24,7 +25,7 @@ class AuthState(SessionState):
     next_path: str = routes.HOME  # where the form's post goes on to (a hidden field)
     _notice_seen: str = ""  # the last notice shown: a reload or a revisit doesn't repeat it
 
-    def _take_notice(self) -> list[rx.event.EventSpec]:
+    def _take_notice(self) -> list[EventSpec]:
         """The form's notice from the cookie, once: the message, and what was typed back."""
         notice = open_notice(read_cookie(self.router.headers.cookie, NOTICE_COOKIE), get_settings())
         page = (self.router.url.path or "").rstrip("/")
