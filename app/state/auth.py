@@ -23,25 +23,31 @@ class AuthState(SessionState):
     error: str = ""
     google_url: str = ""  # empty when Google sign-in isn't configured
     next_path: str = routes.HOME  # where the form's post goes on to (a hidden field)
+    typed_email: str = ""  # what the failed post carried, put back in the form
+    typed_name: str = ""
+    notice_key: str = "none"  # the shown notice's id: the fields mount again with what was typed
     _notice_seen: str = ""  # the last notice shown: a reload or a revisit doesn't repeat it
 
-    def _take_notice(self) -> list[EventSpec]:
+    def _take_notice(self) -> EventSpec | None:
         """The form's notice from the cookie, once: the message, and what was typed back."""
         notice = open_notice(read_cookie(self.router.headers.cookie, NOTICE_COOKIE), get_settings())
         page = (self.router.url.path or "").rstrip("/")
         if notice is None or notice.page != page or notice.id == self._notice_seen:
-            return []
+            return None
         self._notice_seen = notice.id
         if notice.kind == "info":
-            return [rx.toast.info(notice.text)]
+            return rx.toast.info(notice.text)
         self.error = notice.text
-        fields = {"email": notice.email, "name": notice.name if page == routes.SIGNUP else ""}
-        return [rx.set_value(ref, value) for ref, value in fields.items() if value]
+        self.typed_email, self.typed_name = notice.email, notice.name
+        self.notice_key = notice.id
+        return None
 
     @rx.event
     async def load_auth_page(self):  # type: ignore[no-untyped-def]
         params = self.router.url.query_parameters
         self.next_path = routes.safe_next(params.get("next"))
+        self.typed_email = self.typed_name = ""
+        self.notice_key = "none"
         code = params.get("error", "")
         self.error = google_auth.error_message(code) if code else ""
         settings = get_settings()
