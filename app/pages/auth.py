@@ -20,27 +20,12 @@ def _error_callout() -> rx.Component:
 
 
 def _field(
-    label: str,
-    name: str,
-    kind: str = "text",
-    auto: str = "",
-    hint: str = "",
-    typed: rx.Var[str] | str | None = None,
+    label: str, name: str, kind: str = "text", auto: str = "", hint: str = ""
 ) -> rx.Component:
-    # `typed`: what was typed before a failed post. A new key (one per notice) mounts the
-    # field again with it, whenever the notice arrives.
-    keep = {"default_value": typed, "key": AuthState.notice_key} if typed is not None else {}
     return rx.vstack(
         rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
         rx.input(
-            id=name,
-            name=name,
-            type=kind,
-            auto_complete=auto,
-            required=True,
-            width="100%",
-            size="3",
-            **keep,
+            id=name, name=name, type=kind, auto_complete=auto, required=True, width="100%", size="3"
         ),
         *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
         spacing="1",
@@ -69,7 +54,7 @@ def login_page() -> rx.Component:
             post_form(
                 routes.API_SIGN_IN,
                 rx.vstack(
-                    _field("Email", "email", "email", "email", typed=AuthState.typed_email),
+                    _field("Email", "email", "email", "email"),
                     _field("Password", "password", "password", "current-password"),
                     hidden_field("next", AuthState.next_path),
                     rx.button("Sign in", type="submit", size="3", width="100%"),
@@ -117,8 +102,8 @@ def signup_page() -> rx.Component:
             post_form(
                 routes.API_SIGN_UP,
                 rx.vstack(
-                    _field("Name", "name", "text", "name", typed=AuthState.typed_name),
-                    _field("Email", "email", "email", "email", typed=AuthState.typed_email),
+                    _field("Name", "name", "text", "name"),
+                    _field("Email", "email", "email", "email"),
                     _field(
                         "Password",
                         "password",

@@ -19,13 +19,26 @@ from app.settings import get_settings
 from app.state.session import SessionState
 
 
+def _refill_script(values: dict[str, str]) -> str:
+    """Put typed values back in the form's (uncontrolled) fields, by id. The fields may mount
+    after this event arrives (the page's first events can outrun it), so it waits for them a
+    little; a field someone has typed in meanwhile is left alone."""
+    return (
+        f"(function refill(values, tries) {{"
+        f" const pending = Object.entries(values).filter(([id, value]) => {{"
+        f"  const field = document.getElementById(id);"
+        f"  if (field && !field.value) field.value = value;"
+        f"  return !field; }});"
+        f" if (pending.length && tries > 0)"
+        f"  setTimeout(() => refill(Object.fromEntries(pending), tries - 1), 50);"
+        f"}})({json.dumps(values)}, 60)"
+    )
+
+
 class AuthState(SessionState):
     error: str = ""
     google_url: str = ""  # empty when Google sign-in isn't configured
     next_path: str = routes.HOME  # where the form's post goes on to (a hidden field)
-    typed_email: str = ""  # what the failed post carried, put back in the form
-    typed_name: str = ""
-    notice_key: str = "none"  # the shown notice's id: the fields mount again with what was typed
     _notice_seen: str = ""  # the last notice shown: a reload or a revisit doesn't repeat it
 
     def _take_notice(self) -> EventSpec | None:
@@ -38,16 +51,13 @@ class AuthState(SessionState):
         if notice.kind == "info":
             return rx.toast.info(notice.text)
         self.error = notice.text
-        self.typed_email, self.typed_name = notice.email, notice.name
-        self.notice_key = notice.id
-        return None
+        fields = {"email": notice.email, "name": notice.name if page == routes.SIGNUP else ""}
+        return rx.call_script(_refill_script({k: v for k, v in fields.items() if v}))
 
     @rx.event
     async def load_auth_page(self):  # type: ignore[no-untyped-def]
         params = self.router.url.query_parameters
         self.next_path = routes.safe_next(params.get("next"))
-        self.typed_email = self.typed_name = ""
-        self.notice_key = "none"
         code = params.get("error", "")
         self.error = google_auth.error_message(code) if code else ""
         settings = get_settings()
