@@ -18,6 +18,12 @@ API_DOCS = "/api/docs"  # on the API's host (settings.api_url)
 OPENAPI = "/api/openapi.json"
 UPDATE_SUBSCRIBERS_CSV = "/api/admin/update-subscribers.csv"
 
+# HTML forms post here (app/api/auth.py); prefix them with settings.api_url.
+API_SIGN_IN = "/api/auth/sign-in"
+API_SIGN_UP = "/api/auth/sign-up"
+API_SIGN_OUT = "/api/auth/sign-out"
+API_SIGN_OUT_EVERYWHERE = "/api/auth/sign-out-everywhere"
+
 
 def login_url(next_path: str) -> str:
     return f"{LOGIN}?next={quote(next_path, safe='/')}"

@@ -13,8 +13,7 @@ from app.services.auth import require_role, user_for_token
 from app.services.db import get_engine
 from app.services.errors import AuthenticationError
 from app.services.models import Role, User
-
-SESSION_COOKIE = "jsoncraft_session"
+from app.services.session_cookie import SESSION_COOKIE
 
 
 def db_session() -> Iterator[Session]:

@@ -12,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import Response
 
 from app.api import admin, analyze, assets, files, oauth, prompts, system
+from app.api import auth as auth_api
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.api import jobs as jobs_api
@@ -97,4 +98,5 @@ def create_api() -> FastAPI:
     api.include_router(jobs_api.router)
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
+    api.include_router(auth_api.router)
     return api

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from app import routes
-from app.api.deps import SESSION_COOKIE
+from app.api.cookies import set_session
 from app.services import google_auth, rate_limits
 from app.services.db import session_scope
 from app.services.errors import TooManyAttemptsError, new_error_id
 from app.services.google_auth import GoogleIdentity, GoogleSignInError
 from app.services.logs import get_logger
+from app.services.session_cookie import secure_cookies
 from app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/auth/google", tags=["auth"])
@@ -29,7 +30,7 @@ STATE_COOKIE_PATH = "/api/auth/google"
 
 
 def _secure(settings: Settings) -> bool:
-    return settings.app_url.lower().startswith("https://")
+    return secure_cookies(settings)
 
 
 def _client_ip(request: Request) -> str | None:
@@ -114,14 +115,5 @@ async def callback(request: Request) -> RedirectResponse:
     response.delete_cookie(
         STATE_COOKIE, path=STATE_COOKIE_PATH, secure=_secure(settings), httponly=True
     )
-    # Not HttpOnly: the Reflex frontend reads this cookie (rx.Cookie in SessionState).
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_ttl_hours * 3600,
-        path="/",
-        secure=_secure(settings),
-        httponly=False,
-        samesite="lax",
-    )
+    set_session(response, token, settings)
     return response

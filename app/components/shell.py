@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from app import routes
+from app.components.post_form import post_form
 from app.state.session import SessionState
 
 LOW_CREDITS = 10  # below this the balance shows amber and /credits warns
@@ -90,6 +92,18 @@ def credits_badge() -> rx.Component:
     )
 
 
+SIGN_OUT_FORM = "sign-out-form"
+
+
+def sign_out_form() -> rx.Component:
+    """Posted by the menu's "Sign out": the response clears the HttpOnly session cookie."""
+    return post_form(routes.API_SIGN_OUT, id=SIGN_OUT_FORM, hidden=True)
+
+
+def submit_sign_out() -> EventSpec:
+    return rx.call_script(f"document.getElementById('{SIGN_OUT_FORM}').requestSubmit()")
+
+
 def user_menu() -> rx.Component:
     return rx.cond(
         SessionState.signed_in,
@@ -115,7 +129,7 @@ def user_menu() -> rx.Component:
                     SessionState.is_admin,
                     rx.menu.item("Admin", on_click=rx.redirect(routes.ADMIN)),
                 ),
-                rx.menu.item("Sign out", on_click=SessionState.sign_out, color="red"),
+                rx.menu.item("Sign out", on_click=submit_sign_out(), color="red"),
             ),
         ),
         rx.hstack(
@@ -181,6 +195,7 @@ def page_shell(
         header.append(rx.text(subtitle, color_scheme="gray", size="3"))
     return rx.box(
         navbar(),
+        sign_out_form(),
         rx.box(
             rx.vstack(*header, *children, spacing="4", width="100%"),
             as_="main",

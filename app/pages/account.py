@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
+from app.components.post_form import post_form
 from app.components.shell import page_shell
-from app.state.auth import AuthState
 from app.state.session import SessionState
 
 
@@ -24,12 +25,18 @@ def account_page() -> rx.Component:
                 ),
                 rx.separator(),
                 rx.hstack(
-                    rx.button("Sign out", on_click=SessionState.sign_out, variant="soft"),
-                    rx.button(
-                        "Sign out everywhere",
-                        on_click=AuthState.sign_out_everywhere,
-                        variant="soft",
-                        color_scheme="red",
+                    post_form(
+                        routes.API_SIGN_OUT,
+                        rx.button("Sign out", type="submit", variant="soft"),
+                    ),
+                    post_form(
+                        routes.API_SIGN_OUT_EVERYWHERE,
+                        rx.button(
+                            "Sign out everywhere",
+                            type="submit",
+                            variant="soft",
+                            color_scheme="red",
+                        ),
                     ),
                     spacing="3",
                     wrap="wrap",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.components.post_form import hidden_field, post_form
 from app.components.shell import page_shell
 from app.state.auth import AuthState
 
@@ -50,16 +51,17 @@ def login_page() -> rx.Component:
         _card(
             rx.heading("Sign in", size="6", as_="h1"),
             _error_callout(),
-            rx.form(
+            post_form(
+                routes.API_SIGN_IN,
                 rx.vstack(
                     _field("Email", "email", "email", "email"),
                     _field("Password", "password", "password", "current-password"),
-                    rx.button(
-                        "Sign in", type="submit", size="3", width="100%", loading=AuthState.busy
-                    ),
+                    hidden_field("next", AuthState.next_path),
+                    rx.button("Sign in", type="submit", size="3", width="100%"),
                     spacing="3",
+                    width="100%",
                 ),
-                on_submit=AuthState.submit_sign_in,
+                width="100%",
             ),
             rx.cond(
                 AuthState.google_url != "",
@@ -97,7 +99,8 @@ def signup_page() -> rx.Component:
         _card(
             rx.heading("Create your account", size="6", as_="h1"),
             _error_callout(),
-            rx.form(
+            post_form(
+                routes.API_SIGN_UP,
                 rx.vstack(
                     _field("Name", "name", "text", "name"),
                     _field("Email", "email", "email", "email"),
@@ -109,16 +112,12 @@ def signup_page() -> rx.Component:
                         "At least 10 characters.",
                     ),
                     _field("Confirm password", "confirm", "password", "new-password"),
-                    rx.button(
-                        "Create account",
-                        type="submit",
-                        size="3",
-                        width="100%",
-                        loading=AuthState.busy,
-                    ),
+                    hidden_field("next", AuthState.next_path),
+                    rx.button("Create account", type="submit", size="3", width="100%"),
                     spacing="3",
+                    width="100%",
                 ),
-                on_submit=AuthState.submit_sign_up,
+                width="100%",
             ),
             rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
         )

@@ -38,6 +38,7 @@ from app.services import rate_limits
 from app.services.auth import SignedIn, create_user, normalize_email, open_session
 from app.services.errors import AuthenticationError, ConflictError, InvalidInputError
 from app.services.models import User
+from app.services.signup import grant_signup_credits
 from app.settings import Settings
 
 CALLBACK_PATH = "/api/auth/google/callback"
@@ -378,7 +379,9 @@ def validate_id_token(
 def sign_in_with_google(
     session: Session, *, identity: GoogleIdentity, user_agent: str = ""
 ) -> SignedIn:
-    """Find, link or create the account and open a new session. The caller commits."""
+    """Find, link or create the account and open a new session. The caller commits; a new
+    account is committed here, to get its plan's credits (see signup.py)."""
+    created = False
     user = session.exec(select(User).where(User.google_sub == identity.sub)).first()
     if user is None:
         try:
@@ -393,8 +396,12 @@ def sign_in_with_google(
                 user = create_user(session, email=email, password=None, display_name=identity.name)
             except ConflictError as e:  # the same email signed up a moment ago
                 raise GoogleSignInError("account_conflict", "concurrent sign-up") from e
+            created = True
         user.google_sub = identity.sub
         session.add(user)
     if not user.is_active:
         raise GoogleSignInError("account_disabled", f"user {user.id} is disabled")
-    return SignedIn(user=user, token=open_session(session, user=user, user_agent=user_agent))
+    signed = SignedIn(user=user, token=open_session(session, user=user, user_agent=user_agent))
+    if created:
+        grant_signup_credits(session, user=user)
+    return signed

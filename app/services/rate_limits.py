@@ -49,6 +49,10 @@ DEFAULT_POLICIES: dict[str, Policy] = {
         {"ip": "10/minute", "email": "10/minute"},
         "Too many sign-in attempts. Try again in {wait}.",
     ),
+    # New accounts get the free plan's credits: a cap on how fast one address can make them.
+    "sign_up": Policy(
+        {"ip": "20/minute;100/hour"}, "Too many new accounts from here. Try again in {wait}."
+    ),
     # The Google redirect flow: start and callback each count once per sign-in.
     "google_sign_in": Policy(
         {"ip": "20/minute"}, "Too many sign-in attempts. Try again in {wait}."

@@ -1,4 +1,8 @@
-"""Sign-in, sign-up and account actions."""
+"""The sign-in and sign-up pages: what they show before and after their form is posted.
+
+The forms post to app/api/auth.py and come back with a full page load. A failed post leaves a
+notice cookie (message and typed values); the page shows it once, here.
+"""
 
 from __future__ import annotations
 
@@ -6,56 +10,66 @@ import json
 from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from app import routes
-from app.services import auth, google_auth, rate_limits
-from app.services.db import session_scope
+from app.services import google_auth
+from app.services.session_cookie import NOTICE_COOKIE, open_notice, read_cookie
 from app.settings import get_settings
-from app.state.base import run_service, user_message
 from app.state.session import SessionState
 
 
-def _sign_in(email: str, password: str, client: str, agent: str) -> str:
-    with session_scope() as session:
-        return auth.authenticate(
-            session, email=email, password=password, client=client, user_agent=agent
-        ).token
-
-
-def _sign_up(email: str, password: str, name: str, agent: str) -> str:
-    with session_scope() as session:
-        user = auth.create_user(session, email=email, password=password, display_name=name)
-        return auth.open_session(session, user=user, user_agent=agent)
-
-
-def _sign_out_everywhere(user_id: int) -> int:
-    with session_scope() as session:
-        return auth.close_all_sessions(session, user_id=user_id)
+def _refill_script(values: dict[str, str]) -> str:
+    """Put typed values back in the form's (uncontrolled) fields, by id. The fields may mount
+    after this event arrives (the page's first events can outrun it), so it waits for them a
+    little; a field someone has typed in meanwhile is left alone."""
+    return (
+        f"(function refill(values, tries) {{"
+        f" const pending = Object.entries(values).filter(([id, value]) => {{"
+        f"  const field = document.getElementById(id);"
+        f"  if (field && !field.value) field.value = value;"
+        f"  return !field; }});"
+        f" if (pending.length && tries > 0)"
+        f"  setTimeout(() => refill(Object.fromEntries(pending), tries - 1), 50);"
+        f"}})({json.dumps(values)}, 60)"
+    )
 
 
 class AuthState(SessionState):
     error: str = ""
-    busy: bool = False
     google_url: str = ""  # empty when Google sign-in isn't configured
+    next_path: str = routes.HOME  # where the form's post goes on to (a hidden field)
+    _notice_seen: str = ""  # the last notice shown: a reload or a revisit doesn't repeat it
 
-    def _next_path(self) -> str:
-        return routes.safe_next(self.router.url.query_parameters.get("next"))
+    def _take_notice(self) -> EventSpec | None:
+        """The form's notice from the cookie, once: the message, and what was typed back."""
+        notice = open_notice(read_cookie(self.router.headers.cookie, NOTICE_COOKIE), get_settings())
+        page = (self.router.url.path or "").rstrip("/")
+        if notice is None or notice.page != page or notice.id == self._notice_seen:
+            return None
+        self._notice_seen = notice.id
+        if notice.kind == "info":
+            return rx.toast.info(notice.text)
+        self.error = notice.text
+        fields = {"email": notice.email, "name": notice.name if page == routes.SIGNUP else ""}
+        return rx.call_script(_refill_script({k: v for k, v in fields.items() if v}))
 
     @rx.event
     async def load_auth_page(self):  # type: ignore[no-untyped-def]
         params = self.router.url.query_parameters
+        self.next_path = routes.safe_next(params.get("next"))
         code = params.get("error", "")
         self.error = google_auth.error_message(code) if code else ""
         settings = get_settings()
         self.google_url = (
-            f"{settings.api_url}/api/auth/google/start?{urlencode({'next': self._next_path()})}"
+            f"{settings.api_url}/api/auth/google/start?{urlencode({'next': self.next_path})}"
             if google_auth.google_enabled(settings)
             else ""
         )
         await self._refresh()
         if self.user_id:
-            return rx.redirect(self._next_path())
-        return None
+            return rx.redirect(self.next_path)
+        return self._take_notice()
 
     @rx.event
     def start_google(self):  # type: ignore[no-untyped-def]
@@ -63,64 +77,3 @@ class AuthState(SessionState):
         if not self.google_url:
             return rx.toast.error("Google sign-in isn't set up here.")
         return rx.call_script(f"window.location.assign({json.dumps(self.google_url)})")
-
-    @rx.event
-    async def submit_sign_in(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.error, self.busy = "", True
-        yield
-        try:
-            await rate_limits.acheck(
-                "sign_in", ip=self.router.session.client_ip, email=str(form.get("email", ""))
-            )
-            self.token = await run_service(
-                _sign_in,
-                str(form.get("email", "")),
-                str(form.get("password", "")),
-                self.router.session.client_ip,
-                self.router.headers.user_agent,
-            )
-        except Exception as e:  # every failure becomes a message on the form
-            self.error = user_message(e)
-            self.busy = False
-            return
-        await self._refresh()
-        self.busy = False
-        yield rx.redirect(self._next_path())
-        yield rx.toast.success(f"Welcome back, {self.user_name}.")
-
-    @rx.event
-    async def submit_sign_up(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
-        self.error, self.busy = "", True
-        yield
-        password = str(form.get("password", ""))
-        if password != str(form.get("confirm", "")):
-            self.error, self.busy = "The two passwords don't match.", False
-            return
-        try:
-            self.token = await run_service(
-                _sign_up,
-                str(form.get("email", "")),
-                password,
-                str(form.get("name", "")),
-                self.router.headers.user_agent,
-            )
-        except Exception as e:  # every failure becomes a message on the form
-            self.error = user_message(e)
-            self.busy = False
-            return
-        await self._refresh()
-        self.busy = False
-        yield rx.redirect(self._next_path())
-        yield rx.toast.success("Your account is ready.")
-
-    @rx.event
-    async def sign_out_everywhere(self):  # type: ignore[no-untyped-def]
-        await self._refresh()
-        if not self.user_id:
-            yield rx.redirect(routes.LOGIN)
-            return
-        count = await run_service(_sign_out_everywhere, int(self.user_id))
-        self.token = ""
-        self.user_id = self.user_email = self.user_name = self.user_role = ""
-        yield rx.redirect(routes.LOGIN)
-        yield rx.toast.info(f"Signed out of {count} session{'s' if count != 1 else ''}.")

@@ -1,4 +1,11 @@
-"""Who is signed in. Every page's on_load goes through here; roles are checked on the server."""
+"""Who is signed in. Every page's on_load goes through here; roles are checked on the server.
+
+The session cookie is HttpOnly: only the HTTP endpoints in app/api/auth.py and oauth.py set or
+clear it, and page scripts never see it. The state reads it here, on the server, from the
+Cookie header of the websocket handshake (`router.headers.cookie`, which Reflex never sends to
+the browser). That header is fixed for the life of a connection, so every sign-in or sign-out
+ends with a full page load: the new connection carries the new cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,8 @@ from app import routes
 from app.services import auth, credits
 from app.services.db import session_scope
 from app.services.models import Role
-from app.settings import get_settings
+from app.services.session_cookie import token_from_cookie_header
 from app.state.base import run_service
-
-SESSION_COOKIE = "jsoncraft_session"
 
 
 def _lookup(token: str) -> dict[str, str] | None:
@@ -30,21 +35,16 @@ def _lookup(token: str) -> dict[str, str] | None:
 
 
 class SessionState(rx.State):
-    # Set from the browser, so it can't be HttpOnly; it is Secure whenever the app is on https,
-    # and only the token's hash is stored server-side.
-    token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        path="/",
-        max_age=get_settings().session_ttl_hours * 3600,
-        same_site="lax",
-        secure=get_settings().app_url.startswith("https://"),
-    )
     user_id: str = ""
     user_email: str = ""
     user_name: str = ""
     user_role: str = ""
     credits: int = 0
+
+    @property
+    def token(self) -> str:
+        """This connection's session token, from its cookie; never a var, never sent out."""
+        return token_from_cookie_header(self.router.headers.cookie) or ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -60,12 +60,11 @@ class SessionState(rx.State):
         return (self.user_name or self.user_email or "?")[:1].upper()
 
     async def _refresh(self) -> None:
-        found = await run_service(_lookup, self.token) if self.token else None
+        token = self.token
+        found = await run_service(_lookup, token) if token else None
         if found is None:
             self.user_id = self.user_email = self.user_name = self.user_role = ""
             self.credits = 0
-            if self.token:
-                self.token = ""
             return
         self.user_id, self.user_email = found["id"], found["email"]
         self.user_name, self.user_role = found["name"], found["role"]
@@ -81,16 +80,3 @@ class SessionState(rx.State):
         if not self.user_id:
             return rx.redirect(routes.login_url(self.router.url.path or routes.HOME))
         return None
-
-    @rx.event
-    async def sign_out(self):  # type: ignore[no-untyped-def]
-        token = self.token
-        await run_service(_close, token)
-        self.token = ""
-        self.user_id = self.user_email = self.user_name = self.user_role = ""
-        return [rx.redirect(routes.LOGIN), rx.toast.info("You are signed out.")]
-
-
-def _close(token: str) -> None:
-    with session_scope() as session:
-        auth.close_session(session, token=token)

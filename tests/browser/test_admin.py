@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.services.demo_images import demo_catalog, render_demo_png
+from app.services.pricing import PLANS
 from tests.browser.conftest import SCREENSHOTS, ConsoleWatch, RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
 
@@ -85,7 +86,9 @@ def test_admin_grants_credits_and_sees_one_accounts_usage_chart_move(
     admin.get_by_label("Amount").fill("5")
     admin.get_by_label("Reason").fill("Welcome credits")
     admin.get_by_role("button", name="Apply").click()
-    expect(admin.get_by_text(f"Granted 5 credits: {member} now has 5.")).to_be_visible()
+    # The account already has the free plan's credits from its sign-up.
+    now_has = PLANS["free"].monthly_credits + 5
+    expect(admin.get_by_text(f"Granted 5 credits: {member} now has {now_has}.")).to_be_visible()
 
     # Pick the member in the accounts table: nothing spent yet.
     admin.get_by_label("Search by email").fill(member)

@@ -6,8 +6,9 @@ import itertools
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from app.services.session_cookie import SESSION_COOKIE
 from tests.browser.conftest import ConsoleWatch, OidcMock, RunningApp, shot
 
 pytestmark = pytest.mark.browser
@@ -175,3 +176,65 @@ def test_sign_in_with_google(page: Page, google_mock: OidcMock) -> None:
     page.goto("/account")
     expect(page.get_by_text(email)).to_be_visible()
     shot(page, "google-signed-in")
+
+
+def test_page_scripts_never_see_the_session_cookie(page: Page, app_server: RunningApp) -> None:
+    # A cookie left by the old frontend, which set the session from the browser.
+    page.context.add_cookies(
+        [{"name": "jsoncraft_session", "value": "old-token", "url": app_server.url}]
+    )
+    email = new_email()
+    sign_up(page, email, name="Casey")
+    menu = page.get_by_role("button", name="Account menu")
+    expect(menu).to_contain_text("Casey")  # the app knows who is signed in
+    scripts_see = page.evaluate("document.cookie")
+    stored = {c["name"]: c for c in page.context.cookies()}
+    assert SESSION_COOKIE in stored and stored[SESSION_COOKIE]["httpOnly"]
+    assert stored[SESSION_COOKIE]["sameSite"] == "Lax"
+    assert SESSION_COOKIE not in scripts_see and stored[SESSION_COOKIE]["value"] not in scripts_see
+    assert "jsoncraft_session" not in scripts_see and "jsoncraft_session" not in stored
+    me = page.request.get("/api/me")  # the REST API reads the same cookie
+    assert me.status == 200 and me.json()["email"] == email
+    page.goto("/account")
+    expect(page.get_by_text(email)).to_be_visible()
+
+
+def test_a_failed_sign_in_keeps_the_email_and_where_it_was_going(page: Page) -> None:
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    page.context.clear_cookies()
+    page.goto("/login?next=/credits")
+    sign_in(page, email, "definitely the wrong one")
+    expect(page.get_by_role("alert")).to_have_text(re.compile("don't match an account"))
+    expect(page.get_by_label("Email")).to_have_value(email)
+    expect(page).to_have_url(re.compile(r"/login/?\?next=/credits$"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/credits/?$"))
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    page.reload()  # the notice was shown once: nothing left over
+    page.goto("/login")
+    expect(page).to_have_url(re.compile(r"/$"))  # signed in: the login page moves on
+
+
+def test_sign_out_everywhere_ends_the_other_browsers_session_too(
+    page: Page, browser: Browser, app_server: RunningApp
+) -> None:
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    other = browser.new_context(base_url=app_server.url).new_page()
+    other.goto("/login")
+    sign_in(other, email)
+    expect(other.get_by_role("button", name="Account menu")).to_be_visible()
+
+    page.goto("/account")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    expect(page.get_by_text("Signed out of 2 sessions.")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    other.goto("/account")
+    expect(other).to_have_url(re.compile(r"/login/?\?next=/account"))
+    assert other.request.get("/api/me").status == 401
+    other.context.close()

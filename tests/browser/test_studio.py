@@ -35,6 +35,7 @@ def app_db(app_server: RunningApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def grant(email: str, amount: int) -> None:
+    """Leave the account with exactly `amount` credits: its sign-up credits are taken back."""
     from sqlmodel import select
 
     from app.services import credits
@@ -44,12 +45,21 @@ def grant(email: str, amount: int) -> None:
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == email)).one()
         assert user.id is not None
+        admin = User(email="admin@example.com", role=Role.admin.value)
+        credits.revoke(
+            session,
+            user_id=user.id,
+            amount=credits.balance(session, user_id=user.id),
+            reason="Browser test: start from zero",
+            actor=admin,
+            idempotency_key=f"browser-studio-zero-{email}",
+        )
         credits.grant(
             session,
             user_id=user.id,
             amount=amount,
             reason="Browser test",
-            actor=User(email="admin@example.com", role=Role.admin.value),
+            actor=admin,
             idempotency_key=f"browser-studio-{email}",
         )
 

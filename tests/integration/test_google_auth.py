@@ -27,9 +27,10 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlmodel import Session, func, select
 
 from app.api import create_api, oauth
-from app.services import auth, google_auth
+from app.services import auth, credits, google_auth, pricing
 from app.services.google_auth import GoogleSignInError
 from app.services.models import User, UserSession
+from app.services.session_cookie import SESSION_COOKIE
 from app.settings import Settings, get_settings, reset_settings
 
 pytestmark = pytest.mark.integration
@@ -148,7 +149,7 @@ def _error_of(response: httpx.Response) -> str:
 
 
 def _session_token(response: httpx.Response) -> str:
-    token = response.cookies.get("jsoncraft_session")
+    token = response.cookies.get(SESSION_COOKIE)
     assert token, response.headers
     return token
 
@@ -190,11 +191,11 @@ def test_the_session_cookie_flags(google: OidcProvider, client: TestClient) -> N
     header = next(
         h
         for h in _sign_in(client, "g-101").headers.get_list("set-cookie")
-        if h.startswith("jsoncraft_session=")
+        if h.startswith(f"{SESSION_COOKIE}=")
     )
     flags = {part.strip().split("=")[0].lower() for part in header.split(";")}
     assert {"path", "max-age", "samesite"} <= flags
-    assert "httponly" not in flags  # the Reflex frontend reads it
+    assert "httponly" in flags  # no page script can read it; the state reads it server-side
     assert "secure" not in flags  # APP_URL is http here
     assert f"max-age={get_settings().session_ttl_hours * 3600}" in header.lower()
     assert "samesite=lax" in header.lower()
@@ -217,7 +218,7 @@ def test_the_session_cookie_is_secure_on_https(
     )
     assert response.headers["location"] == "https://app.test/"
     session_cookie = next(
-        h for h in response.headers.get_list("set-cookie") if h.startswith("jsoncraft_session=")
+        h for h in response.headers.get_list("set-cookie") if h.startswith(f"{SESSION_COOKIE}=")
     )
     assert "secure" in session_cookie.lower()
 
@@ -254,6 +255,29 @@ def test_each_sign_in_gets_a_new_session_token(
     assert session.exec(select(func.count()).select_from(User)).one() == 1
 
 
+def test_a_new_google_account_gets_its_plan_credits_once(
+    google: OidcProvider, client: TestClient, session: Session
+) -> None:
+    google.add_user("g-202", email="credits@example.com", email_verified=True)
+    user = auth.user_for_token(session, _session_token(_sign_in(client, "g-202")))
+    assert user is not None and user.id is not None
+    free = pricing.PLANS["free"].monthly_credits
+    assert credits.balance(session, user_id=user.id) == free
+    _session_token(_sign_in(client, "g-202"))  # signing in again grants nothing more
+    assert credits.balance(session, user_id=user.id) == free
+
+
+def test_linking_an_existing_account_grants_nothing(
+    google: OidcProvider, client: TestClient, session: Session
+) -> None:
+    existing = auth.create_user(session, email="linked@example.com", password=PASSWORD)
+    session.commit()
+    assert existing.id is not None
+    google.add_user("g-203", email="linked@example.com", email_verified=True)
+    _session_token(_sign_in(client, "g-203"))
+    assert credits.balance(session, user_id=existing.id) == 0
+
+
 @pytest.mark.parametrize("claims", [{"email_verified": False}, {}])
 def test_an_unverified_email_is_refused(
     google: OidcProvider, client: TestClient, session: Session, claims: dict[str, object]
@@ -265,7 +289,7 @@ def test_an_unverified_email_is_refused(
     response = _sign_in(client, "g-300")
 
     assert _error_of(response) == "email_unverified"
-    assert "jsoncraft_session" not in response.cookies
+    assert SESSION_COOKIE not in response.cookies
     assert session.exec(select(User).where(User.google_sub == "g-300")).first() is None
     assert _count_sessions(session) == 0
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from app.api import create_api
 from app.services import auth
+from app.services.session_cookie import SESSION_COOKIE
 from app.settings import reset_settings
 from tests.images import jpeg_bytes, png_bomb, truncated_jpeg
 
@@ -67,8 +68,11 @@ def test_me_needs_a_session(client: TestClient, token: str) -> None:
     assert me.status_code == 200
     assert me.json()["email"] == "ada@example.com"
     assert "password" not in me.text
-    cookie = client.get("/api/me", cookies={"jsoncraft_session": token})
-    assert cookie.status_code == 200
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/api/me").status_code == 200
+    client.cookies.clear()
+    client.cookies.set("jsoncraft_session", token)  # the old, script-readable name: not read
+    assert client.get("/api/me").status_code == 401
 
 
 def test_upload_through_the_api(client: TestClient, token: str) -> None:

@@ -1,0 +1,33 @@
+"""A form the browser posts itself: a real HTTP POST, answered with a redirect and a page load.
+
+Reflex's own form always calls preventDefault and hands the fields to a state event over the
+websocket; the sign-in forms need the browser to post to the API instead, so that the response
+can set an HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex_components_core.el.elements.forms import Form
+
+from app.settings import get_settings
+
+
+class PostForm(Form):
+    @classmethod
+    def create(cls, *children: Any, **props: Any) -> rx.Component:
+        # Skip Form.create, which adds a preventDefault submit handler when none is given.
+        props.setdefault("method", "post")
+        return super(Form, cls).create(*children, **props)
+
+
+def post_form(path: str, *children: rx.Component, **props: Any) -> rx.Component:
+    """A form posting to the API route `path` (the backend's own URL: in dev mode the pages
+    come from another port)."""
+    return PostForm.create(*children, action=f"{get_settings().api_url}{path}", **props)
+
+
+def hidden_field(name: str, value: Any) -> rx.Component:
+    return rx.el.input(type="hidden", name=name, value=value)
