@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.deps import current_user, db_session, optional_user
+from app.api.deps import OPTIONAL_AUTH, current_user, db_session, optional_user
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
 from app.api.openapi import JsonPromptSchema
 from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
@@ -202,7 +202,12 @@ def _detail_out(detail: prompt_ops.PromptDetail) -> PromptOut:
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.get("/prompts", response_model=PromptPageOut, summary="List and search prompts")
+@router.get(
+    "/prompts",
+    response_model=PromptPageOut,
+    summary="List and search prompts",
+    openapi_extra=OPTIONAL_AUTH,
+)
 def list_prompts(
     text: Text = Query("", max_length=500, description="Words to find in title, tags and prompt"),
     tags: list[Annotated[Text, Field(max_length=64)]] = Query(
@@ -246,6 +251,7 @@ def list_prompts(
     response_model=PromptOut,
     summary="One prompt, in full",
     responses=ONE_RESOURCE,
+    openapi_extra=OPTIONAL_AUTH,
 )
 def get_prompt(
     prompt_id: PathId,
@@ -350,6 +356,7 @@ def put_prompt(
     response_model=list[VersionOut],
     summary="Version history, newest first",
     responses=ONE_RESOURCE,
+    openapi_extra=OPTIONAL_AUTH,
 )
 def get_versions(
     prompt_id: PathId,
