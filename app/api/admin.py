@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.api.deps import admin_user, db_session
 from app.api.errors import ADMIN, COMMON, error_responses
+from app.api.openapi import links
 from app.api.params import PathId, RequestBody, RowId, Text
 from app.services import reports, users
 from app.services.models import Role, User
@@ -30,7 +31,19 @@ class RoleChange(RequestBody):
     role: Role
 
 
-@router.get("/users", response_model=list[UserPublic], summary="Accounts, newest first (admin)")
+@router.get(
+    "/users",
+    response_model=list[UserPublic],
+    summary="Accounts, newest first (admin)",
+    responses=links(
+        200,
+        ChangeRole=(
+            "change_role_api_admin_users__user_id__role_put",
+            {"user_id": "$response.body#/0/id"},
+        ),
+        Usage=("usage_api_admin_usage_get", {"user_id": "$response.body#/0/id"}),
+    ),
+)
 def list_users(
     q: Text = Query("", max_length=200, description="Part of the email"),
     limit: int = Query(50, ge=1, le=200),

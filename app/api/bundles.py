@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
+from app.api.openapi import links
 from app.api.params import PathId, RowId, Text
 from app.services.bundles import (
     BundleRejectedError,
@@ -108,7 +109,18 @@ def upload_bundle(
     return report.as_dict()
 
 
-@router.get("", response_model=list[BundlePublic], summary="Your exports and imports")
+@router.get(
+    "",
+    response_model=list[BundlePublic],
+    summary="Your exports and imports",
+    responses=links(
+        200,
+        DownloadNewest=(
+            "download_again_api_bundles__bundle_id__download_get",
+            {"bundle_id": "$response.body#/0/id"},
+        ),
+    ),
+)
 def bundles(
     user: User = Depends(current_user), session: Session = Depends(db_session)
 ) -> list[BundlePublic]:

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, UPLOAD, ErrorOut, error_responses
+from app.api.openapi import links
 from app.api.params import PathId, RequestBody
 from app.services import jobs, pricing, rate_limits
 from app.services.errors import ImageTooLargeError, InvalidInputError
@@ -77,7 +78,14 @@ class EstimateRequest(RequestBody):
     ),
     openapi_extra=_SUBMIT_BODY,
     # 402: not enough credits. 429: a plan limit (images per job, jobs at a time) or rate limit.
-    responses=error_responses(402, 429) | UPLOAD,
+    responses=error_responses(402, 429)
+    | UPLOAD
+    | links(
+        202,
+        Status=("job_status_api_jobs__job_id__get", {"job_id": "$response.body#/id"}),
+        Download=("download_api_jobs__job_id__download_get", {"job_id": "$response.body#/id"}),
+        Cancel=("cancel_api_jobs__job_id__delete", {"job_id": "$response.body#/id"}),
+    ),
 )
 async def submit_job(
     request: Request,

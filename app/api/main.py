@@ -20,6 +20,7 @@ from app.api import admin, analyze, assets, files, oauth, prompts, system
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.api import jobs as jobs_api
+from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
@@ -124,13 +125,14 @@ def create_api() -> FastAPI:
         title="JSONCraft API",
         version=APP_VERSION,
         docs_url="/api/docs",
-        redoc_url="/api/redoc",
+        redoc_url=None,  # added by add_redoc, without ReDoc's one remote image
         static_url="/api/docs/assets",
         openapi_url="/api/openapi.json",
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         # No badge from the public validator service: it would send the schema off the machine.
         swagger_ui_parameters={"validatorUrl": None},
     )
+    add_redoc(api, favicon_url="/api/docs/assets/favicon.png")
     api.add_middleware(RequestIdMiddleware)
     api.add_exception_handler(UserFacingError, _user_facing)
     api.add_exception_handler(RequestValidationError, _invalid_request)

@@ -38,3 +38,17 @@ def prompt_components() -> dict[str, Any]:
 def add_prompt_schema(spec: dict[str, Any]) -> dict[str, Any]:
     spec.setdefault("components", {}).setdefault("schemas", {}).update(prompt_components())
     return spec
+
+
+def links(status: int, **targets: tuple[str, dict[str, str]]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI links from this operation's `status` answer to the operations it leads to, as
+    `Name=(operation_id, {"param": "$response.body#/id"})`. Clients (and the fuzzer's stateful
+    phase) follow them from a created row to the operations that read or change it."""
+    return {
+        status: {
+            "links": {
+                name: {"operationId": operation_id, "parameters": parameters}
+                for name, (operation_id, parameters) in targets.items()
+            }
+        }
+    }

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.api.deps import OPTIONAL_AUTH, current_user, db_session, optional_user
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
-from app.api.openapi import JsonPromptSchema
+from app.api.openapi import JsonPromptSchema, links
 from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
 from app.services import gallery, prompt_ops
 from app.services.errors import NotFoundError, VersionConflictError
@@ -31,6 +31,14 @@ from app.services.prompts import PromptValidationError
 from app.services.storage import get_storage
 
 router = APIRouter(prefix="/api", tags=["prompts"], responses=COMMON)
+
+_THIS_PROMPT = {"prompt_id": "$response.body#/id"}
+# From an answer that holds a prompt to the operations on it.
+_PROMPT_LINKS = {
+    "GetPrompt": ("get_prompt_api_prompts__prompt_id__get", _THIS_PROMPT),
+    "SaveVersion": ("put_prompt_api_prompts__prompt_id__put", _THIS_PROMPT),
+    "Versions": ("get_versions_api_prompts__prompt_id__versions_get", _THIS_PROMPT),
+}
 
 
 # --- response models --------------------------------------------------------------------------
@@ -271,7 +279,7 @@ def get_prompt(
     summary="Save a new prompt",
     description="A JSON prompt that fails the schema is refused with 422, field by field.",
     # 404: the asset_id names no image of yours.
-    responses=SIGNED_IN | ONE_RESOURCE,
+    responses=SIGNED_IN | ONE_RESOURCE | links(201, **_PROMPT_LINKS),
 )
 def post_prompt(
     body: PromptCreate,

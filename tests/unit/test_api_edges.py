@@ -137,3 +137,18 @@ def test_every_operation_declares_the_shared_error_model(client: TestClient) -> 
                 "description": "What went wrong, in words safe to show to a person",
             }, (method, path)
             assert {"detail", "errors"} <= set(model["properties"]), (method, path)
+
+
+def test_every_link_leads_to_an_operation(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    operations = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
+    found = 0
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    target = operations[link["operationId"]]
+                    params = {p["name"] for p in target.get("parameters", [])}
+                    assert set(link["parameters"]) <= params, link
+                    found += 1
+    assert found >= 8  # prompts, jobs, bundles and accounts link to what reads them
