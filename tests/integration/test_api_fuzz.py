@@ -10,6 +10,7 @@ repeatable and under three minutes. Narrow exceptions live in api_fuzz.toml, eac
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -123,6 +124,9 @@ def test_schemathesis_finds_no_failure(api_url: tuple[str, str], tmp_path: Path)
     output = run.stdout + run.stderr
     summary = output[output.find("=== SUMMARY") :] if "=== SUMMARY" in output else output[-4000:]
     assert run.returncode == 0, f"schemathesis found failures:\n{output[-20000:]}"
-    # Every phase ran, the stateful one included (a run that skipped it would pass vacuously).
+    # Every phase ran, the stateful one included (a run that skipped it would pass vacuously),
+    # and its scenarios followed links from one operation's answer into the next.
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in summary, summary
+    covered = re.search(r"API Links:\s+(\d+) covered", output)
+    assert covered and int(covered.group(1)) >= 5, output[-6000:]
