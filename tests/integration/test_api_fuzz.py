@@ -1,10 +1,11 @@
 """The REST API under the schemathesis fuzzer: every operation, every check, the stateful phase.
 
-The real app (`create_api`) runs under uvicorn on a loopback port, on a migrated SQLite file in the
-test's own DATA_DIR, with a few prompts, Stripe on a loopback fake and the offline
-analyzer. The `schemathesis run` CLI (pinned in requirements-dev.txt) drives it the way the issue's
-run did, authenticated as an admin by an API key: a fixed seed and bounded examples keep it
-repeatable and under three minutes. Narrow exceptions live in api_fuzz.toml, each with its reason.
+The real app (`create_api`) runs under uvicorn on a loopback port, on a migrated SQLite file in
+the test's own DATA_DIR, with a few prompts, Stripe on a loopback fake and the offline analyzer
+(the default model, so analyze answers fast). The `schemathesis run` CLI (pinned in
+requirements-dev.txt) drives it the way the issue's run did, authenticated as an admin by an API
+key: a fixed seed and bounded examples keep it repeatable and under three minutes. Narrow
+exceptions live in api_fuzz.toml, each with its reason.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from app.services.models import Role
 from app.settings import reset_settings
 from tests.fakes.stripe_server import FakeStripeServer
 from tests.prompt_factories import make_prompt, make_user
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("api_fuzz.toml")
@@ -72,8 +75,9 @@ def api_url(
                     *(sys.executable, "-m", "uvicorn", "app.api.main:create_api", "--factory"),
                     *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
                 ],
-                cwd=ROOT,
-                env=dict(os.environ),
+                # In the test's folder, so no developer .env is read; the app imported from ROOT.
+                cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
