@@ -3,7 +3,8 @@
 - Row ids are bounded by the database column: ids are INTEGER columns, 32 bits on PostgreSQL (the
   tighter of the two engines), so a larger number can't name a row and would crash the driver.
 - Text must be storable: PostgreSQL refuses NUL characters in text, and a lone UTF-16 surrogate
-  (valid in JSON as `"\\ud800"`) can't be encoded as UTF-8 by either engine.
+  can't be encoded as UTF-8 by either engine (pydantic's JSON parser already refuses `"\\ud800"`;
+  the check here also covers text that reaches a model another way).
 """
 
 from __future__ import annotations
