@@ -10,10 +10,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.deps import admin_user, db_session
+from app.api.errors import ADMIN, COMMON, error_responses
+from app.api.openapi import links
+from app.api.params import PathId, RequestBody, RowId, Text
 from app.services import reports, update_subscribers, users
-from app.services.models import User
+from app.services.models import Role, User
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(prefix="/api/admin", tags=["admin"], responses=COMMON | ADMIN)
 
 
 class UserPublic(BaseModel):
@@ -25,14 +28,26 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
-class RoleChange(BaseModel):
-    role: str = Field(max_length=20)
+class RoleChange(RequestBody):
+    role: Role
 
 
-@router.get("/users", response_model=list[UserPublic], summary="Accounts, newest first (admin)")
+@router.get(
+    "/users",
+    response_model=list[UserPublic],
+    summary="Accounts, newest first (admin)",
+    responses=links(
+        200,
+        ChangeRole=(
+            "change_role_api_admin_users__user_id__role_put",
+            {"user_id": "$response.body#/0/id"},
+        ),
+        Usage=("usage_api_admin_usage_get", {"user_id": "$response.body#/0/id"}),
+    ),
+)
 def list_users(
-    q: str = "",
-    limit: int = 50,
+    q: Text = Query("", max_length=200, description="Part of the email"),
+    limit: int = Query(50, ge=1, le=200),
     admin: User = Depends(admin_user),
     session: Session = Depends(db_session),
 ) -> list[UserPublic]:
@@ -42,14 +57,20 @@ def list_users(
     ]
 
 
-@router.put("/users/{user_id}/role", response_model=UserPublic, summary="Change a role (admin)")
+@router.put(
+    "/users/{user_id}/role",
+    response_model=UserPublic,
+    summary="Change a role (admin)",
+    # 409: an admin can't remove their own admin role.
+    responses=error_responses(404, 409),
+)
 def change_role(
-    user_id: int,
+    user_id: PathId,
     body: RoleChange,
     admin: User = Depends(admin_user),
     session: Session = Depends(db_session),
 ) -> UserPublic:
-    user = users.change_role(session, actor=admin, user_id=user_id, role=body.role)
+    user = users.change_role(session, actor=admin, user_id=user_id, role=body.role.value)
     session.commit()
     return UserPublic(
         id=user.id or 0,
@@ -109,9 +130,10 @@ class RevenueReport(BaseModel):
     "/usage",
     response_model=UsageReport,
     summary="Credits spent per day and model: everyone's, or one account's (admin)",
+    responses=error_responses(404),
 )
 def usage(
-    user_id: int | None = Query(None, ge=1, description="Only this account"),
+    user_id: RowId | None = Query(None, description="Only this account"),
     days: int = Days,
     admin: User = Depends(admin_user),
     session: Session = Depends(db_session),

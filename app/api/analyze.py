@@ -9,9 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
+from app.api.errors import COMMON, PROVIDER, SIGNED_IN, UPLOAD, ErrorOut
+from app.api.params import Text
 from app.services import rate_limits
 from app.services.analysis import Update, run_analysis
 from app.services.errors import UserFacingError
@@ -22,9 +25,22 @@ from app.services.providers.local import LOCAL_MODEL_ID
 from app.services.providers.setup import ensure_models
 from app.services.storage import get_storage
 
-router = APIRouter(prefix="/api", tags=["analyze"])
+router = APIRouter(prefix="/api", tags=["analyze"], responses=COMMON | SIGNED_IN)
 
 STATUS_FOR_ERROR = 422
+
+
+class AnalysisResultOut(BaseModel):
+    analysis_id: int | None
+    asset_id: int
+    model: str
+    prompt: dict[str, Any] = Field(description="The validated JSON prompt")
+    notes: list[str]
+    examples: list[int] = Field(description="Ids of the prompts shown to the model as examples")
+
+
+class AnalysisFailedOut(ErrorOut):
+    analysis_id: int | None = None
 
 
 def _sse(event: str, payload: dict[str, Any]) -> bytes:
@@ -55,12 +71,25 @@ def _store(session: Session, user: User, upload: UploadFile) -> tuple[int, Image
         "Events: `reasoning` (text deltas), `json` (the partial prompt so far), then `done` (the "
         "validated prompt) or `error`."
     ),
+    response_model=AnalysisResultOut,
+    responses={
+        200: {
+            "description": "The JSON prompt; or, with `?stream=true`, a stream of events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        422: {
+            "model": AnalysisFailedOut,
+            "description": "The request is not valid, or the analysis failed (the detail says why)",
+        },
+    }
+    | PROVIDER
+    | UPLOAD,
 )
 async def analyze(
     request: Request,
     image: UploadFile,
-    model: str = Form(LOCAL_MODEL_ID, max_length=120),
-    instructions: str = Form("", max_length=2000),
+    model: Text = Form(LOCAL_MODEL_ID, max_length=120),
+    instructions: Text = Form("", max_length=2000),
     stream: bool = Query(False),
     user: User = Depends(current_user),
     session: Session = Depends(db_session),

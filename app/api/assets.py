@@ -9,11 +9,12 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
+from app.api.errors import COMMON, SIGNED_IN, UPLOAD
 from app.services.images import ingest_image
 from app.services.models import User
 from app.services.storage import get_storage
 
-router = APIRouter(prefix="/api", tags=["assets"])
+router = APIRouter(prefix="/api", tags=["assets"], responses=COMMON | SIGNED_IN)
 
 
 class AssetPublic(BaseModel):
@@ -28,7 +29,13 @@ class AssetPublic(BaseModel):
     thumbnail_url: str | None
 
 
-@router.post("/assets", response_model=AssetPublic, status_code=201, summary="Upload an image")
+@router.post(
+    "/assets",
+    response_model=AssetPublic,
+    status_code=201,
+    summary="Upload an image",
+    responses=UPLOAD,
+)
 def upload_asset(
     file: UploadFile,
     user: User = Depends(current_user),

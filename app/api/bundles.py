@@ -9,10 +9,13 @@ from typing import IO, Any
 
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
+from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
+from app.api.openapi import links
+from app.api.params import PathId, RowId, Text
 from app.services.bundles import (
     BundleRejectedError,
     export_bundle,
@@ -24,7 +27,7 @@ from app.services.errors import NotFoundError
 from app.services.models import User
 from app.services.storage import CHUNK_SIZE, content_disposition, get_storage
 
-router = APIRouter(prefix="/api/bundles", tags=["bundles"])
+router = APIRouter(prefix="/api/bundles", tags=["bundles"], responses=COMMON | SIGNED_IN)
 
 # Exports are spooled in memory up to this size, then on disk.
 _SPOOL_MEMORY = 16 * 1024 * 1024
@@ -41,16 +44,57 @@ class BundlePublic(BaseModel):
     report: dict[str, Any]
 
 
+class ItemErrorOut(BaseModel):
+    index: int
+    title: str
+    message: str
+
+
+class ItemRefOut(BaseModel):
+    index: int
+    title: str
+    existing_prompt_id: int | None
+
+
+class ImportReportOut(BaseModel):
+    ok: bool
+    filename: str
+    item_count: int
+    message: str
+    imported: int
+    skipped_duplicates: int
+    images_added: int
+    images_reused: int
+    bundle_id: int | None
+    prompt_ids: list[int]
+    duplicates: list[ItemRefOut]
+    errors: list[ItemErrorOut] = Field(description="Items that were not valid, by index")
+    errors_omitted: int
+
+
+class BundleRejectedOut(ErrorOut):
+    report: ImportReportOut | None = Field(
+        default=None, description="When the zip was read: what was wrong with each item"
+    )
+
+
 @router.post(
     "",
+    response_model=ImportReportOut,
     summary="Import a bundle (zip); all of it or, if any item is invalid, none of it",
-    responses={422: {"description": "Not a bundle, unsafe, or items invalid (listed per item)"}},
+    responses=error_responses(413)
+    | {
+        422: {
+            "model": BundleRejectedOut,
+            "description": "Not a bundle, unsafe, or items invalid (the report lists each item)",
+        }
+    },
 )
 def upload_bundle(
     file: UploadFile,
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
-) -> JSONResponse:
+) -> Any:
     # A sync handler: FastAPI runs it in a thread, so unzipping and Pillow stay off the loop.
     try:
         report = import_bundle(
@@ -62,10 +106,21 @@ def upload_bundle(
         )
     except BundleRejectedError as e:
         return JSONResponse({"detail": e.message, "report": e.report.as_dict()}, status_code=422)
-    return JSONResponse(report.as_dict())
+    return report.as_dict()
 
 
-@router.get("", response_model=list[BundlePublic], summary="Your exports and imports")
+@router.get(
+    "",
+    response_model=list[BundlePublic],
+    summary="Your exports and imports",
+    responses=links(
+        200,
+        DownloadNewest=(
+            "download_again_api_bundles__bundle_id__download_get",
+            {"bundle_id": "$response.body#/0/id"},
+        ),
+    ),
+)
 def bundles(
     user: User = Depends(current_user), session: Session = Depends(db_session)
 ) -> list[BundlePublic]:
@@ -91,11 +146,19 @@ def bundles(
     "/export",
     summary="Download your prompts (or those with a tag, or the given ids) as a bundle",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The bundle, as a zip",
+        }
+    }
+    | error_responses(404),
 )
 def download_export(
-    tag: str | None = Query(default=None, max_length=64),
-    ids: list[int] | None = Query(default=None, description="prompt ids; repeat the parameter"),
+    tag: Text | None = Query(default=None, max_length=64),
+    ids: list[RowId] | None = Query(
+        default=None, max_length=1000, description="prompt ids; repeat the parameter"
+    ),
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> StreamingResponse:
@@ -120,9 +183,16 @@ def download_export(
     )
 
 
-@router.get("/{bundle_id}/download", summary="Download an earlier export again")
+@router.get(
+    "/{bundle_id}/download",
+    summary="Download an earlier export again",
+    response_class=RedirectResponse,
+    status_code=307,
+    responses={307: {"description": "A redirect to the zip (a short-lived signed URL)"}}
+    | ONE_RESOURCE,
+)
 def download_again(
-    bundle_id: int,
+    bundle_id: PathId,
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> RedirectResponse:

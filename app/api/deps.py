@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlmodel import Session
 
 from app.services.api_keys import PREFIX as API_KEY_PREFIX
@@ -14,6 +16,22 @@ from app.services.db import get_engine
 from app.services.errors import AuthenticationError
 from app.services.models import Role, User
 from app.services.session_cookie import SESSION_COOKIE
+
+# Declared so the OpenAPI schema (and Swagger UI's Authorize button) knows how to sign in; the
+# values are read in `session_token`, which also serves requests that skip these declarations.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A session token, or a project API key (`jc_...`)",
+)
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session_cookie",
+    description="The web app's session cookie",
+)
+# For operations that also answer without signing in (public prompts): `{}` = no credentials.
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 
 
 def db_session() -> Iterator[Session]:
@@ -33,7 +51,12 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def optional_user(request: Request, session: Session = Depends(db_session)) -> User | None:
+def optional_user(
+    request: Request,
+    session: Session = Depends(db_session),
+    _bearer: object = Security(bearer_scheme),
+    _cookie: object = Security(cookie_scheme),
+) -> User | None:
     """A session token (cookie or bearer) or a project API key (`jc_...`) identifies the user."""
     token = session_token(request)
     if token and token.startswith(API_KEY_PREFIX):

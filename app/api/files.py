@@ -11,15 +11,19 @@ import mimetypes
 import tempfile
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from app.api.errors import COMMON, error_responses
+from app.api.params import Text
 from app.services.errors import InvalidInputError, NotFoundError, StorageError
 from app.services.storage import LocalStorage, Storage, content_disposition, get_storage
 from app.settings import Settings, get_settings
 
-router = APIRouter(tags=["files"])
+# 403: the signature is wrong, or the link expired. 404: no such file, or storage is S3.
+router = APIRouter(tags=["files"], responses=COMMON | error_responses(403, 404))
 
 _SPOOL_MEMORY = 8 * 1024 * 1024
 _FORBIDDEN = "This link is invalid or has expired. Ask for a new one."
@@ -40,12 +44,31 @@ def _local(storage: Storage) -> LocalStorage:
     return storage
 
 
-@router.get("/api/files/{key:path}")
+class StoredFile(BaseModel):
+    key: str
+    size: int
+
+
+_EXPIRES = Query(None, max_length=20, description="Unix time the link stops working")
+_SIG = Query(None, max_length=200, description="The link's signature")
+
+
+@router.get(
+    "/api/files/{key:path}",
+    summary="A stored file, by a signed link from another answer",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, with its own content type",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def get_file(
-    key: str,
-    expires: str | None = None,
-    sig: str | None = None,
-    name: str | None = None,
+    key: Text,
+    expires: Text | None = _EXPIRES,
+    sig: Text | None = _SIG,
+    name: Text | None = Query(None, max_length=300, description="Download file name"),
     storage: Storage = Depends(storage_dependency),
 ) -> StreamingResponse:
     local = _local(storage)
@@ -71,12 +94,18 @@ def get_file(
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
-@router.put("/api/files/{key:path}")
+@router.put(
+    "/api/files/{key:path}",
+    response_model=StoredFile,
+    summary="Upload a file to a presigned link (the raw bytes are the body)",
+    # 400: the key or content can't be stored. 413: larger than the upload limit.
+    responses=error_responses(400, 413),
+)
 async def put_file(
-    key: str,
+    key: Text,
     request: Request,
-    expires: str | None = None,
-    sig: str | None = None,
+    expires: Text | None = _EXPIRES,
+    sig: Text | None = _SIG,
     storage: Storage = Depends(storage_dependency),
     settings: Settings = Depends(settings_dependency),
 ) -> dict[str, object]:
@@ -112,4 +141,4 @@ async def put_file(
             raise HTTPException(status_code=400, detail=e.message) from e
         except StorageError as e:
             raise HTTPException(status_code=500, detail="The file could not be stored.") from e
-    return {"key": key, "size": size}
+    return StoredFile(key=key, size=size)

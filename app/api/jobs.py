@@ -9,11 +9,14 @@ from typing import IO, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.api.deps import current_user, db_session
+from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, UPLOAD, ErrorOut, error_responses
+from app.api.openapi import links
+from app.api.params import PathId, RequestBody
 from app.services import jobs, pricing, rate_limits
 from app.services.errors import ImageTooLargeError, InvalidInputError
 from app.services.imageops.spec import parse_spec
@@ -21,7 +24,8 @@ from app.services.models import User
 from app.services.storage import CHUNK_SIZE, content_disposition
 from app.settings import get_settings
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+# `{job_id:int}`: only digits reach the job routes, so `/api/jobs/estimate` is never read as a job.
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=COMMON | SIGNED_IN)
 
 # Zips are built in memory up to this size, then on disk.
 _SPOOL_MEMORY = 16 * 1024 * 1024
@@ -56,8 +60,8 @@ _SUBMIT_BODY: dict[str, Any] = {
 }
 
 
-class EstimateRequest(BaseModel):
-    spec: dict[str, Any]
+class EstimateRequest(RequestBody):
+    spec: dict[str, Any] = Field(description="The operations, as for `POST /api/jobs`")
     count: int = Field(ge=0, le=100_000)
 
 
@@ -73,11 +77,15 @@ class EstimateRequest(BaseModel):
         "reason while the rest run."
     ),
     openapi_extra=_SUBMIT_BODY,
-    responses={
-        402: {"description": "Not enough credits"},
-        413: {"description": "An upload is too large"},
-        429: {"description": "A plan limit (images per job, jobs at a time) or rate limit"},
-    },
+    # 402: not enough credits. 429: a plan limit (images per job, jobs at a time) or rate limit.
+    responses=error_responses(402, 429)
+    | UPLOAD
+    | links(
+        202,
+        Status=("job_status_api_jobs__job_id__get", {"job_id": "$response.body#/id"}),
+        Download=("download_api_jobs__job_id__download_get", {"job_id": "$response.body#/id"}),
+        Cancel=("cancel_api_jobs__job_id__delete", {"job_id": "$response.body#/id"}),
+    ),
 )
 async def submit_job(
     request: Request,
@@ -139,27 +147,36 @@ def my_jobs(
 
 
 @router.get(
-    "/{job_id}",
+    "/{job_id:int}",
     response_model=jobs.JobView,
     summary="A job's status and every image's result, with download URLs",
+    responses=ONE_RESOURCE,
 )
 def job_status(
-    job_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)
+    job_id: PathId,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
 ) -> jobs.JobView:
     return jobs.get_job(session, user=user, job_id=job_id)
 
 
 @router.get(
-    "/{job_id}/download",
+    "/{job_id:int}/download",
     summary="Everything finished so far as a zip (with errors.txt for images that failed)",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/zip": {}}},
-        409: {"description": "No image has a result yet"},
-    },
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The results, as a zip",
+        },
+        409: {"model": ErrorOut, "description": "No image has a result yet"},
+    }
+    | ONE_RESOURCE,
 )
 def download(
-    job_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)
+    job_id: PathId,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
 ) -> StreamingResponse:
     # Closed by _chunks once the response has been sent (or right here if writing fails).
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
@@ -178,13 +195,15 @@ def download(
 
 
 @router.delete(
-    "/{job_id}",
+    "/{job_id:int}",
     response_model=jobs.JobView,
     summary="Cancel a job: at once while queued; after the current image while running",
-    responses={409: {"description": "The job already finished"}},
+    responses={409: {"model": ErrorOut, "description": "The job already finished"}} | ONE_RESOURCE,
 )
 def cancel(
-    job_id: int, user: User = Depends(current_user), session: Session = Depends(db_session)
+    job_id: PathId,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
 ) -> jobs.JobView:
     return jobs.cancel_job(session, user=user, job_id=job_id)
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.api import admin, analyze, assets, files, oauth, prompts, system
 from app.api import auth as auth_api
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.api import jobs as jobs_api
+from app.api.docs import add_redoc
+from app.api.openapi import add_prompt_schema
 from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
 from app.services.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
@@ -76,17 +83,61 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "The request is not valid.", "errors": errors}, status_code=422)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(api: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route answers on this path; Starlette's 405 names the first route's."""
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in api.routes)
+    ]
+
+
+def _http_error(api: FastAPI) -> Any:
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(api, request.scope))
+        if exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    return handle
+
+
+def _openapi(api: FastAPI) -> Any:
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = add_prompt_schema(generate())
+        return api.openapi_schema
+
+    return openapi
+
+
 def create_api() -> FastAPI:
-    api = FastAPI(
+    # Swagger UI and ReDoc with their JS/CSS served from the fastapi-offline wheel, not a CDN:
+    # the docs work on a machine with no internet.
+    api = FastAPIOffline(
         title="JSONCraft API",
         version=APP_VERSION,
         docs_url="/api/docs",
-        redoc_url=None,
+        redoc_url=None,  # added by add_redoc, without ReDoc's one remote image
+        static_url="/api/docs/assets",
         openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        # No badge from the public validator service: it would send the schema off the machine.
+        swagger_ui_parameters={"validatorUrl": None},
     )
+    add_redoc(api, favicon_url="/api/docs/assets/favicon.png")
     api.add_middleware(RequestIdMiddleware)
     api.add_exception_handler(UserFacingError, _user_facing)
     api.add_exception_handler(RequestValidationError, _invalid_request)
+    api.add_exception_handler(StarletteHTTPException, _http_error(api))
     api.add_exception_handler(Exception, _unexpected)
     api.include_router(system.router)
     api.include_router(assets.router)
@@ -99,4 +150,5 @@ def create_api() -> FastAPI:
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
     api.include_router(auth_api.router)
+    api.openapi = _openapi(api)  # type: ignore[method-assign]
     return api

@@ -14,6 +14,8 @@ from fastapi.responses import RedirectResponse
 
 from app import routes
 from app.api.cookies import set_session
+from app.api.errors import COMMON
+from app.api.params import Text
 from app.services import google_auth, rate_limits
 from app.services.db import session_scope
 from app.services.errors import TooManyAttemptsError, new_error_id
@@ -22,7 +24,7 @@ from app.services.logs import get_logger
 from app.services.session_cookie import secure_cookies
 from app.settings import Settings, get_settings
 
-router = APIRouter(prefix="/api/auth/google", tags=["auth"])
+router = APIRouter(prefix="/api/auth/google", tags=["auth"], responses=COMMON)
 log = get_logger("api.oauth")
 
 STATE_COOKIE = "jsoncraft_oauth"
@@ -57,9 +59,15 @@ def _open_session(identity: GoogleIdentity, user_agent: str) -> str:
         ).token
 
 
-@router.get("/start", summary="Start signing in with Google (a browser redirect)")
+@router.get(
+    "/start",
+    summary="Start signing in with Google (a browser redirect)",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses={302: {"description": "To Google; or to the sign-in page with `?error=<code>`"}},
+)
 async def start(
-    request: Request, next_path: str = Query(routes.HOME, alias="next", max_length=2000)
+    request: Request, next_path: Text = Query(routes.HOME, alias="next", max_length=2000)
 ) -> RedirectResponse:
     settings = get_settings()
     try:
@@ -88,7 +96,13 @@ async def start(
     return response
 
 
-@router.get("/callback", summary="Google redirects here after the person signs in")
+@router.get(
+    "/callback",
+    summary="Google redirects here after the person signs in",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses={302: {"description": "Into the app signed in; or to sign-in with `?error=<code>`"}},
+)
 async def callback(request: Request) -> RedirectResponse:
     settings = get_settings()
     try:

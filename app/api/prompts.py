@@ -11,14 +11,18 @@ check happens in the services. Two answers carry more than `detail`:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from app.api.deps import current_user, db_session, optional_user
+from app.api.deps import OPTIONAL_AUTH, current_user, db_session, optional_user
+from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
+from app.api.openapi import JsonPromptSchema, links
+from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
 from app.services import gallery, prompt_ops
 from app.services.errors import NotFoundError, VersionConflictError
 from app.services.library import create_prompt
@@ -26,7 +30,15 @@ from app.services.models import Asset, User
 from app.services.prompts import PromptValidationError
 from app.services.storage import get_storage
 
-router = APIRouter(prefix="/api", tags=["prompts"])
+router = APIRouter(prefix="/api", tags=["prompts"], responses=COMMON)
+
+_THIS_PROMPT = {"prompt_id": "$response.body#/id"}
+# From an answer that holds a prompt to the operations on it.
+_PROMPT_LINKS = {
+    "GetPrompt": ("get_prompt_api_prompts__prompt_id__get", _THIS_PROMPT),
+    "SaveVersion": ("put_prompt_api_prompts__prompt_id__put", _THIS_PROMPT),
+    "Versions": ("get_versions_api_prompts__prompt_id__versions_get", _THIS_PROMPT),
+}
 
 
 # --- response models --------------------------------------------------------------------------
@@ -115,24 +127,25 @@ class SharedPromptOut(BaseModel):
 # --- request models ---------------------------------------------------------------------------
 
 
-class PromptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PromptCreate(RequestBody):
     title: str = Field(min_length=1, max_length=200)
-    data: dict[str, Any]
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    data: Annotated[dict[str, Any], JsonPromptSchema]
+    tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=30)
     visibility: Literal["private", "public"] = "private"
-    asset_id: int | None = None
+    asset_id: RowId | None = None
     model: str = Field(default="", max_length=120)
     style: str = Field(default="", max_length=120)
 
 
-class VersionSave(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    data: dict[str, Any]
+class VersionSave(RequestBody):
+    data: Annotated[dict[str, Any], JsonPromptSchema]
     message: str = Field(default="", max_length=500)
-    base_version: int = Field(ge=1)
+    base_version: RowId
+
+
+class VersionConflictOut(ErrorOut):
+    current_version: int
+    current_data: dict[str, Any]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -197,19 +210,26 @@ def _detail_out(detail: prompt_ops.PromptDetail) -> PromptOut:
 # --- routes -----------------------------------------------------------------------------------
 
 
-@router.get("/prompts", response_model=PromptPageOut, summary="List and search prompts")
+@router.get(
+    "/prompts",
+    response_model=PromptPageOut,
+    summary="List and search prompts",
+    openapi_extra=OPTIONAL_AUTH,
+)
 def list_prompts(
-    text: str = Query("", max_length=500, description="Words to find in title, tags and prompt"),
-    tags: list[str] = Query([], description="Repeat for more; all must match"),
+    text: Text = Query("", max_length=500, description="Words to find in title, tags and prompt"),
+    tags: list[Annotated[Text, Field(max_length=64)]] = Query(
+        [], max_length=30, description="Repeat for more; all must match"
+    ),
     owner: str | None = Query(None, pattern=r"^(me|public|\d+)$"),
-    date_from: date | datetime | None = Query(None, description="Inclusive; a date = from 00:00"),
-    date_to: date | datetime | None = Query(None, description="Exclusive; a date = whole day"),
-    model: str = Query("", max_length=120),
-    style: str = Query("", max_length=120),
+    date_from: IsoDate | None = Query(None, description="Inclusive; a date = from 00:00"),
+    date_to: IsoDate | None = Query(None, description="Exclusive; a date = whole day"),
+    model: Text = Query("", max_length=120),
+    style: Text = Query("", max_length=120),
     favorites_only: bool = False,
     include_trash: bool = False,
     trash_only: bool = False,
-    cursor: str | None = Query(None, max_length=200),
+    cursor: Text | None = Query(None, max_length=200),
     limit: int = Query(24, ge=1, le=100),
     viewer: User | None = Depends(optional_user),
     session: Session = Depends(db_session),
@@ -234,9 +254,15 @@ def list_prompts(
     )
 
 
-@router.get("/prompts/{prompt_id}", response_model=PromptOut, summary="One prompt, in full")
+@router.get(
+    "/prompts/{prompt_id}",
+    response_model=PromptOut,
+    summary="One prompt, in full",
+    responses=ONE_RESOURCE,
+    openapi_extra=OPTIONAL_AUTH,
+)
 def get_prompt(
-    prompt_id: int,
+    prompt_id: PathId,
     viewer: User | None = Depends(optional_user),
     session: Session = Depends(db_session),
 ) -> PromptOut:
@@ -251,7 +277,9 @@ def get_prompt(
     response_model=PromptOut,
     status_code=201,
     summary="Save a new prompt",
-    responses={422: {"description": "The body or the JSON prompt is not valid"}},
+    description="A JSON prompt that fails the schema is refused with 422, field by field.",
+    # 404: the asset_id names no image of yours.
+    responses=SIGNED_IN | ONE_RESOURCE | links(201, **_PROMPT_LINKS),
 )
 def post_prompt(
     body: PromptCreate,
@@ -289,13 +317,17 @@ def post_prompt(
     "/prompts/{prompt_id}",
     response_model=PromptOut,
     summary="Save a new version (optimistic: send the version you edited)",
-    responses={
-        409: {"description": "Someone saved first; the body holds current_version/current_data"},
-        422: {"description": "The body or the JSON prompt is not valid"},
+    responses=SIGNED_IN
+    | error_responses(403, 404)
+    | {
+        409: {
+            "model": VersionConflictOut,
+            "description": "Someone saved first; the body holds current_version/current_data",
+        }
     },
 )
 def put_prompt(
-    prompt_id: int,
+    prompt_id: PathId,
     body: VersionSave,
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
@@ -331,9 +363,11 @@ def put_prompt(
     "/prompts/{prompt_id}/versions",
     response_model=list[VersionOut],
     summary="Version history, newest first",
+    responses=ONE_RESOURCE,
+    openapi_extra=OPTIONAL_AUTH,
 )
 def get_versions(
-    prompt_id: int,
+    prompt_id: PathId,
     viewer: User | None = Depends(optional_user),
     session: Session = Depends(db_session),
 ) -> list[VersionOut]:
@@ -347,7 +381,10 @@ def get_versions(
     "/share/{token}",
     response_model=SharedPromptOut,
     summary="A prompt shared by link (read-only, no sign-in)",
+    responses=ONE_RESOURCE,
 )
-def get_shared(token: str, session: Session = Depends(db_session)) -> SharedPromptOut:
+def get_shared(
+    token: Annotated[Text, PathParam(max_length=200)], session: Session = Depends(db_session)
+) -> SharedPromptOut:
     shared = prompt_ops.get_shared(session, token=token, storage=get_storage())
     return SharedPromptOut(**vars(shared))

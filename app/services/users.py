@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.services.auth import close_all_sessions, require_role
-from app.services.errors import InvalidInputError, NotFoundError
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.models import Role, User
 
 
@@ -58,7 +58,8 @@ def change_role(session: Session, *, actor: User | None, user_id: int, role: str
     if target is None:
         raise NotFoundError("No such user.")
     if target.id == admin.id and new_role != Role.admin:
-        raise InvalidInputError("You can't remove your own admin role; ask another admin.")
+        # A conflict with who is asking, not a malformed request: the same body is fine for others.
+        raise ConflictError("You can't remove your own admin role; ask another admin.")
     target.role = new_role.value
     session.add(target)
     session.flush()

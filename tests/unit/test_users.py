@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.services import auth, users
 from app.services.errors import (
     AuthenticationError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -53,7 +54,7 @@ def test_bad_changes_are_refused(session: Session, people: tuple) -> None:
         users.change_role(session, actor=admin, user_id=plain.id, role="superuser")
     with pytest.raises(NotFoundError):
         users.change_role(session, actor=admin, user_id=9999, role="user")
-    with pytest.raises(InvalidInputError, match="own admin role"):
+    with pytest.raises(ConflictError, match="own admin role"):
         users.change_role(session, actor=admin, user_id=admin.id, role="user")
     with pytest.raises(InvalidInputError, match="disable your own"):
         users.set_active(session, actor=admin, user_id=admin.id, active=False)
