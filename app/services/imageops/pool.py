@@ -117,6 +117,29 @@ def map_images(
             future.cancel()
 
 
+def start_fork_server() -> None:
+    """Start the pool's fork server now, deaf to SIGTERM; call it from the main thread.
+
+    A service manager stops the job worker with SIGTERM to its whole process group. The pool's
+    workers may die of it: their images run again one at a time, on fresh workers. But each
+    worker's liveness is read through the fork server, so a fork server dying with them would
+    make the pool report every image in flight as having killed its worker, and those images
+    would be recorded as failed before the worker hands its job back. Left alive, the server
+    exits with this process, when the pipe it watches closes.
+    """
+    context = _context_of_shared_pools()
+    if not isinstance(context, multiprocessing.context.ForkServerContext):
+        return
+    _configure_fork_server(context)
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the server
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -154,13 +177,17 @@ def shutdown_pools() -> None:
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     context = _context_of_shared_pools()
+    _configure_fork_server(context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+
+
+def _configure_fork_server(context: multiprocessing.context.BaseContext) -> None:
     if isinstance(context, multiprocessing.context.ForkServerContext):
         # Imported once in the fork server, so every worker forked from it starts warm.
         # "__main__" too: otherwise each new worker re-imports the main module (the pytest
         # runner, the reflex command) before it can take its first image, which costs seconds.
         context.set_forkserver_preload(["__main__", __name__])
         _let_the_fork_server_import_us()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 
 def _let_the_fork_server_import_us() -> None:
@@ -178,6 +205,9 @@ def _let_the_fork_server_import_us() -> None:
 def _init_worker() -> None:
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The fork server ignores SIGTERM (start_fork_server): a worker must not, as the pool stops
+    # a worker with SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import cv2
 
@@ -221,8 +251,11 @@ def _run_alone(data: bytes, name: str, spec: OpsSpec, settings: Settings) -> Res
     with ProcessPoolExecutor(
         max_workers=1, mp_context=_context_of_shared_pools(), initializer=_init_worker
     ) as solo:
+        # A worker that cannot be started (the fork server is gone, the process is exiting) is
+        # the machine's failure, not the image's: it is raised for the job to be retried.
+        future = solo.submit(_run, data, name, spec, settings)
         try:
-            value = solo.submit(_run, data, name, spec, settings).result()
+            value = future.result()
         except BrokenProcessPool:
             log.warning("image %r stopped a worker process on its own", name)
             return UserFacingError(WORKER_DIED_MESSAGE)
