@@ -219,7 +219,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
-    from app.services.imageops.pool import start_fork_server
+    from app.services.imageops.pool import start_fork_server, stop_pools
     from app.services.logs import configure_logging
     from app.services.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
@@ -238,6 +238,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         periodic=not args.no_periodic,
         max_delay=1.0,
     ).run()
+    # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
+    stop_pools()
     return 0
 
 

@@ -213,3 +213,42 @@ def test_the_pools_fork_server_outlives_a_stop_signal_to_the_group() -> None:
         verdict = script.stdout.readline().split()
         assert script.wait(timeout=60) == 0
     assert verdict == ["True", "True", "True"]  # alive, the same server, every image done
+
+
+STOP_POOLS_SCRIPT = """
+from PIL import Image
+from app.services.imageops import map_images, parse_spec
+from app.services.imageops.pool import PoolStoppedError, stop_pools, worker_pids
+from tests.vision_images import encode
+
+spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
+small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
+results = map_images([(i, small, f"{i}.png") for i in range(50)], spec, workers=2)
+next(results)  # images are in flight on both workers now
+workers = worker_pids(2)
+stop_pools()
+try:
+    list(results)
+except PoolStoppedError:
+    print("abandoned", len(workers))
+try:
+    list(map_images([(0, small, "later.png")], spec, workers=2))
+except PoolStoppedError:
+    print("refused")
+"""
+
+
+def test_stopping_the_pools_abandons_images_in_flight_and_refuses_new_ones() -> None:
+    """A stopping worker has handed its jobs back: its images in flight end at once (raising
+    PoolStoppedError, not failing one by one as if each had killed its worker)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_POOLS_SCRIPT],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["abandoned", "2", "refused"]

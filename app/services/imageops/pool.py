@@ -57,6 +57,12 @@ WORKER_DIED_MESSAGE = (
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}
+_solo_pools: set[ProcessPoolExecutor] = set()
+_stopped = threading.Event()
+
+
+class PoolStoppedError(Exception):
+    """The process is stopping (stop_pools): images still running are abandoned, not failed."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,21 @@ def start_fork_server() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+def stop_pools() -> None:
+    """The process is stopping after handing its jobs back: end every pool's workers now,
+    images in flight included, rather than wait for them at exit. Images asked for from now on
+    raise PoolStoppedError instead of starting."""
+    _stopped.set()
+    with _lock:
+        pools = [*_pools.values(), *_solo_pools]
+        _pools.clear()
+    for pool in pools:
+        # ProcessPoolExecutor keeps no public list of its processes.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -176,6 +197,8 @@ def shutdown_pools() -> None:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
+    if _stopped.is_set():
+        raise PoolStoppedError("the image pools were stopped")
     context = _context_of_shared_pools()
     _configure_fork_server(context)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
@@ -225,6 +248,8 @@ def _submit(
     settings: Settings,
 ) -> tuple[Future[Any], ProcessPoolExecutor]:
     _key, data, name = item
+    if _stopped.is_set():
+        raise PoolStoppedError("the image pools were stopped")
     try:
         return executor.submit(_run, data, name, spec, settings), executor
     except BrokenProcessPool:  # broken by another job sharing it, or by our last batch
@@ -248,19 +273,35 @@ def _replace_broken(workers: int, broken: ProcessPoolExecutor) -> ProcessPoolExe
 def _run_alone(data: bytes, name: str, spec: OpsSpec, settings: Settings) -> Result:
     """Run one image in a fresh one-worker pool of its own: if that worker dies, this image
     killed it (a shared pool could be broken by another job's image)."""
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=_context_of_shared_pools(), initializer=_init_worker
-    ) as solo:
+    with _lock:
+        if _stopped.is_set():
+            raise PoolStoppedError("the image pools were stopped")
+        solo = ProcessPoolExecutor(
+            max_workers=1, mp_context=_context_of_shared_pools(), initializer=_init_worker
+        )
+        _solo_pools.add(solo)
+    try:
         # A worker that cannot be started (the fork server is gone, the process is exiting) is
         # the machine's failure, not the image's: it is raised for the job to be retried.
-        future = solo.submit(_run, data, name, spec, settings)
+        try:
+            future = solo.submit(_run, data, name, spec, settings)
+        except RuntimeError:  # shut down by stop_pools meanwhile
+            if _stopped.is_set():
+                raise PoolStoppedError("the image pools were stopped") from None
+            raise
         try:
             value = future.result()
         except BrokenProcessPool:
+            if _stopped.is_set():  # killed by stop_pools, not by the image
+                raise PoolStoppedError("the image pools were stopped") from None
             log.warning("image %r stopped a worker process on its own", name)
             return UserFacingError(WORKER_DIED_MESSAGE)
         except Exception as e:
             value = _Unexpected(type(e).__name__, "".join(traceback.format_exception(e)))
+    finally:
+        with _lock:
+            _solo_pools.discard(solo)
+        solo.shutdown(wait=True)
     return _as_result(value, name)
 
 
