@@ -60,7 +60,7 @@ class RunningApp:
             capture_output=True,
             text=True,
             check=True,
-            timeout=120,
+            timeout=600,  # the seed alone takes two minutes on a busy 2-core machine
         )
 
 
