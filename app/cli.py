@@ -219,15 +219,27 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
+    from app.services.imageops.pool import start_fork_server, stop_pools
     from app.services.logs import configure_logging
     from app.services.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
 
     configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+    # Before anything else starts it: the image pool outlives a stop signal to the group, so
+    # images in flight are handed back to the queue, not failed.
+    start_fork_server()
     # Jobs a killed worker left behind run again now, not a minute later at the periodic check.
     recover_stale_jobs()
     # An idle worker polls at least every second, so a "now" job starts within a second.
-    Consumer(huey, workers=args.workers, worker_type="thread", periodic=True, max_delay=1.0).run()
+    Consumer(
+        huey,
+        workers=args.workers,
+        worker_type="thread",
+        periodic=not args.no_periodic,
+        max_delay=1.0,
+    ).run()
+    # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
+    stop_pools()
     return 0
 
 
@@ -257,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_create_admin)
     worker = sub.add_parser("worker", help="run the job worker")
     worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument(
+        "--no-periodic",
+        action="store_true",
+        help="run queued jobs only, not the clock-driven maintenance and recovery "
+        "(for all but one of several workers)",
+    )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("maintenance", help="run maintenance once").set_defaults(func=cmd_maintenance)
     analyze = sub.add_parser("analyze", help="print the JSON prompt for an image")

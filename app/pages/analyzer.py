@@ -7,7 +7,7 @@ import reflex as rx
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.shell import page_shell
 from app.pages.landing import landing
-from app.state.analyzer import UPLOAD_ID, AnalyzerState
+from app.state.analyzer import MESSAGE_ID, UPLOAD_ID, AnalyzerState
 from app.state.landing import LandingState
 from app.state.session import SessionState
 
@@ -45,7 +45,12 @@ def dropzone(compact: bool) -> rx.Component:
         id=UPLOAD_ID,
         multiple=False,
         max_files=1,
-        on_drop=AnalyzerState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        # The text typed so far goes with the drop: the box sends it to the state only after
+        # a pause in typing, so a quick drop would otherwise arrive before it.
+        on_drop=AnalyzerState.handle_upload(
+            rx.upload_files(upload_id=UPLOAD_ID),
+            typed=rx.Var(f"(document.getElementById('{MESSAGE_ID}')?.value ?? '')").to(str),
+        ),
         border=f"2px dashed {rx.color('violet', 7)}",
         border_radius="14px",
         padding="1em" if compact else "3em 1em",
@@ -266,6 +271,7 @@ def composer() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(
+                    id=MESSAGE_ID,
                     name="message",
                     value=AnalyzerState.message,
                     on_change=AnalyzerState.set_message,

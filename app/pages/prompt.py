@@ -9,6 +9,16 @@ from app.components.schema_form import schema_form
 from app.components.shell import empty_state, link_button, page_shell
 from app.state.prompt_tools import PromptToolsState as S
 
+# The prompt id in the address, read in the browser: it changes the moment a link is followed,
+# before the server has loaded that prompt (S.loaded_route tells which one it has).
+ROUTE_PROMPT_ID = rx.Var(
+    "(promptRouteParams?.prompt_id ?? '')",
+    _var_data=rx.vars.VarData(
+        imports={"react-router": "useParams"},
+        hooks={"const promptRouteParams = useParams();": None},
+    ),
+).to(str)
+
 EXPORTS = [
     ("json", "Canonical JSON"),
     ("flux2", "FLUX.2 JSON"),
@@ -610,8 +620,38 @@ def exports() -> rx.Component:
     )
 
 
+def loading() -> rx.Component:
+    """Stands in for the prompt until the one in the address is loaded: never the previous one."""
+    return rx.vstack(
+        rx.hstack(
+            rx.spinner(size="3"),
+            rx.text("Loading the prompt…", color_scheme="gray"),
+            align="center",
+            spacing="2",
+        ),
+        rx.skeleton(height="2.5em", width="min(420px, 100%)"),
+        rx.skeleton(height="2em", width="min(560px, 100%)"),
+        rx.skeleton(height="16em", width="100%"),
+        spacing="4",
+        width="100%",
+        role="status",
+        aria_busy="true",
+        class_name="prompt-loading",
+    )
+
+
 def prompt_page() -> rx.Component:
     return page_shell(
+        rx.cond(
+            S.loaded_route != ROUTE_PROMPT_ID,
+            loading(),
+            prompt_body(),
+        ),
+    )
+
+
+def prompt_body() -> rx.Component:
+    return rx.fragment(
         rx.cond(
             S.not_found != "",
             empty_state(

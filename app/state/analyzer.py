@@ -28,6 +28,7 @@ from app.state.prompt_view import cards, pretty
 from app.state.session import SessionState
 
 UPLOAD_ID = "analyzer-upload"
+MESSAGE_ID = "analyzer-message"
 PUSH_INTERVAL = 0.08  # seconds between UI pushes while streaming
 
 
@@ -217,6 +218,7 @@ class AnalyzerState(SessionState):
     _current: dict[str, Any] = {}
     _stop: bool = False
     _last_request: dict[str, Any] = {}
+    _late_report: str = ""  # text that went with a drop before the box reported it
 
     @rx.var
     def selected_model(self) -> dict[str, Any]:
@@ -270,8 +272,18 @@ class AnalyzerState(SessionState):
         self.use_memory = bool(value)
 
     @rx.event
-    def set_message(self, value: str) -> None:
-        self.message = value[:2000]
+    def set_message(self, value: str):  # type: ignore[no-untyped-def]
+        value = value[:2000]
+        late, self._late_report = self._late_report, ""
+        if late and value == late:
+            # The box reporting, after the drop, text that already went with the image as its
+            # instructions: empty it, as a drop does. (The box takes a new value from the state
+            # only when it changes, hence the two steps.)
+            self.message = value
+            yield
+            self.message = ""
+            return
+        self.message = value
 
     @rx.event
     def new_chat(self) -> None:
@@ -279,7 +291,15 @@ class AnalyzerState(SessionState):
         self._current, self._asset_id, self.upload_error, self.message = {}, 0, "", ""
 
     @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+    async def handle_upload(self, files: list[rx.UploadFile], typed: str | None = None):  # type: ignore[no-untyped-def]
+        """`typed` is the message box's text as the drop happened, read in the same browser
+        event: the box reports typing to `message` only after a pause, and over the socket
+        while the upload goes over HTTP, so `message` may not have it yet."""
+        unreported = ""
+        if typed is not None:
+            typed = str(typed)[:2000]
+            unreported = typed if typed != self.message else ""
+            self.message = typed
         await self._refresh()
         if not self.user_id:
             yield rx.toast.error("Sign in to analyze images.")
@@ -301,6 +321,7 @@ class AnalyzerState(SessionState):
             self.upload_error = f"{file.filename or 'That file'}: {user_message(e)}"
             return
         self._start_thread(info)
+        self._late_report = unreported
         self.history = await run_service(_history, int(self.user_id))
         yield AnalyzerState.run_request
 

@@ -79,6 +79,9 @@ def _save(token: str, prompt_id: int, data: dict[str, Any], message: str, base: 
         return version.number
 
 
+STILL_LOADING = "The prompt is still loading: try again in a moment."
+
+
 class EditorState(SessionState):
     pid: int = 0
     title: str = ""
@@ -106,6 +109,10 @@ class EditorState(SessionState):
     conflict: list[str] = []
     conflict_version: int = 0
     not_found: str = ""
+    # The route's prompt id whose load finished (shown, or not found). Moving to another prompt
+    # keeps the previous one in state until the new one loads: the page shows a placeholder
+    # while this differs from the address, and actions refuse to run (see _showing_route).
+    loaded_route: str = ""
     _data: dict[str, Any] = {}
     _theirs: dict[str, Any] = {}
 
@@ -131,20 +138,27 @@ class EditorState(SessionState):
         self.raw_text, self.raw_error = format_json(data), ""
         self.dirty = dirty
 
+    def _route_id(self) -> str:
+        return str(self.router.page.params.get("prompt_id", ""))
+
+    def _showing_route(self) -> bool:
+        """True when the prompt in state is the one at the address the event came from."""
+        return bool(self.pid) and not self.not_found and self.loaded_route == self._route_id()
+
     @rx.event
     async def load_prompt(self):  # type: ignore[no-untyped-def]
         await self._refresh()
-        parts = [p for p in self.router.url.path.split("/") if p]
+        route = self._route_id()
         try:
-            self.pid = int(parts[-1])
-            loaded = await run_service(_detail, self.token, self.pid)
-        except (ValueError, IndexError):
-            self.not_found = "That prompt doesn't exist."
+            pid = int(route)
+            loaded = await run_service(_detail, self.token, pid)
+        except ValueError:
+            self.pid, self.not_found, self.loaded_route = 0, "That prompt doesn't exist.", route
             return
         except Exception as e:  # not found / not allowed: one message, nothing leaks
-            self.not_found = user_message(e)
+            self.pid, self.not_found, self.loaded_route = 0, user_message(e), route
             return
-        self.not_found = ""
+        self.pid, self.not_found, self.loaded_route = pid, "", route
         self.title, self.version, self.versions = (
             loaded["title"],
             loaded["version"],
@@ -217,6 +231,8 @@ class EditorState(SessionState):
 
     @rx.event
     async def save(self):  # type: ignore[no-untyped-def]
+        if not self._showing_route():
+            return rx.toast.info(STILL_LOADING)
         if not self.can_edit:
             return rx.toast.error("You can't edit this prompt.")
         if self.raw_error:

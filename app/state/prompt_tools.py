@@ -26,7 +26,7 @@ from app.services.prompt_tools import (
 )
 from app.services.storage import get_storage
 from app.state.base import as_signed_in, run_service, user_message
-from app.state.editor import EditorState
+from app.state.editor import STILL_LOADING, EditorState
 
 
 def _presets(token: str) -> list[dict[str, str]]:
@@ -169,6 +169,8 @@ class PromptToolsState(EditorState):
 
     @rx.event
     async def revert_to(self, number: int):  # type: ignore[no-untyped-def]
+        if not self._showing_route():
+            return rx.toast.info(STILL_LOADING)
         try:
             await run_service(
                 as_signed_in,
@@ -212,6 +214,8 @@ class PromptToolsState(EditorState):
         return rx.download(data=to_canonical_json(self._data), filename=f"{safe}.json")
 
     async def _manage(self, fn: Any, done: str):  # type: ignore[no-untyped-def]
+        if not self._showing_route():
+            return rx.toast.info(STILL_LOADING)
         try:
             await run_service(as_signed_in, self.token, fn)
         except Exception as e:  # permissions and bad input come back as messages
@@ -277,6 +281,8 @@ class PromptToolsState(EditorState):
 
     @rx.event
     async def duplicate(self):  # type: ignore[no-untyped-def]
+        if not self._showing_route():  # a click while moving to another prompt: copy neither
+            return rx.toast.info(STILL_LOADING)
         try:
             copy_id = await run_service(
                 as_signed_in,

@@ -60,7 +60,7 @@ class RunningApp:
             capture_output=True,
             text=True,
             check=True,
-            timeout=120,
+            timeout=600,  # the seed alone takes two minutes on a busy 2-core machine
         )
 
 
@@ -172,10 +172,12 @@ def app_server(
     app = RunningApp(f"http://localhost:{front}", f"http://localhost:{back}", data_dir, env)
     app.cli("migrate")
     app.cli("seed")
-    # The studio's jobs run on the queue: a worker beside the app, as in production.
+    # The studio's jobs run on the queue: a worker beside the app, as in production. Without
+    # the clock-driven maintenance: at :00, :15... it grants every account its plan's monthly
+    # credits, which would change the balances tests read in the middle of a test.
     with (data_dir / "worker.log").open("wb") as worker_out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
+            [sys.executable, "-m", "app.cli", "worker", "--no-periodic"],
             cwd=ROOT,
             env=env,
             stdout=worker_out,

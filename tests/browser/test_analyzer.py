@@ -9,6 +9,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
 from tests.browser.test_shell import new_email, sign_up
+from tests.browser.test_studio import app_db as app_db
+from tests.browser.test_studio import grant
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.images import jpeg_bytes, png_bomb, truncated_jpeg
 
 pytestmark = pytest.mark.browser
@@ -103,3 +106,35 @@ def test_bad_files_get_a_clear_message_and_nothing_starts(page: Page) -> None:
     _drop(page, "fine.jpg", "image/jpeg", jpeg_bytes((900, 600)))
     expect(page.locator(".user-turn").get_by_text("fine.jpg")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("app_db")
+def test_text_typed_right_before_a_drop_goes_with_the_image(
+    page: Page, fake_openrouter: FakeOpenAIServer
+) -> None:
+    """No pause between typing and dropping: the box has not told the server about the text
+    yet when the image arrives, and the text must still reach the model."""
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    grant(email, 3)
+    page.reload()
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name="NVIDIA Nemotron").click()
+    expect(page.get_by_label("Cost per request")).to_contain_text("1 credit")
+    instructions = 'keep the "dusk" colours 🌅 <b>&amp;</b>'
+    sent_before = len(fake_openrouter.requests)
+    page.get_by_label("Message").fill(instructions)
+    _drop(page, "poster.png", "image/png", _poster_png())
+    expect(page.locator(".assistant-turn").last.locator(".field-card").first).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
+    asked = [
+        str(message.get("content"))
+        for request in fake_openrouter.requests[sent_before:]
+        for message in request.body["messages"]
+    ]
+    assert any(f"Extra instructions from the user: {instructions}" in a for a in asked), asked
+    # The text went with the image: the box empties, as it does after a slower drop.
+    expect(page.get_by_label("Message")).to_have_value("")

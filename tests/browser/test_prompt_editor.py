@@ -109,3 +109,41 @@ def test_a_second_save_on_the_same_version_is_a_conflict(
     shot(page, "editor-conflict")
     page.get_by_role("button", name="Save mine on top").click()
     expect(page.get_by_text("Saved version 3.")).to_be_visible()
+
+
+def test_moving_to_another_prompt_never_shows_or_duplicates_the_previous_one(page: Page) -> None:
+    sign_up(page, new_email())
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    page.goto("/gallery")
+    cards = page.locator(".prompt-card")
+    expect(cards.nth(1)).to_be_visible()
+    first_title = cards.nth(0).locator("h3").inner_text()
+    second_title = cards.nth(1).locator("h3").inner_text()
+    second_path = cards.nth(1).locator("a").first.get_attribute("href")
+    assert first_title != second_title and second_path
+    cards.nth(0).locator("h3").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(first_title)
+    first_path = page.evaluate("location.pathname")
+    # Note, on every frame the browser paints, the address and the prompt heading on screen.
+    page.evaluate(
+        """() => {
+        window.__frames = [];
+        const note = () => {
+          const h1 = document.querySelector('h1');
+          window.__frames.push([location.pathname, h1 ? h1.innerText : '']);
+          requestAnimationFrame(note);
+        };
+        note();
+    }"""
+    )
+    # Links all the way: the pages change in the browser, with no reload.
+    page.get_by_role("link", name="Gallery").first.click()
+    cards.nth(1).locator("h3").click()
+    # At once, as a hurried person would: the button acts on the prompt in the address.
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.get_by_role("heading", name=f"Copy of {second_title}")).to_be_visible()
+    frames = page.evaluate("window.__frames")
+    assert any(p == second_path for p, _ in frames), "the second prompt's address never showed"
+    stale = [h for p, h in frames if p == second_path and h == first_title]
+    assert not stale, f"the previous prompt was shown at the new address {len(stale)} times"
+    assert page.evaluate("location.pathname") not in (first_path, second_path)  # the copy

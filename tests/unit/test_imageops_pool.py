@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -161,3 +163,92 @@ def test_an_image_whose_worker_was_killed_once_runs_again() -> None:
     [huge] = results[1]  # type: ignore[misc]
     assert (huge.width, huge.height) == (50, 50)
     assert time.monotonic() - started < 60
+
+
+STOP_SIGNAL_SCRIPT = """
+import os, signal, sys
+from multiprocessing import forkserver
+from PIL import Image
+from app.services.imageops import map_images, parse_spec
+from app.services.imageops.pool import start_fork_server
+from tests.vision_images import encode
+
+signal.signal(signal.SIGTERM, lambda *_: None)  # like huey: note it, stop in good order
+start_fork_server()
+spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
+small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
+list(map_images([(i, small, f"{i}.png") for i in range(2)], spec, workers=2))
+server = forkserver._forkserver._forkserver_pid
+print(server, flush=True)
+sys.stdin.readline()  # the test sends SIGTERM to the whole group, then a line
+results = dict(map_images([(i, small, f"{i}.png") for i in range(4)], spec, workers=2))
+try:
+    alive = os.waitpid(server, os.WNOHANG) == (0, 0)
+except ChildProcessError:  # reaped: it died, and was replaced
+    alive = False
+print(alive, forkserver._forkserver._forkserver_pid == server,
+      all(isinstance(r, list) for r in results.values()), flush=True)
+"""
+
+
+def test_the_pools_fork_server_outlives_a_stop_signal_to_the_group() -> None:
+    """A service manager stops the job worker with SIGTERM to its process group. The fork
+    server must live on: the pool learns of its workers' deaths through it, so its death would
+    pass for every image in flight having killed its worker (and the image failing)."""
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen(
+        [sys.executable, "-c", STOP_SIGNAL_SCRIPT],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as script:
+        assert script.stdin is not None and script.stdout is not None
+        assert script.stdout.readline().strip().isdigit()
+        os.killpg(script.pid, signal.SIGTERM)
+        script.stdin.write("go\n")
+        script.stdin.flush()
+        verdict = script.stdout.readline().split()
+        assert script.wait(timeout=60) == 0
+    assert verdict == ["True", "True", "True"]  # alive, the same server, every image done
+
+
+STOP_POOLS_SCRIPT = """
+from PIL import Image
+from app.services.imageops import map_images, parse_spec
+from app.services.imageops.pool import PoolStoppedError, stop_pools, worker_pids
+from tests.vision_images import encode
+
+spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
+small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
+results = map_images([(i, small, f"{i}.png") for i in range(50)], spec, workers=2)
+next(results)  # images are in flight on both workers now
+workers = worker_pids(2)
+stop_pools()
+try:
+    list(results)
+except PoolStoppedError:
+    print("abandoned", len(workers))
+try:
+    list(map_images([(0, small, "later.png")], spec, workers=2))
+except PoolStoppedError:
+    print("refused")
+"""
+
+
+def test_stopping_the_pools_abandons_images_in_flight_and_refuses_new_ones() -> None:
+    """A stopping worker has handed its jobs back: its images in flight end at once (raising
+    PoolStoppedError, not failing one by one as if each had killed its worker)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_POOLS_SCRIPT],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["abandoned", "2", "refused"]

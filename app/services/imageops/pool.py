@@ -57,6 +57,12 @@ WORKER_DIED_MESSAGE = (
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}
+_solo_pools: set[ProcessPoolExecutor] = set()
+_stopped = threading.Event()
+
+
+class PoolStoppedError(Exception):
+    """The process is stopping (stop_pools): images still running are abandoned, not failed."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,44 @@ def map_images(
             future.cancel()
 
 
+def start_fork_server() -> None:
+    """Start the pool's fork server now, deaf to SIGTERM; call it from the main thread.
+
+    A service manager stops the job worker with SIGTERM to its whole process group. The pool's
+    workers may die of it: their images run again one at a time, on fresh workers. But each
+    worker's liveness is read through the fork server, so a fork server dying with them would
+    make the pool report every image in flight as having killed its worker, and those images
+    would be recorded as failed before the worker hands its job back. Left alive, the server
+    exits with this process, when the pipe it watches closes.
+    """
+    context = _context_of_shared_pools()
+    if not isinstance(context, multiprocessing.context.ForkServerContext):
+        return
+    _configure_fork_server(context)
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the server
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_pools() -> None:
+    """The process is stopping after handing its jobs back: end every pool's workers now,
+    images in flight included, rather than wait for them at exit. Images asked for from now on
+    raise PoolStoppedError instead of starting."""
+    _stopped.set()
+    with _lock:
+        pools = [*_pools.values(), *_solo_pools]
+        _pools.clear()
+    for pool in pools:
+        # ProcessPoolExecutor keeps no public list of its processes.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -153,14 +197,20 @@ def shutdown_pools() -> None:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
+    if _stopped.is_set():
+        raise PoolStoppedError("the image pools were stopped")
     context = _context_of_shared_pools()
+    _configure_fork_server(context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+
+
+def _configure_fork_server(context: multiprocessing.context.BaseContext) -> None:
     if isinstance(context, multiprocessing.context.ForkServerContext):
         # Imported once in the fork server, so every worker forked from it starts warm.
         # "__main__" too: otherwise each new worker re-imports the main module (the pytest
         # runner, the reflex command) before it can take its first image, which costs seconds.
         context.set_forkserver_preload(["__main__", __name__])
         _let_the_fork_server_import_us()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
 
 
 def _let_the_fork_server_import_us() -> None:
@@ -178,6 +228,9 @@ def _let_the_fork_server_import_us() -> None:
 def _init_worker() -> None:
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The fork server ignores SIGTERM (start_fork_server): a worker must not, as the pool stops
+    # a worker with SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         import cv2
 
@@ -195,6 +248,8 @@ def _submit(
     settings: Settings,
 ) -> tuple[Future[Any], ProcessPoolExecutor]:
     _key, data, name = item
+    if _stopped.is_set():
+        raise PoolStoppedError("the image pools were stopped")
     try:
         return executor.submit(_run, data, name, spec, settings), executor
     except BrokenProcessPool:  # broken by another job sharing it, or by our last batch
@@ -218,16 +273,35 @@ def _replace_broken(workers: int, broken: ProcessPoolExecutor) -> ProcessPoolExe
 def _run_alone(data: bytes, name: str, spec: OpsSpec, settings: Settings) -> Result:
     """Run one image in a fresh one-worker pool of its own: if that worker dies, this image
     killed it (a shared pool could be broken by another job's image)."""
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=_context_of_shared_pools(), initializer=_init_worker
-    ) as solo:
+    with _lock:
+        if _stopped.is_set():
+            raise PoolStoppedError("the image pools were stopped")
+        solo = ProcessPoolExecutor(
+            max_workers=1, mp_context=_context_of_shared_pools(), initializer=_init_worker
+        )
+        _solo_pools.add(solo)
+    try:
+        # A worker that cannot be started (the fork server is gone, the process is exiting) is
+        # the machine's failure, not the image's: it is raised for the job to be retried.
         try:
-            value = solo.submit(_run, data, name, spec, settings).result()
+            future = solo.submit(_run, data, name, spec, settings)
+        except RuntimeError:  # shut down by stop_pools meanwhile
+            if _stopped.is_set():
+                raise PoolStoppedError("the image pools were stopped") from None
+            raise
+        try:
+            value = future.result()
         except BrokenProcessPool:
+            if _stopped.is_set():  # killed by stop_pools, not by the image
+                raise PoolStoppedError("the image pools were stopped") from None
             log.warning("image %r stopped a worker process on its own", name)
             return UserFacingError(WORKER_DIED_MESSAGE)
         except Exception as e:
             value = _Unexpected(type(e).__name__, "".join(traceback.format_exception(e)))
+    finally:
+        with _lock:
+            _solo_pools.discard(solo)
+        solo.shutdown(wait=True)
     return _as_result(value, name)
 
 

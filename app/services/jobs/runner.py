@@ -26,6 +26,7 @@ from app.services.errors import (
     public_message,
 )
 from app.services.imageops import OutputFile, map_images
+from app.services.imageops.pool import PoolStoppedError
 from app.services.imageops.spec import parse_spec
 from app.services.jobs.lease import (
     LeaseLostError,
@@ -78,6 +79,13 @@ def run_job(job_id: int, *, last_attempt: bool = True, worker_id: str | None = N
         return _finish(job_id, worker=worker, cancelled=cancelled)
     except LeaseLostError:
         log.warning("job %s was taken over by another worker; stopping", job_id)
+        return SKIPPED
+    except PoolStoppedError:
+        # This worker is stopping and has handed the job back (the queue runs it again); the
+        # images it abandoned are still unfinished, to be redone.
+        with session_scope() as session:
+            release(session, job_id=job_id, worker_id=worker)
+        log.info("job %s left to the next worker: this one is stopping", job_id)
         return SKIPPED
     except TRANSIENT_ERRORS as e:
         if not last_attempt:
