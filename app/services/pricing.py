@@ -198,6 +198,12 @@ def price_for_model(session: Session, *, model_id: str, default: int) -> int:
     return _stored(session, f"{MODEL_PREFIX}{model_id}", default)
 
 
+def has_model_price(session: Session, *, model_id: str) -> bool:
+    """Whether a row prices this model (an admin's, or a seeded default)."""
+    key = f"{MODEL_PREFIX}{model_id}"
+    return session.exec(select(Price.id).where(Price.key == key)).first() is not None
+
+
 def markup_rule(session: Session) -> MarkupRule:
     """The admin's markup rule over catalogue prices (defaults where none was set)."""
     rows = session.exec(
