@@ -454,11 +454,7 @@ def catalogue_row(m: rx.Var) -> rx.Component:
                         aria_label="Credits for " + model_id,
                     ),
                     rx.button("Save", size="1", variant="soft", type="submit"),
-                    rx.cond(
-                        m["custom"].to(bool),
-                        rx.badge("set", variant="soft"),
-                        rx.badge("markup", variant="outline"),
-                    ),
+                    rx.badge(m["price_kind"].to(str), variant="outline"),
                     spacing="1",
                     align="center",
                 ),
@@ -523,7 +519,8 @@ def catalogue_panel() -> rx.Component:
                         max_width="360px",
                         max_length=100,
                     ),
-                    rx.button("Search", type="submit", variant="soft"),
+                    # Not "Search": the accounts list below has that button.
+                    rx.button("Find", type="submit", variant="soft"),
                     spacing="2",
                 ),
                 on_submit=C.search_catalogue,

@@ -31,7 +31,7 @@ def _view(session: Session, user: User, query: str) -> dict[str, Any]:
             "offered": r.offered,
             "choice": r.choice,
             "credits": str(r.credits),
-            "custom": r.custom_price,
+            "price_kind": r.price_kind,
         }
         for r in offers.admin_rows(session, actor=user, query=query)
     ]

@@ -35,7 +35,7 @@ def test_admin_refreshes_catalogue_user_picks_nemotron_and_pays_its_cost(
         f"OpenRouter: {len(listed)} models, {vision} take images"
     )
     catalogue.get_by_label("Search the catalogue").fill("nemotron")
-    catalogue.get_by_role("button", name="Search").click()
+    catalogue.get_by_role("button", name="Find").click()
     expect(catalogue.get_by_text(NEMOTRON_VL, exact=True)).to_be_visible()
     shot(admin, "admin-catalogue")
     # The markup rule lives in the price table: 1000 % makes the estimate 2 credits.
@@ -65,6 +65,10 @@ def test_admin_refreshes_catalogue_user_picks_nemotron_and_pays_its_cost(
     shot(page, "analyzer-picker-search")
     page.get_by_role("option", name=re.compile(r"^NVIDIA: Nemotron Nano 12B 2 VL · ")).click()
     expect(page.get_by_label("Cost per request")).to_contain_text("2 credits")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_label("Search by name or vendor")).to_be_in_viewport()
+    shot(page, "analyzer-picker-narrow")
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     sent_before = len(fake_openrouter.requests)
     png = render_demo_png(next(s for s in demo_catalog() if "sunset" in s.slug))

@@ -100,7 +100,7 @@ class AdminRow:
     offered: bool
     choice: str  # "default" | "offered" | "hidden" (the admin's choice)
     credits: int
-    custom_price: bool
+    price_kind: str  # "set" (a row in the price table), "built-in" (flat), "markup" (the rule)
 
 
 @dataclass(frozen=True)
@@ -137,12 +137,21 @@ def admin_rows(
 ) -> list[AdminRow]:
     require_role(actor, Role.admin)
     rows = store.search(session, query=query, source=OPENROUTER, limit=limit)
+    registry = get_registry()
     out = []
     for row in rows:
-        info = openrouter_info(row)
-        quote = pricing.quote_model(
-            session, model_id=row.model_id, default=1, usd_per_call=info.usd_per_call
+        # A built-in model with the same id is the one that runs: show its price.
+        registered = registry.resolve(row.model_id)
+        info = (
+            registry.get_model(registered).info if registered is not None else openrouter_info(row)
         )
+        quote = pricing.quote_model(
+            session,
+            model_id=info.model_id,
+            default=info.credits_per_call,
+            usd_per_call=info.usd_per_call,
+        )
+        custom = pricing.has_model_price(session, model_id=info.model_id)
         out.append(
             AdminRow(
                 source=row.source,
@@ -155,7 +164,7 @@ def admin_rows(
                 if row.offered is None
                 else ("offered" if row.offered else "hidden"),
                 credits=quote.credits,
-                custom_price=pricing.has_model_price(session, model_id=row.model_id),
+                price_kind="set" if custom else ("markup" if quote.by_cost else "built-in"),
             )
         )
     return out
