@@ -230,7 +230,7 @@ def model_picker() -> rx.Component:
             size="2",
         ),
         rx.select.root(
-            rx.select.trigger(aria_label="Model", min_width="220px"),
+            rx.select.trigger(aria_label="Model", min_width="220px", max_width="100%"),
             rx.select.content(
                 rx.foreach(
                     AnalyzerState.models,
@@ -275,6 +275,7 @@ def model_picker() -> rx.Component:
         spacing="3",
         align="center",
         wrap="wrap",
+        width="100%",  # so a long model name in the trigger is cut, not pushed off-screen
     )
 
 

@@ -390,3 +390,76 @@ def test_maintenance_refreshes_only_with_a_key_and_only_when_stale(
     assert [r.listed for r in refresh_all(get_settings(), only_stale=True)] == [320]
     assert refresh_all(get_settings(), only_stale=True) == []  # fresh: not again today
     assert len(fake.requests) == 1
+
+
+# -- the picker and the admin's choices --------------------------------------------------------
+
+
+@pytest.fixture
+def listed(session: Session) -> Session:
+    from app.services.providers.setup import ensure_models
+
+    ensure_models()
+    store.replace_source(
+        session, source=OPENROUTER, entries=parse_openrouter(openrouter_catalogue())
+    )
+    session.commit()
+    return session
+
+
+def _ids(page: Any) -> list[str]:
+    return [m.info.model_id for m in page.models]
+
+
+def test_the_picker_sends_one_small_page_built_ins_first(listed: Session) -> None:
+    from app.services.catalogue.offers import PICKER_PAGE, picker_page
+
+    page = picker_page(listed, settings=get_settings())
+    ids = _ids(page)
+    assert len(ids) == PICKER_PAGE and page.more
+    assert ids[0] == "local/jsoncraft-vision" and f"{NEMOTRON_VL}:free" in ids[:4]
+    assert len(set(ids)) == len(ids)  # the built-ins are not listed twice
+    found = picker_page(listed, settings=get_settings(), query="NEMOTRON 12b")
+    assert _ids(found) == [f"{NEMOTRON_VL}:free", NEMOTRON_VL] and not found.more
+    paid = found.models[1]
+    assert paid.credits == 1 and paid.unavailable.startswith("Set OPENROUTER_API_KEY")
+    assert paid.info.structured_outputs and paid.info.reasoning
+
+
+@pytest.mark.parametrize(
+    "query", ["%", "_", "\\", "'; drop table x; --", "ü🙂", " " * 50, "x" * 10_000]
+)
+def test_nasty_picker_searches_find_nothing_or_everything_never_fail(
+    listed: Session, query: str
+) -> None:
+    from app.services.catalogue.offers import picker_page
+
+    page = picker_page(listed, settings=get_settings(), query=query, keep=NEMOTRON_VL)
+    assert NEMOTRON_VL in _ids(page)  # the selected model stays, whatever the search
+    if query.strip():
+        assert len(page.models) == 1
+
+
+def test_only_admins_see_and_change_the_catalogue(listed: Session) -> None:
+    from app.services.catalogue import offers
+    from app.services.errors import NotFoundError, PermissionDeniedError
+
+    member = create_user(listed, email="member@example.com", password="a-long-password-1")
+    with pytest.raises(PermissionDeniedError):
+        offers.admin_rows(listed, actor=member)
+    with pytest.raises(PermissionDeniedError):
+        offers.set_offered(listed, actor=member, model_id=NEMOTRON_VL, offered=False)
+    with pytest.raises(PermissionDeniedError):
+        offers.refresh(actor=member, settings=get_settings())
+    admin = _admin(listed)
+    assert offers.status(listed, actor=admin).listed == 320
+    rows = {r.model_id: r for r in offers.admin_rows(listed, actor=admin, query="nemotron")}
+    assert rows[NEMOTRON_VL].price_kind == "markup" and rows[NEMOTRON_VL].offered
+    assert rows[f"{NEMOTRON_VL}:free"].price_kind == "built-in"
+    offers.set_offered(listed, actor=admin, model_id=NEMOTRON_VL, offered=False)
+    listed.commit()
+    from app.services.catalogue.offers import picker_page
+
+    assert NEMOTRON_VL not in _ids(picker_page(listed, settings=get_settings(), query="nemotron"))
+    with pytest.raises(NotFoundError):
+        offers.set_offered(listed, actor=admin, model_id="no/such-model", offered=True)
