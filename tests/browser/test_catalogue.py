@@ -30,7 +30,10 @@ def test_admin_refreshes_catalogue_user_picks_nemotron_and_pays_its_cost(
     catalogue = admin.get_by_label("Model catalogue")
     expect(catalogue.get_by_label("Catalogue status")).not_to_be_empty()
     catalogue.get_by_role("button", name="Refresh catalogue").click()
-    expect(admin.get_by_text(f"Model catalogue refreshed: {len(listed)} models.")).to_be_visible()
+    # A refresh is a network call plus a write: when the worker's maintenance run (every 15
+    # minutes) holds SQLite's write lock, it waits for it, which can take longer than 5 s.
+    refreshed = admin.get_by_text(f"Model catalogue refreshed: {len(listed)} models.")
+    expect(refreshed).to_be_visible(timeout=30_000)
     expect(catalogue.get_by_label("Catalogue status")).to_contain_text(
         f"OpenRouter: {len(listed)} models, {vision} take images"
     )
