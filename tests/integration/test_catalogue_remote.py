@@ -185,10 +185,9 @@ def test_the_api_takes_catalogue_ids_and_explains_unknown_ones(
     assert "Did you mean" in unknown.json()["detail"] and NEMOTRON_VL in unknown.json()["detail"]
 
 
-def test_the_cli_analyzes_with_a_catalogue_model(
+def test_the_cli_refreshes_the_catalogue_and_analyzes_with_a_catalogue_model(
     server: FakeOpenAIServer, isolated_settings: Settings, tmp_path: Path
 ) -> None:
-    _refresh()
     image = tmp_path / "photo.jpg"
     image.write_bytes(jpeg_bytes())
     env = {
@@ -199,6 +198,16 @@ def test_the_cli_analyzes_with_a_catalogue_model(
         "OPENROUTER_BASE_URL": server.url,
         "HF_HUB_OFFLINE": "1",
     }
+    refreshed = subprocess.run(
+        [sys.executable, "-m", "app.cli", "refresh-models"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert json.loads(refreshed.stdout) == [{"source": "openrouter", "listed": 320, "error": ""}]
     done = subprocess.run(
         [sys.executable, "-m", "app.cli", "analyze", str(image), "--model", NEMOTRON_VL],
         cwd=ROOT,
