@@ -24,7 +24,13 @@ from app.services.models import Analysis, User
 from app.services.providers import ImageInput, get_registry
 from app.services.providers.setup import ensure_models
 from app.settings import Settings, get_settings, reset_settings
-from tests.fakes.openai_server import NEMOTRON_VL, VALID_PROMPT, FakeOpenAIServer, ok
+from tests.fakes.openai_server import (
+    NEMOTRON_VL,
+    VALID_PROMPT,
+    FakeOpenAIServer,
+    ok,
+    openai_model_list,
+)
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.integration
@@ -227,3 +233,23 @@ def test_the_cli_refreshes_the_catalogue_and_analyzes_with_a_catalogue_model(
         timeout=180,
     )
     assert wrong.returncode == 1 and "Did you mean" in wrong.stderr
+
+
+def test_the_openai_compatible_endpoints_list_works_the_same_way(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeOpenAIServer() as local:
+        local.serve_models(openai_model_list(["llava:13b", "qwen2.5vl:7b"]))
+        monkeypatch.setenv("OPENAI_COMPATIBLE_BASE_URL", local.url)
+        reset_settings()
+        ensure_models()
+        with pytest.raises(UnknownModelError):
+            get_registry().get_model("qwen2.5vl:7b")
+        results = {r.source: r for r in refresh_all(get_settings())}
+        assert results["openai-compatible"].listed == 2
+        for written in ("openai-compatible/qwen2.5vl:7b", "qwen2.5vl:7b"):
+            assert _run(written)[-1].kind == "result"
+            sent = _chat_requests(local)[-1]
+            assert sent["model"] == "qwen2.5vl:7b" and "response_format" not in sent
+        with pytest.raises(UnknownModelError, match="Did you mean: openai-compatible/llava:13b"):
+            get_registry().get_model("openai-compatible/llava:31b")

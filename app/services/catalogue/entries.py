@@ -22,7 +22,7 @@ from app.services.errors import ProviderUnavailableError
 OPENROUTER = "openrouter"
 OPENAI_COMPATIBLE = "openai-compatible"
 MAX_ENTRIES = 5000  # OpenRouter lists a few hundred; more is a broken or hostile answer
-MAX_ID_LENGTH = 200
+MAX_ID_LENGTH = 120  # what `analyses.model` holds; OpenRouter's longest ids are ~60
 MAX_NAME_LENGTH = 200
 MAX_LIST_ITEMS = 64
 # Ids are printable and spaceless: "vendor/model-name:variant", "qwen2.5vl:7b", "gpt-4o".
