@@ -91,3 +91,48 @@ def test_admin_refreshes_catalogue_user_picks_nemotron_and_pays_its_cost(
     # Reserved 2; OpenRouter reported $0.000417, which at 1000 % is 1 credit.
     page.goto("/credits")
     expect(page.get_by_role("heading", name=str(balance - 1), exact=True)).to_be_visible()
+
+
+def test_admin_prices_one_catalogue_model_and_hides_another_from_the_picker(
+    page: Page, browser: Browser, app_server: RunningApp
+) -> None:
+    priced, hidden = "helix/model-007-vl", "lumen/model-003-vl"
+    admin_email = new_email()
+    app_server.cli("create-admin", admin_email, "--password-stdin", stdin=PASSWORD + "\n")
+    admin = browser.new_context(base_url=app_server.url).new_page()
+    admin.goto("/login?next=/admin")
+    sign_in(admin, admin_email)
+    catalogue = admin.get_by_label("Model catalogue")
+    catalogue.get_by_role("button", name="Refresh catalogue").click()
+    expect(admin.get_by_text(re.compile(r"Model catalogue refreshed"))).to_be_visible(
+        timeout=30_000
+    )
+    search = catalogue.get_by_label("Search the catalogue")
+    search.fill("model 007")
+    catalogue.get_by_role("button", name="Find").click()
+    row = catalogue.get_by_role("row").filter(has_text=priced)
+    row.get_by_label(f"Credits for {priced}").fill("7")
+    row.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text(f"Price saved: {priced} costs 7 credits.")).to_be_visible()
+    expect(row).to_contain_text("set")
+
+    search.fill("model 003")
+    catalogue.get_by_role("button", name="Find").click()
+    catalogue.get_by_label(f"Offer {hidden}").click()
+    admin.get_by_role("option", name="Hidden").click()
+    expect(admin.get_by_text(f"{hidden}: hidden.")).to_be_visible()
+    expect(catalogue.get_by_role("row").filter(has_text=hidden)).to_contain_text("not offered")
+    shot(admin, "admin-catalogue-choices")
+    admin.context.close()
+
+    sign_up(page, new_email())
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    find = page.get_by_label("Search by name or vendor")
+    find.fill("model 007")
+    page.get_by_label("Model").click()
+    expect(page.get_by_role("option", name="Helix: Model 007 Vision · 7 credits")).to_be_visible()
+    page.keyboard.press("Escape")
+    find.fill("model 003")
+    page.get_by_label("Model").click()
+    expect(page.get_by_role("option", name="Offline analyzer")).to_be_visible()
+    expect(page.get_by_role("option", name="Lumen")).to_have_count(0)
