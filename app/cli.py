@@ -1,6 +1,6 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
-Commands: migrate, seed, create-admin EMAIL, worker, maintenance, health,
+Commands: migrate, seed, create-admin EMAIL, worker, maintenance, refresh-models, health,
 export --out FILE [--tag T] [--owner EMAIL], import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py).
 Honours DATABASE_URL and DATA_DIR like the app.
@@ -250,6 +250,17 @@ def cmd_maintenance(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh_models(_args: argparse.Namespace) -> int:
+    from app.services.catalogue.refresh import refresh_all
+    from app.services.migrations import upgrade_to_head
+    from app.settings import get_settings
+
+    upgrade_to_head()
+    results = refresh_all(get_settings())
+    _out(json.dumps([{"source": r.source, "listed": r.listed, "error": r.error} for r in results]))
+    return 1 if any(r.error for r in results) else 0
+
+
 def cmd_health(_args: argparse.Namespace) -> int:
     from app.services.health import check_health
 
@@ -277,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("maintenance", help="run maintenance once").set_defaults(func=cmd_maintenance)
+    sub.add_parser(
+        "refresh-models", help="fetch the provider model catalogues now (OpenRouter's /models)"
+    ).set_defaults(func=cmd_refresh_models)
     analyze = sub.add_parser("analyze", help="print the JSON prompt for an image")
     analyze.add_argument("image")
     analyze.add_argument("--model", default="local", help="model id or alias (default: offline)")

@@ -8,6 +8,7 @@ import reflex as rx
 from app.components.shell import empty_state, page_shell
 from app.components.studio_jobs import download_link
 from app.state.admin import AdminState
+from app.state.admin_catalogue import AdminCatalogueState as C
 from app.state.admin_reports import AdminReportsState as R
 from app.state.update_list import UpdateListState
 
@@ -445,12 +446,140 @@ def update_list_card() -> rx.Component:
     )
 
 
+def catalogue_row(m: rx.Var) -> rx.Component:
+    model_id = m["id"].to(str)
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(m["name"], size="2", weight="medium"),
+                rx.code(model_id, size="1", word_break="break-all"),
+                rx.text(m["list_price"], size="1", color_scheme="gray"),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                m["vision"].to(bool),
+                rx.badge("images", color_scheme="violet", variant="soft"),
+                rx.badge("text only", color_scheme="gray", variant="outline"),
+            ),
+            class_name="hide-narrow",
+        ),
+        rx.table.cell(
+            rx.form(
+                rx.hstack(
+                    rx.el.input(type="hidden", name="model", value=model_id),
+                    rx.input(
+                        name="credits",
+                        default_value=m["credits"].to(str),
+                        key=model_id + "-" + m["credits"].to(str),
+                        type="number",
+                        min=0,
+                        width="80px",
+                        size="1",
+                        aria_label="Credits for " + model_id,
+                    ),
+                    rx.button("Save", size="1", variant="soft", type="submit"),
+                    rx.badge(m["price_kind"].to(str), variant="outline"),
+                    spacing="1",
+                    align="center",
+                ),
+                on_submit=C.save_model_price,
+            )
+        ),
+        rx.table.cell(
+            rx.select.root(
+                rx.select.trigger(aria_label="Offer " + model_id),
+                rx.select.content(
+                    rx.select.item("Default", value="default"),
+                    rx.select.item("Offered", value="offered"),
+                    rx.select.item("Hidden", value="hidden"),
+                ),
+                value=m["choice"].to(str),
+                on_change=lambda choice: C.choose(model_id, choice),
+                size="1",
+            ),
+            rx.cond(
+                m["offered"].to(bool),
+                rx.text("in the picker", size="1", color=rx.color("green", 11)),
+                rx.text("not offered", size="1", color_scheme="gray"),
+            ),
+        ),
+        align="center",
+    )
+
+
+def catalogue_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Model catalogue", weight="bold"),
+                rx.spacer(),
+                rx.button(
+                    rx.cond(C.refreshing, rx.spinner(size="1"), rx.icon("refresh-cw", size=14)),
+                    "Refresh catalogue",
+                    size="2",
+                    variant="soft",
+                    on_click=C.refresh_catalogue,
+                    disabled=C.refreshing,
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.text(C.catalogue_summary, size="2", aria_label="Catalogue status"),
+            rx.text(
+                "By default the analyzer offers every listed model that takes images and has a "
+                "list price, at the markup rule (rule:* rows in the price table): credits = "
+                "list USD of one call × markup % × credits per USD, at least min_credits, "
+                "charged on the cost OpenRouter reports. Set a price to make it flat.",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="q",
+                        placeholder="Search the catalogue",
+                        aria_label="Search the catalogue",
+                        width="100%",
+                        max_width="360px",
+                        max_length=100,
+                    ),
+                    # Not "Search": the accounts list below has that button.
+                    rx.button("Find", type="submit", variant="soft"),
+                    spacing="2",
+                ),
+                on_submit=C.search_catalogue,
+                width="100%",
+            ),
+            rx.cond(
+                C.catalogue_rows,
+                rx.box(
+                    rx.table.root(
+                        rx.table.body(rx.foreach(C.catalogue_rows, catalogue_row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    width="100%",
+                    overflow_x="auto",
+                ),
+                rx.text("No catalogue models to show.", size="2", color_scheme="gray"),
+            ),
+            width="100%",
+            spacing="3",
+        ),
+        aria_label="Model catalogue",
+        width="100%",
+    )
+
+
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
         reports_panel(),
         money_panel(),
         update_list_card(),
+        catalogue_panel(),
         rx.form(
             rx.hstack(
                 rx.input(

@@ -225,8 +225,20 @@ def actions() -> rx.Component:
 
 def model_picker() -> rx.Component:
     return rx.hstack(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=14)),
+            value=AnalyzerState.model_query,
+            on_change=AnalyzerState.search_models,
+            debounce_timeout=250,
+            placeholder="Search models",
+            aria_label="Search by name or vendor",
+            type="search",
+            max_length=100,
+            width="180px",
+            size="2",
+        ),
         rx.select.root(
-            rx.select.trigger(aria_label="Model", min_width="220px"),
+            rx.select.trigger(aria_label="Model", min_width="220px", max_width="100%"),
             rx.select.content(
                 rx.foreach(
                     AnalyzerState.models,
@@ -235,7 +247,16 @@ def model_picker() -> rx.Component:
                         value=m["id"].to(str),
                         disabled=~m["available"].to(bool),
                     ),
-                )
+                ),
+                rx.cond(
+                    AnalyzerState.models_more,
+                    rx.text(
+                        "More models match: type in the search box to narrow the list.",
+                        size="1",
+                        color_scheme="gray",
+                        padding="0.5em",
+                    ),
+                ),
             ),
             value=AnalyzerState.model_id,
             on_change=AnalyzerState.set_model,
@@ -262,6 +283,7 @@ def model_picker() -> rx.Component:
         spacing="3",
         align="center",
         wrap="wrap",
+        width="100%",  # so a long model name in the trigger is cut, not pushed off-screen
     )
 
 

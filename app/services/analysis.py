@@ -64,6 +64,7 @@ class _Run:
     raw: str = ""
     reasoning: str = ""
     usage: Usage | None = None
+    cost_usd: float | None = None  # summed over the calls (a retry costs too), as reported
     ttft_ms: int | None = None
     finish: str | None = None
     details: list[dict[str, Any]] = field(default_factory=list)
@@ -198,12 +199,23 @@ def _finish_record(
         session.add(row)
 
 
-def _price(model: Model) -> int:
-    """The admin's price for this model, else its built-in credits per call."""
+def _quote(model: Model) -> pricing.ModelQuote:
+    """The admin's price for this model, else the markup rule on a catalogue model's list
+    prices, else its built-in credits per call."""
     with session_scope() as session:
-        return pricing.price_for_model(
-            session, model_id=model.info.model_id, default=model.info.credits_per_call
+        return pricing.quote_model(
+            session,
+            model_id=model.info.model_id,
+            default=model.info.credits_per_call,
+            usd_per_call=model.info.usd_per_call,
         )
+
+
+def _charge(quote: pricing.ModelQuote, cost_usd: float | None) -> int:
+    """What the finished call costs: from the provider's reported USD cost where the price
+    follows it, never above what was reserved."""
+    with session_scope() as session:
+        return pricing.charge_for_call(session, quote=quote, cost_usd=cost_usd)
 
 
 def _reserve(user_id: int | None, analysis_id: int, credits: int) -> str | None:
@@ -265,6 +277,8 @@ async def _stream_once(
                     yield Update("partial", data=partial)
             elif isinstance(event, Usage):
                 run.usage = event
+                if event.cost_usd is not None:
+                    run.cost_usd = (run.cost_usd or 0.0) + event.cost_usd
                 run.details.extend(event.reasoning_details)
             elif isinstance(event, StreamEnd):
                 run.finish = event.finish_reason
@@ -288,7 +302,8 @@ async def run_analysis(
         yield Update("error", text=f"Keep instructions under {MAX_INSTRUCTIONS} characters.")
         return
     try:
-        model = get_registry().get_model(model_id)
+        # A catalogue model is looked up in the database: off the event loop.
+        model = await asyncio.to_thread(get_registry().get_model, model_id)
     except UserFacingError as e:
         yield Update("error", text=e.message)
         return
@@ -332,7 +347,8 @@ async def run_analysis(
 
     run = _Run()
     started = time.perf_counter()
-    credits = await asyncio.to_thread(_price, model)
+    quote = await asyncio.to_thread(_quote, model)
+    credits = quote.credits
     try:
         hold = await asyncio.to_thread(_reserve, user_id, analysis_id, credits)
     except UserFacingError as e:  # not enough credits: nothing runs, nothing is charged
@@ -350,7 +366,8 @@ async def run_analysis(
     finished = streamed = False
     client = new_http_client()
     try:
-        request = ChatRequest(messages=messages, options={"task": kind})
+        schema = load_schema()
+        request = ChatRequest(messages=messages, options={"task": kind}, json_schema=schema)
         async for update in _stream_once(model, request, run, started, client):
             yield update
         data, notes, problems = validated(run.raw)
@@ -360,7 +377,9 @@ async def run_analysis(
             )
             first_raw = run.raw
             retry = ChatRequest(
-                messages=messages + _correction(first_raw, problems), options={"task": kind}
+                messages=messages + _correction(first_raw, problems),
+                options={"task": kind},
+                json_schema=schema,
             )
             yield Update(
                 "reasoning", text="\n[The reply did not validate; asking the model to fix it.]\n"
@@ -436,9 +455,10 @@ async def run_analysis(
                 error="stopped by the user",
             )
     finished = True
-    await asyncio.to_thread(_settle, hold, charge=credits)
+    charged = await asyncio.to_thread(_charge, quote, run.cost_usd)
+    await asyncio.to_thread(_settle, hold, charge=charged)
     await asyncio.to_thread(
-        _finish_record, analysis_id, run=run, status="succeeded", started=started, credits=credits
+        _finish_record, analysis_id, run=run, status="succeeded", started=started, credits=charged
     )
     yield Update(
         "result", data=data, analysis_id=analysis_id, notes=tuple(notes), examples=tuple(examples)

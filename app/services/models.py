@@ -414,3 +414,39 @@ class UpdateSubscriber(SQLModel, table=True):
     source: str = Field(default="landing", max_length=32)
     confirmed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CatalogueModel(SQLModel, table=True):
+    """One model a provider lists at `GET /models` (OpenRouter's catalogue, or the
+    OpenAI-compatible endpoint's), cached so lookups and the picker need no network.
+
+    A refresh updates the fetched fields and marks models the answer no longer lists as
+    `listed = False`; the admin's choice (`offered`) is never overwritten by a refresh.
+    Prices are USD per token (prompt, completion), per input image and per request, as the
+    provider states them; None when it did not say or said something unusable.
+    """
+
+    __tablename__ = "catalogue_models"
+    __table_args__ = (UniqueConstraint("source", "model_id", name="uq_catalogue_source_model"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)  # "openrouter" | "openai-compatible"
+    model_id: str = Field(max_length=200)  # as the provider spells it: "vendor/model[:variant]"
+    name: str = Field(default="", max_length=200)
+    context_length: int | None = None
+    prompt_usd: float | None = None
+    completion_usd: float | None = None
+    image_usd: float | None = None
+    request_usd: float | None = None
+    input_modalities: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    output_modalities: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    supported_parameters: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    vision: bool = Field(default=False, index=True)  # takes images ("image" input modality)
+    listed: bool = Field(default=True, index=True)  # in the provider's latest answer
+    offered: bool | None = None  # the admin's choice; None follows the default rule
+    fetched_at: datetime = Field(default_factory=utcnow)

@@ -1,8 +1,15 @@
 """Prices in credits per model and per operation, and the plans (Free, Pro) with their limits.
 
-A price key is "model:<model_id>" (one call of that model) or "op:<operation>" (an action that
-is not a model call, or a surcharge on one). Keys without a row in `prices` cost their default:
-the model registry's `credits_per_call`, or `OPERATION_DEFAULTS`. An admin's `set_price` writes
+A price key is "model:<model_id>" (one call of that model), "op:<operation>" (an action that
+is not a model call, or a surcharge on one) or "rule:<name>" (the markup rule below). Keys
+without a row in `prices` cost their default: the model registry's `credits_per_call`, or
+`OPERATION_DEFAULTS`, or `RULE_DEFAULTS`.
+
+Models from a provider's catalogue (any OpenRouter model) have no built-in price: unless an
+admin sets one, they cost the markup rule applied to the catalogue's USD prices, reserved on an
+estimate of one call, and settled on what the provider reports the call cost (`usage.cost`),
+never above what was reserved: credits = ceil(usd * markup_percent / 100 * credits_per_usd),
+at least `min_credits`. An admin's `set_price` writes
 a row, which wins from then on; `seed_prices` writes the defaults as rows so the admin table
 lists every price.
 
@@ -12,10 +19,11 @@ monthly grant is one ledger entry per user, plan and month, so running it twice 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.services import credits
 from app.services.auth import require_role
@@ -25,7 +33,17 @@ from app.services.providers import get_registry
 
 MODEL_PREFIX = "model:"
 OPERATION_PREFIX = "op:"
+RULE_PREFIX = "rule:"
 MAX_PRICE = 100_000
+# The markup rule over catalogue USD prices. 100 credits per USD makes a credit one US cent of
+# provider cost; the credit packs sell a credit for 3-5 cents, so a 150 % markup keeps a margin
+# even on the cheapest pack. Free models still cost `min_credits` (rate limits are ours to pay).
+RULE_DEFAULTS: dict[str, int] = {"credits_per_usd": 100, "markup_percent": 150, "min_credits": 1}
+_RULE_MINIMUMS = {"credits_per_usd": 1, "markup_percent": 1, "min_credits": 0}
+# One describe call, for the estimate reserved before it runs: the system prompt carries the
+# whole JSON Schema (~3-4k tokens) plus the image; the answer and any reasoning ~2k tokens.
+ESTIMATE_PROMPT_TOKENS = 4000
+ESTIMATE_COMPLETION_TOKENS = 2000
 # What an operation costs when no admin has priced it. Model calls are priced per model.
 OPERATION_DEFAULTS: dict[str, int] = {
     "analysis": 0,  # surcharge on top of the model's price
@@ -81,6 +99,29 @@ class PriceRow:
     updated_by: int | None
 
 
+@dataclass(frozen=True)
+class MarkupRule:
+    credits_per_usd: int
+    markup_percent: int
+    min_credits: int
+
+    def credits_for_usd(self, usd: float) -> int:
+        """Credits for a USD amount: marked up, rounded up, at least `min_credits`."""
+        if not math.isfinite(usd) or usd <= 0:
+            return self.min_credits
+        raw = usd * self.markup_percent / 100 * self.credits_per_usd
+        # The 1e-9 keeps float noise (0.30000000000000004) from adding a whole credit.
+        return min(MAX_PRICE, max(self.min_credits, math.ceil(raw - 1e-9)))
+
+
+@dataclass(frozen=True)
+class ModelQuote:
+    """What a model call reserves, and whether it is settled on the provider's reported cost."""
+
+    credits: int
+    by_cost: bool
+
+
 # -- prices ------------------------------------------------------------------------------------
 
 
@@ -91,6 +132,7 @@ def default_prices() -> dict[str, int]:
         for info in get_registry().list_models()
     }
     defaults.update({f"{OPERATION_PREFIX}{op}": c for op, c in OPERATION_DEFAULTS.items()})
+    defaults.update({f"{RULE_PREFIX}{name}": c for name, c in RULE_DEFAULTS.items()})
     return defaults
 
 
@@ -121,6 +163,11 @@ def set_price(session: Session, *, actor: User | None, key: str, credits: int) -
     key = _check_key(key)
     if isinstance(credits, bool) or not isinstance(credits, int) or not 0 <= credits <= MAX_PRICE:
         raise InvalidInputError(f"A price must be a whole number of credits from 0 to {MAX_PRICE}.")
+    least = (
+        _RULE_MINIMUMS.get(key.removeprefix(RULE_PREFIX), 0) if key.startswith(RULE_PREFIX) else 0
+    )
+    if credits < least:
+        raise InvalidInputError(f"{key.removeprefix(RULE_PREFIX)} must be at least {least}.")
     row = session.exec(select(Price).where(Price.key == key)).first()
     if row is None:
         row = Price(key=key, credits=credits)
@@ -151,6 +198,67 @@ def price_for_model(session: Session, *, model_id: str, default: int) -> int:
     return _stored(session, f"{MODEL_PREFIX}{model_id}", default)
 
 
+def has_model_price(session: Session, *, model_id: str) -> bool:
+    """Whether a row prices this model (an admin's, or a seeded default)."""
+    key = f"{MODEL_PREFIX}{model_id}"
+    return session.exec(select(Price.id).where(Price.key == key)).first() is not None
+
+
+def markup_rule(session: Session) -> MarkupRule:
+    """The admin's markup rule over catalogue prices (defaults where none was set)."""
+    rows = session.exec(
+        select(Price.key, Price.credits).where(col(Price.key).startswith(RULE_PREFIX))
+    )
+    stored = {key: value for key, value in rows}  # noqa: C416 (rows are Row objects)
+    values = {
+        name: max(_RULE_MINIMUMS[name], int(stored.get(f"{RULE_PREFIX}{name}", default)))
+        for name, default in RULE_DEFAULTS.items()
+    }
+    return MarkupRule(**values)
+
+
+def estimate_usd(
+    *,
+    prompt_usd: float | None,
+    completion_usd: float | None,
+    image_usd: float | None = None,
+    request_usd: float | None = None,
+) -> float | None:
+    """USD for one typical describe call at these list prices; None when the tokens' prices
+    are unknown (such a model gets no automatic price)."""
+    if prompt_usd is None or completion_usd is None:
+        return None
+    return (
+        prompt_usd * ESTIMATE_PROMPT_TOKENS
+        + completion_usd * ESTIMATE_COMPLETION_TOKENS
+        + (image_usd or 0.0)
+        + (request_usd or 0.0)
+    )
+
+
+def quote_model(
+    session: Session, *, model_id: str, default: int, usd_per_call: float | None = None
+) -> ModelQuote:
+    """What one call of `model_id` reserves: the admin's price (flat), else for a catalogue
+    model (`usd_per_call` known) the markup rule on its estimate (settled on the real cost),
+    else `default` (the registry's flat `credits_per_call`)."""
+    stored = session.exec(select(Price.credits).where(Price.key == f"{MODEL_PREFIX}{model_id}"))
+    value = stored.first()
+    if value is not None:
+        return ModelQuote(credits=int(value), by_cost=False)
+    if usd_per_call is not None:
+        return ModelQuote(credits=markup_rule(session).credits_for_usd(usd_per_call), by_cost=True)
+    return ModelQuote(credits=default, by_cost=False)
+
+
+def charge_for_call(session: Session, *, quote: ModelQuote, cost_usd: float | None) -> int:
+    """Credits to commit for a finished call: the provider's reported cost through the markup
+    rule when the quote is cost-based and a cost came back, never above what was reserved."""
+    if not quote.by_cost or cost_usd is None:
+        return quote.credits
+    return min(quote.credits, markup_rule(session).credits_for_usd(cost_usd))
+
+
 def price_for_operation(session: Session, *, operation: str) -> int:
     """Credits for an operation ("analysis", "generation", ...): admin price or default."""
     return _stored(session, f"{OPERATION_PREFIX}{operation}", OPERATION_DEFAULTS.get(operation, 0))
@@ -176,11 +284,13 @@ def _check_key(key: str) -> str:
     if (
         key.startswith(OPERATION_PREFIX)
         and key.removeprefix(OPERATION_PREFIX) in OPERATION_DEFAULTS
-    ):
+    ) or (key.startswith(RULE_PREFIX) and key.removeprefix(RULE_PREFIX) in RULE_DEFAULTS):
         return key
     ops = ", ".join(sorted(OPERATION_DEFAULTS))
+    rules = ", ".join(RULE_DEFAULTS)
     raise InvalidInputError(
-        f"Unknown price {key!r}. Use 'model:<model id>' or 'op:<operation>' ({ops})."
+        f"Unknown price {key!r}. Use 'model:<model id>', 'op:<operation>' ({ops}) "
+        f"or 'rule:<name>' ({rules})."
     )
 
 

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from app.services import jobs, pricing
 from app.services.auth import purge_expired_sessions
+from app.services.catalogue.refresh import refresh_all
 from app.services.db import session_scope
 from app.services.images import purge_expired_assets, rebuild_missing_thumbnails
 from app.services.jobs.lease import current_worker_id, release
@@ -54,7 +55,7 @@ def grant_plan_credits() -> int:
 
 def run_maintenance() -> dict[str, int]:
     """Empty old trash, purge expired uploads, sessions and old studio jobs, recover jobs of
-    dead workers, rebuild thumbnails, embed prompts."""
+    dead workers, rebuild thumbnails, embed prompts, refresh stale model catalogues."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -73,6 +74,9 @@ def run_maintenance() -> dict[str, int]:
         )
     recovered = len(jobs.recover_jobs())
     granted = grant_plan_credits()
+    # Failures are logged and retried next run: the rest of maintenance must not depend on
+    # a provider being reachable.
+    refreshed = refresh_all(settings, only_stale=True)
     result = {
         "plan_grants": granted,
         "purged_trash": trashed,
@@ -82,6 +86,8 @@ def run_maintenance() -> dict[str, int]:
         "embedded_prompts": embedded,
         "purged_jobs": purged_jobs,
         "recovered_jobs": recovered,
+        "catalogue_models": sum(r.listed for r in refreshed),
+        "catalogue_failures": sum(1 for r in refreshed if r.error),
     }
     log.info("maintenance done", extra=result)
     return result

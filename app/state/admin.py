@@ -15,6 +15,7 @@ from app.services.auth import require_role, user_for_token
 from app.services.db import session_scope
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.models import Role, User
+from app.state.admin_catalogue import AdminCatalogueState
 from app.state.admin_reports import AdminReportsState
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
@@ -117,7 +118,7 @@ class AdminState(SessionState):
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
         self.prices, self.payments = money["prices"], money["payments"]
-        return AdminReportsState.load_reports
+        return [AdminReportsState.load_reports, AdminCatalogueState.load_catalogue]
 
     @rx.event
     async def save_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -13,15 +13,17 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import conversations, pricing, rate_limits
+from app.services import conversations, rate_limits
 from app.services.analysis import Update, run_analysis
+from app.services.catalogue.offers import picker_page
 from app.services.db import session_scope
 from app.services.images import ingest_image
 from app.services.models import Asset
 from app.services.prompt_diff import diff
-from app.services.providers import ImageInput, get_registry
+from app.services.providers import ImageInput
 from app.services.providers.local import LOCAL_MODEL_ID
 from app.services.storage import get_storage
+from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.landing import LandingState
 from app.state.prompt_view import cards, pretty
@@ -32,19 +34,14 @@ MESSAGE_ID = "analyzer-message"
 PUSH_INTERVAL = 0.08  # seconds between UI pushes while streaming
 
 
-def _model_options() -> list[dict[str, Any]]:
-    out = []
+def _model_options(query: str = "", keep: str = "") -> dict[str, Any]:
+    """One small page of the picker: the models matching `query` (server-side search, so
+    hundreds of catalogue models never travel to the browser), plus the selected one."""
     with session_scope() as session:
-        prices = {
-            m.info.model_id: pricing.price_for_model(
-                session, model_id=m.info.model_id, default=m.info.credits_per_call
-            )
-            for m in get_registry().models()
-        }
-    for model in get_registry().models():
-        info = model.info
-        price = prices[info.model_id]
-        reason = model.unavailable_reason() or ""
+        page = picker_page(session, settings=get_settings(), query=query, keep=keep)
+    out = []
+    for option in page.models:
+        info, price = option.info, option.credits
         out.append(
             {
                 "id": info.model_id,
@@ -53,8 +50,8 @@ def _model_options() -> list[dict[str, Any]]:
                 "cost": "Free" if price == 0 else f"{price} credit{'s' if price != 1 else ''}",
                 "note": info.price_note,
                 "description": info.description,
-                "available": not reason,
-                "reason": reason,
+                "available": not option.unavailable,
+                "reason": option.unavailable,
                 "vision": info.vision,
                 "reasoning": info.reasoning,
                 "caps": " · ".join(
@@ -62,7 +59,7 @@ def _model_options() -> list[dict[str, Any]]:
                 ),
             }
         )
-    return out
+    return {"models": out, "more": page.more}
 
 
 def _ingest(user_id: int, stream: Any, filename: str, model: str) -> dict[str, Any]:
@@ -206,6 +203,8 @@ def assistant_turn(model: str) -> dict[str, Any]:
 class AnalyzerState(SessionState):
     models: list[dict[str, Any]] = []
     model_id: str = LOCAL_MODEL_ID
+    model_query: str = ""
+    models_more: bool = False
     use_memory: bool = True
     message: str = ""
     turns: list[dict[str, Any]] = []
@@ -235,7 +234,8 @@ class AnalyzerState(SessionState):
         await self._refresh()
         if not self.user_id:  # a visitor: `/` is the landing page
             return LandingState.load_landing
-        self.models = _model_options()
+        picker = await run_service(_model_options, self.model_query, self.model_id)
+        self.models, self.models_more = picker["models"], picker["more"]
         if not any(m["id"] == self.model_id for m in self.models):
             self.model_id = LOCAL_MODEL_ID
         self.history = await run_service(_history, int(self.user_id))
@@ -266,6 +266,12 @@ class AnalyzerState(SessionState):
     def set_model(self, model_id: str) -> None:
         if any(m["id"] == model_id for m in self.models):
             self.model_id = model_id
+
+    @rx.event
+    async def search_models(self, query: str) -> None:
+        self.model_query = str(query)[:100]
+        picker = await run_service(_model_options, self.model_query, self.model_id)
+        self.models, self.models_more = picker["models"], picker["more"]
 
     @rx.event
     def set_use_memory(self, value: bool) -> None:

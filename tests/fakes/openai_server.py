@@ -8,6 +8,11 @@ decides how the server misbehaves:
 
     server.scenario("flaky")                 # one 500, then a good stream
     server.script(error_reply(401), ok())    # or any sequence; the last reply repeats
+
+`GET .../models` answers with OpenRouter's catalogue (`openrouter_catalogue()`: a few hundred
+generated models, text-only and vision, paid and ":free") or, after
+`server.serve_models(openai_model_list([...]))`, OpenAI's list shape; `serve_models(Reply(...))`
+makes it misbehave like the chat endpoint.
 """
 
 from __future__ import annotations
@@ -112,6 +117,7 @@ def stream_events(
     finish_reason: str | None = "stop",
     usage: bool = True,
     done: bool = True,
+    cost: float | None = 0.000417,
 ) -> list[str]:
     """The SSE blocks of a well-formed OpenRouter stream."""
     events = [": OPENROUTER PROCESSING\n\n", ": OPENROUTER PROCESSING\n\n"]
@@ -137,7 +143,7 @@ def stream_events(
                         "prompt_tokens": 1234,
                         "completion_tokens": 321,
                         "total_tokens": 1555,
-                        "cost": 0.000417,
+                        **({"cost": cost} if cost is not None else {}),
                         "completion_tokens_details": {"reasoning_tokens": 20},
                     },
                 }
@@ -173,6 +179,139 @@ def mid_stream_error(code: int | str = 502, message: str = "Provider disconnecte
     return Reply(events=events)
 
 
+# -- the model catalogue ---------------------------------------------------------------------
+
+# What OpenRouter really lists for the seed's model (ids, modalities and parameters as served).
+NEMOTRON_VL = "nvidia/nemotron-nano-12b-v2-vl"
+_VENDORS = ("acme", "zenith", "orbit", "lumen", "quanta", "nimbus", "vertex", "helix")
+_PARAMS = ["max_tokens", "temperature", "top_p", "seed", "stop"]
+
+
+def catalogue_model(
+    model_id: str,
+    name: str,
+    *,
+    inputs: tuple[str, ...] = ("text",),
+    outputs: tuple[str, ...] = ("text",),
+    prompt: str = "0.0000002",
+    completion: str = "0.0000006",
+    image: str = "0",
+    params: tuple[str, ...] = (),
+    context: int = 131072,
+) -> dict[str, Any]:
+    """One entry, with every field OpenRouter's `/api/v1/models` sends."""
+    return {
+        "id": model_id,
+        "canonical_slug": model_id.split(":")[0] + "-20250101",
+        "hugging_face_id": "",
+        "name": name,
+        "created": 1_735_689_600,
+        "description": f"{name}: a generated model for tests.",
+        "context_length": context,
+        "architecture": {
+            "modality": "+".join(inputs) + "->" + "+".join(outputs),
+            "input_modalities": list(inputs),
+            "output_modalities": list(outputs),
+            "tokenizer": "Other",
+            "instruct_type": None,
+        },
+        "pricing": {
+            "prompt": prompt,
+            "completion": completion,
+            "request": "0",
+            "image": image,
+            "web_search": "0",
+            "internal_reasoning": "0",
+        },
+        "top_provider": {
+            "context_length": context,
+            "max_completion_tokens": 16384,
+            "is_moderated": False,
+        },
+        "per_request_limits": None,
+        "supported_parameters": [*_PARAMS, *params],
+        "default_parameters": {},
+    }
+
+
+def openrouter_catalogue(size: int = 320) -> dict[str, Any]:
+    """`{"data": [...]}` like OpenRouter's: the seed's model (paid and :free), the app's
+    built-in three, then generated vendors' text-only, vision and image-output models."""
+    reasoning_vl = ("reasoning", "include_reasoning", "response_format", "structured_outputs")
+    data = [
+        catalogue_model(
+            NEMOTRON_VL,
+            "NVIDIA: Nemotron Nano 12B 2 VL",
+            inputs=("image", "text", "video"),
+            params=reasoning_vl,
+        ),
+        catalogue_model(
+            f"{NEMOTRON_VL}:free",
+            "NVIDIA: Nemotron Nano 12B 2 VL (free)",
+            inputs=("image", "text", "video"),
+            prompt="0",
+            completion="0",
+            params=("reasoning", "include_reasoning"),
+        ),
+        catalogue_model(
+            "google/gemini-2.5-flash",
+            "Google: Gemini 2.5 Flash",
+            inputs=("text", "image", "file", "audio"),
+            prompt="0.0000003",
+            completion="0.0000025",
+            image="0.001238",
+            params=reasoning_vl,
+        ),
+        catalogue_model(
+            "openai/gpt-4o-mini",
+            "OpenAI: GPT-4o-mini",
+            inputs=("text", "image", "file"),
+            prompt="0.00000015",
+            completion="0.0000006",
+            image="0.000217",
+            params=("response_format", "structured_outputs"),
+        ),
+        catalogue_model(
+            "openrouter/auto",
+            "Auto Router",
+            inputs=("text", "image"),
+            prompt="-1",
+            completion="-1",
+        ),
+    ]
+    for i in range(size - len(data)):
+        vendor = _VENDORS[i % len(_VENDORS)]
+        kind = i % 4  # 0, 1: text only; 2: vision; 3: vision with structured outputs
+        vision = kind >= 2
+        data.append(
+            catalogue_model(
+                f"{vendor}/model-{i:03d}" + ("-vl" if vision else ""),
+                f"{vendor.title()}: Model {i:03d}" + (" Vision" if vision else ""),
+                inputs=("text", "image") if vision else ("text",),
+                outputs=("image",) if i % 40 == 2 else ("text",),  # image generators
+                prompt=f"{(i % 9 + 1) / 10_000_000:.10f}",
+                completion=f"{(i % 7 + 1) * 4 / 10_000_000:.10f}",
+                params=("structured_outputs", "response_format") if kind == 3 else (),
+            )
+        )
+    return {"data": data}
+
+
+def openai_model_list(ids: list[str]) -> dict[str, Any]:
+    """What OpenAI, Ollama, LM Studio and vLLM answer at `GET /v1/models`."""
+    return {
+        "object": "list",
+        "data": [
+            {"id": i, "object": "model", "created": 1_700_000_000, "owned_by": "library"}
+            for i in ids
+        ],
+    }
+
+
+def json_reply(payload: Any, status: int = 200) -> Reply:
+    return Reply(status=status, body=json.dumps(payload).encode())
+
+
 SCENARIOS = {
     "ok": lambda: [ok()],
     "unauthorized": lambda: [error_reply(401, "No auth credentials found")],
@@ -198,6 +337,7 @@ class FakeOpenAIServer:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self._replies: list[Reply] = [ok()]
+        self._models_reply: Reply = json_reply(openrouter_catalogue())
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -221,6 +361,11 @@ class FakeOpenAIServer:
         with self._lock:
             self._replies = list(replies)
 
+    def serve_models(self, reply: Reply | dict[str, Any]) -> None:
+        """What `GET .../models` answers from now on (a payload, or any Reply)."""
+        with self._lock:
+            self._models_reply = reply if isinstance(reply, Reply) else json_reply(reply)
+
     def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
@@ -243,6 +388,19 @@ class FakeOpenAIServer:
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                server.requests.append(
+                    RecordedRequest(
+                        "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, None
+                    )
+                )
+                if self.path.split("?")[0] != "/api/v1/models":
+                    self._send_plain(404, b'{"error": {"message": "Not Found"}}')
+                    return
+                with server._lock:
+                    reply = server._models_reply
+                self._respond(reply)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
@@ -274,6 +432,8 @@ class FakeOpenAIServer:
 
             def _respond(self, reply: Reply) -> None:
                 if reply.body is not None:
+                    if reply.stall and server._stop.wait(reply.stall):
+                        return
                     self._send_plain(reply.status, reply.body, reply.headers)
                     return
                 self.send_response(reply.status)

@@ -37,6 +37,9 @@ class ChatRequest:
 
     messages: tuple[ChatMessage, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Ask for an answer matching this JSON Schema, where the model supports structured
+    # outputs (`ModelInfo.structured_outputs`); other models get the schema in the prompt only.
+    json_schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ class ModelInfo:
     credits_per_call: int = 1
     price_note: str = ""
     description: str = ""
+    # Takes `response_format: {"type": "json_schema", ...}` (OpenRouter: "structured_outputs").
+    structured_outputs: bool = False
+    # USD of one typical call at the catalogue's list prices: such a model is priced by the
+    # admin's markup rule and charged what the provider reports (see app/services/pricing.py).
+    usd_per_call: float | None = None
+    context_length: int | None = None
 
 
 class Model(ABC):

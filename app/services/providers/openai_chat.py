@@ -105,6 +105,7 @@ async def stream_chat_completion(
     retry: RetryPolicy = DEFAULT_RETRY,
     provider_label: str = "The model provider",
     key_env_var: str | None = None,
+    structured_outputs: bool = False,
 ) -> AsyncIterator[StreamEvent]:
     """Stream one chat completion as typed events (see `base` for their order).
 
@@ -114,7 +115,13 @@ async def stream_chat_completion(
     """
     call = _Call(
         url=base_url.rstrip("/") + "/chat/completions",
-        payload=build_payload(model=model, request=request, dialect=dialect, extra_body=extra_body),
+        payload=build_payload(
+            model=model,
+            request=request,
+            dialect=dialect,
+            extra_body=extra_body,
+            structured_outputs=structured_outputs,
+        ),
         headers=_headers(api_key, extra_headers),
         timeout=timeout,
         label=provider_label,
@@ -137,8 +144,12 @@ def build_payload(
     request: ChatRequest,
     dialect: Dialect = "openai",
     extra_body: Mapping[str, Any] | None = None,
+    structured_outputs: bool = False,
 ) -> dict[str, Any]:
-    """The JSON body for `/chat/completions`. Unknown or out-of-range options are refused."""
+    """The JSON body for `/chat/completions`. Unknown or out-of-range options are refused.
+
+    With `structured_outputs` (the model supports it) and a `request.json_schema`, the answer
+    is asked to match that schema; otherwise the schema only travels in the prompt."""
     options = dict(request.options)
     _check_options(options)
     payload: dict[str, Any] = {
@@ -152,6 +163,8 @@ def build_payload(
     )
     if options.get("json_mode"):
         payload["response_format"] = {"type": "json_object"}
+    if structured_outputs and request.json_schema is not None:
+        payload["response_format"] = json_schema_format(request.json_schema)
     if dialect == "openrouter":
         payload["usage"] = {"include": True}  # adds `cost` to the final usage chunk
     for key, value in (extra_body or {}).items():
@@ -161,6 +174,21 @@ def build_payload(
             payload[key] = value
     _apply_reasoning(payload, options, dialect)
     return payload
+
+
+def json_schema_format(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI's `response_format` for a JSON Schema, as OpenRouter passes it on.
+
+    Not `strict`: strict mode demands every property be required and no other keywords than a
+    subset, which a real prompt schema (optional fields, patterns) does not meet; non-strict
+    still steers the model to the schema, and our validation checks the answer either way.
+    The `$schema`/`$id` keywords are dropped: some providers refuse them.
+    """
+    body = {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "jsoncraft_prompt", "strict": False, "schema": body},
+    }
 
 
 def _apply_reasoning(payload: dict[str, Any], options: Mapping[str, Any], dialect: Dialect) -> None:

@@ -20,8 +20,10 @@ PROVIDER = "openrouter"
 KEY_ENV_VAR = "OPENROUTER_API_KEY"
 DEFAULT_MODEL_ID = "nvidia/nemotron-nano-12b-v2-vl:free"
 
-# The models offered out of the box. Edit this table (or pass your own to
+# The models offered out of the box, before (and beside) OpenRouter's catalogue: a fresh or
+# offline install offers exactly these. Edit this table (or pass your own to
 # `load_builtin_models`) to change them; prices are OpenRouter's list prices when written.
+# Any other model OpenRouter lists works once the catalogue is refreshed (app/services/catalogue).
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
         model_id=DEFAULT_MODEL_ID,
@@ -44,6 +46,7 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         credits_per_call=3,
         price_note="$0.30 / M input tokens, $2.50 / M output tokens",
         description="Fast, strong at reading images and following a schema.",
+        structured_outputs=True,
     ),
     ModelInfo(
         model_id="openai/gpt-4o-mini",
@@ -54,6 +57,7 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         credits_per_call=2,
         price_note="$0.15 / M input tokens, $0.60 / M output tokens",
         description="Cheap and reliable JSON; no visible reasoning.",
+        structured_outputs=True,
     ),
 )
 
@@ -96,6 +100,7 @@ class OpenRouterModel(Model):
             retry=self._retry,
             provider_label="OpenRouter",
             key_env_var=KEY_ENV_VAR,
+            structured_outputs=self.info.structured_outputs,
         )
         async for event in events:
             yield event

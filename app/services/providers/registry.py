@@ -4,15 +4,21 @@ Providers register models through `register()`; `load_builtin_models()` is the h
 registers the remote ones from settings, and the offline analyzer registers itself the same
 way. Tests build their own `ModelRegistry` (or `clear()` the default one) and register fakes
 through the very same calls.
+
+Beyond the registered models, a registry asks its sources (`add_source`) for names it does
+not know: the provider catalogues (any model OpenRouter lists) are one, so hundreds of models
+work without hundreds of registrations. Registered models win over a source's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Protocol
 
 import httpx
 
+from app.services.catalogue.ids import closest, openrouter_id
 from app.services.errors import UnknownModelError
 from app.services.providers import openai_compatible, openrouter
 from app.services.providers.base import Model, ModelInfo
@@ -21,12 +27,24 @@ from app.settings import Settings
 
 # How many model ids an "unknown model" message spells out.
 _LISTED = 12
+_CLOSEST = 5
+
+
+class ModelSource(Protocol):
+    """Models found on demand by name (a provider's catalogue), not registered one by one."""
+
+    def find(self, name: str) -> Model | None:
+        """The model `name` stands for, or None."""
+
+    def names(self) -> list[str]:
+        """Every id it would find, for "did you mean" suggestions."""
 
 
 class ModelRegistry:
     def __init__(self) -> None:
         self._models: dict[str, Model] = {}  # by model_id, in registration order
         self._names: dict[str, str] = {}  # casefolded id or alias -> model_id
+        self._sources: dict[str, ModelSource] = {}
 
     def register(self, model: Model, *, replace: bool = False) -> None:
         """Add a model. A clash of id or alias is a programming error unless `replace`,
@@ -48,15 +66,27 @@ class ModelRegistry:
         self._models.pop(model_id, None)
         self._names = {name: mid for name, mid in self._names.items() if mid != model_id}
 
+    def add_source(self, key: str, source: ModelSource) -> None:
+        """Ask `source` for names no registered model answers to (same key: replaced)."""
+        self._sources[key] = source
+
     def resolve(self, name: str) -> str | None:
-        """The model_id that `name` (an id or alias, any case) stands for, if any."""
-        return self._names.get(name.strip().casefold())
+        """The registered model_id that `name` (an id or alias, any case, with or without an
+        "openrouter/" or "openrouter:" prefix) stands for, if any."""
+        folded = name.strip().casefold()
+        return self._names.get(folded) or self._names.get(openrouter_id(folded))
 
     def get_model(self, name: str) -> Model:
+        """A registered model, else one a source finds; UnknownModelError names the closest."""
         model_id = self.resolve(name)
-        if model_id is None:
-            raise UnknownModelError(self._unknown_message(name))
-        return self._models[model_id]
+        if model_id is not None:
+            return self._models[model_id]
+        if name.strip() and len(name) <= 300:
+            for source in self._sources.values():
+                found = source.find(name)
+                if found is not None:
+                    return found
+        raise UnknownModelError(self._unknown_message(name))
 
     def list_models(self, *, available_only: bool = False) -> list[ModelInfo]:
         return [m.info for m in self._models.values() if not available_only or m.is_available()]
@@ -68,6 +98,7 @@ class ModelRegistry:
     def clear(self) -> None:
         self._models.clear()
         self._names.clear()
+        self._sources.clear()
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.resolve(name) is not None
@@ -76,10 +107,16 @@ class ModelRegistry:
         return len(self._models)
 
     def _unknown_message(self, name: str) -> str:
-        shown = name if len(name) <= 80 else name[:79] + "…"
+        shown = " ".join(name.split())
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
         ids = list(self._models)
+        for source in self._sources.values():
+            ids.extend(source.names())
         if not ids:
             return f"Unknown model '{shown}'. No models are set up."
+        near = closest(name, ids, limit=_CLOSEST)
+        if near:
+            return f"Unknown model '{shown}'. Did you mean: {', '.join(near)}?"
         more = f", and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
         return f"Unknown model '{shown}'. Choose one of: {', '.join(ids[:_LISTED])}{more}."
 
