@@ -42,3 +42,30 @@ def test_upgrading_from_the_first_release_keeps_prompt_versions(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM prompt_versions")).scalar() == 1
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_sessions_from_the_script_readable_cookie_end_on_upgrade(
+    isolated_settings: Settings,
+) -> None:
+    url = isolated_settings.resolved_database_url
+    command.upgrade(alembic_config(url), "0009")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, display_name, role, plan, is_active, created_at) "
+                "VALUES (1, 'a@example.com', 'A', 'user', 'free', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, "
+                "user_agent) "
+                "VALUES ('abc', 1, '2026-01-01 00:00:00', '2099-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', '')"
+            )
+        )
+    upgrade_to_head(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sessions")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
