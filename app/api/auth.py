@@ -128,6 +128,18 @@ def _back_to_form(
     return response
 
 
+async def _posted_form(
+    request: Request, settings: Settings, page: str
+) -> dict[str, str] | Response:
+    """The form's fields, or the answer when it came from another site or can't be read."""
+    if not _from_our_site(request, settings):
+        return _refused()
+    try:
+        return await _form(request)
+    except _UnreadableFormError:
+        return _back_to_form(settings, page, routes.HOME, UNREADABLE)
+
+
 def _signed_in(settings: Settings, next_path: str, token: str) -> RedirectResponse:
     response = RedirectResponse(_app_url(settings, next_path), status_code=303)
     set_session(response, token, settings)
@@ -157,12 +169,9 @@ def _sign_up(email: str, password: str, name: str, agent: str) -> str:
 )
 async def sign_in(request: Request) -> Response:
     settings = get_settings()
-    if not _from_our_site(request, settings):
-        return _refused()
-    try:
-        fields = await _form(request)
-    except _UnreadableFormError:
-        return _back_to_form(settings, routes.LOGIN, routes.HOME, UNREADABLE)
+    fields = await _posted_form(request, settings, routes.LOGIN)
+    if isinstance(fields, Response):
+        return fields
     next_path = routes.safe_next(fields.get("next"))
     email = fields.get("email", "").strip()[:MAX_EMAIL]
     password = fields.get("password", "")
@@ -188,12 +197,9 @@ async def sign_in(request: Request) -> Response:
 )
 async def sign_up(request: Request) -> Response:
     settings = get_settings()
-    if not _from_our_site(request, settings):
-        return _refused()
-    try:
-        fields = await _form(request)
-    except _UnreadableFormError:
-        return _back_to_form(settings, routes.SIGNUP, routes.HOME, UNREADABLE)
+    fields = await _posted_form(request, settings, routes.SIGNUP)
+    if isinstance(fields, Response):
+        return fields
     next_path = routes.safe_next(fields.get("next"))
     email = fields.get("email", "").strip()[:MAX_EMAIL]
     name = fields.get("name", "").strip()[:120]

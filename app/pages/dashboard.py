@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from app import routes
@@ -57,32 +59,34 @@ def row(main: rx.Component, side: rx.Component) -> rx.Component:
     return rx.hstack(main, rx.spacer(), side, width="100%", align="center", spacing="2")
 
 
+def recent_list(
+    items: rx.Var, render: Callable[[rx.Var], rx.Component], empty: str
+) -> rx.Component:
+    """The items as rows, or one line that says what to do when there are none yet."""
+    return rx.cond(
+        items,
+        rx.vstack(rx.foreach(items, render), spacing="2", width="100%"),
+        rx.text(empty, size="2", color_scheme="gray"),
+    )
+
+
 def recent_analyses() -> rx.Component:
     return recent_card(
         "Recent analyses",
         "Analyze",
         routes.HOME,
-        rx.cond(
+        recent_list(
             D.recent_analyses,
-            rx.vstack(
-                rx.foreach(
-                    D.recent_analyses,
-                    lambda a: row(
-                        rx.vstack(
-                            rx.text(a["title"], size="2", weight="medium", class_name="truncate"),
-                            rx.code(a["model"], size="1", variant="ghost"),
-                            spacing="0",
-                            min_width="0",
-                        ),
-                        rx.text(a["when"], size="1", color_scheme="gray", white_space="nowrap"),
-                    ),
+            lambda a: row(
+                rx.vstack(
+                    rx.text(a["title"], size="2", weight="medium", class_name="truncate"),
+                    rx.code(a["model"], size="1", variant="ghost"),
+                    spacing="0",
+                    min_width="0",
                 ),
-                spacing="2",
-                width="100%",
+                rx.text(a["when"], size="1", color_scheme="gray", white_space="nowrap"),
             ),
-            rx.text(
-                "No analyses yet. Drop an image on the analyzer.", size="2", color_scheme="gray"
-            ),
+            "No analyses yet. Drop an image on the analyzer.",
         ),
     )
 
@@ -92,35 +96,26 @@ def recent_prompts() -> rx.Component:
         "Recent prompts",
         "Gallery",
         routes.GALLERY,
-        rx.cond(
+        recent_list(
             D.recent_prompts,
-            rx.vstack(
-                rx.foreach(
-                    D.recent_prompts,
-                    lambda p: row(
-                        rx.hstack(
-                            rx.image(
-                                src=p["image"],
-                                alt="",
-                                width="40px",
-                                height="40px",
-                                object_fit="cover",
-                                border_radius="6px",
-                            ),
-                            rx.link(p["title"], href=p["url"], size="2", class_name="truncate"),
-                            align="center",
-                            spacing="2",
-                            min_width="0",
-                        ),
-                        rx.text(p["when"], size="1", color_scheme="gray", white_space="nowrap"),
+            lambda p: row(
+                rx.hstack(
+                    rx.image(
+                        src=p["image"],
+                        alt="",
+                        width="40px",
+                        height="40px",
+                        object_fit="cover",
+                        border_radius="6px",
                     ),
+                    rx.link(p["title"], href=p["url"], size="2", class_name="truncate"),
+                    align="center",
+                    spacing="2",
+                    min_width="0",
                 ),
-                spacing="2",
-                width="100%",
+                rx.text(p["when"], size="1", color_scheme="gray", white_space="nowrap"),
             ),
-            rx.text(
-                "No saved prompts yet. Save one from the analyzer.", size="2", color_scheme="gray"
-            ),
+            "No saved prompts yet. Save one from the analyzer.",
         ),
     )
 
@@ -130,31 +125,18 @@ def recent_jobs() -> rx.Component:
         "Recent studio jobs",
         "Studio",
         routes.STUDIO,
-        rx.cond(
+        recent_list(
             D.recent_jobs,
-            rx.vstack(
-                rx.foreach(
-                    D.recent_jobs,
-                    lambda j: row(
-                        rx.vstack(
-                            rx.text(j["title"], size="2", weight="medium", class_name="truncate"),
-                            rx.text(
-                                j["progress"] + " · " + j["when"], size="1", color_scheme="gray"
-                            ),
-                            spacing="0",
-                            min_width="0",
-                        ),
-                        rx.badge(j["status"], variant="soft"),
-                    ),
+            lambda j: row(
+                rx.vstack(
+                    rx.text(j["title"], size="2", weight="medium", class_name="truncate"),
+                    rx.text(j["progress"] + " · " + j["when"], size="1", color_scheme="gray"),
+                    spacing="0",
+                    min_width="0",
                 ),
-                spacing="2",
-                width="100%",
+                rx.badge(j["status"], variant="soft"),
             ),
-            rx.text(
-                "No studio jobs yet. Batch-process images in the studio.",
-                size="2",
-                color_scheme="gray",
-            ),
+            "No studio jobs yet. Batch-process images in the studio.",
         ),
     )
 
