@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.api import create_api
+from app.components.post_form import QUERY_FIELDS_SCRIPT
 from app.pages.account import account_page
 from app.pages.admin import admin_page
 from app.pages.analyzer import analyzer_page
@@ -40,7 +41,10 @@ ensure_models()
 
 app = rx.App(
     stylesheets=["/styles.css"],
-    head_components=[rx.el.link(rel="icon", href="/favicon.ico")],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico"),
+        rx.script(QUERY_FIELDS_SCRIPT),
+    ],
     api_transformer=create_api(),
 )
 app.add_page(

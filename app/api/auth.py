@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from app import routes
 from app.api.cookies import clear_session, set_notice, set_session
+from app.api.errors import COMMON, error_responses
 from app.services import auth, rate_limits, signup
 from app.services.db import session_scope
 from app.services.errors import UserFacingError, new_error_id, public_message
@@ -28,7 +29,7 @@ from app.services.logs import get_logger
 from app.services.session_cookie import SESSION_COOKIE, Notice, same_origin_request
 from app.settings import Settings, get_settings
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=COMMON)
 log = get_logger("api.auth")
 
 MAX_FORM_BYTES = 16 * 1024
@@ -50,16 +51,8 @@ _FORM_BODY = {
 _REDIRECTS: dict[int | str, dict[str, Any]] = {
     303: {"description": "Back to the app: the next page, or the form with a notice"},
     403: {
+        **error_responses(403)[403],
         "description": "Sent from another site (Origin or Referer not the app's)",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"detail": {"type": "string"}},
-                    "required": ["detail"],
-                }
-            }
-        },
     },
 }
 

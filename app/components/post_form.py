@@ -29,5 +29,28 @@ def post_form(path: str, *children: rx.Component, **props: Any) -> rx.Component:
     return PostForm.create(*children, action=f"{get_settings().api_url}{path}", **props)
 
 
-def hidden_field(name: str, value: Any) -> rx.Component:
-    return rx.el.input(type="hidden", name=name, value=value)
+def query_field(name: str, value: Any) -> rx.Component:
+    """A hidden field that posts the address's own `?name=` when the form is sent.
+
+    `value` comes from the state, which arrives over the websocket after the page shows: a form
+    filled and sent quickly (a password manager, a test) would post the default instead, and a
+    sign-in would forget where it was going on to. QUERY_FIELDS_SCRIPT reads the address at the
+    moment of sending, so what is posted never depends on that timing.
+    """
+    return rx.el.input(
+        type="hidden", name=name, value=value, custom_attrs={"data-from-query": name}
+    )
+
+
+# Runs in the capture phase of every submit, before the browser collects the form's fields.
+QUERY_FIELDS_SCRIPT = """
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement)) return;
+  const query = new URLSearchParams(window.location.search);
+  for (const input of form.querySelectorAll("input[data-from-query]")) {
+    const value = query.get(input.dataset.fromQuery);
+    if (value !== null) input.value = value;
+  }
+}, true);
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.components.post_form import hidden_field, post_form
+from app.components.post_form import post_form, query_field
 from app.components.shell import page_shell
 from app.state.auth import AuthState
 
@@ -56,7 +56,7 @@ def login_page() -> rx.Component:
                 rx.vstack(
                     _field("Email", "email", "email", "email"),
                     _field("Password", "password", "password", "current-password"),
-                    hidden_field("next", AuthState.next_path),
+                    query_field("next", AuthState.next_path),
                     rx.button("Sign in", type="submit", size="3", width="100%"),
                     spacing="3",
                     width="100%",
@@ -112,7 +112,7 @@ def signup_page() -> rx.Component:
                         "At least 10 characters.",
                     ),
                     _field("Confirm password", "confirm", "password", "new-password"),
-                    hidden_field("next", AuthState.next_path),
+                    query_field("next", AuthState.next_path),
                     rx.button("Create account", type="submit", size="3", width="100%"),
                     spacing="3",
                     width="100%",

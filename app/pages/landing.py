@@ -327,6 +327,7 @@ def updates_signup() -> rx.Component:
                         checked=S.consent,
                         on_change=S.set_consent,
                         id="updates-consent",
+                        name="consent",  # the state holds the tick; Reflex 0.11 wants a name
                         aria_label="I agree to receive update emails",
                     ),
                     rx.el.label(rx.text(CONSENT_TEXT, size="2"), html_for="updates-consent"),

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from app.services import billing, pricing
 from app.services.demo_images import demo_catalog, render_demo_png
 from app.services.price_list import money
+from app.services.pricing import DEFAULT_PLAN, PLANS
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
 from tests.images import jpeg_bytes, png_bomb
@@ -163,7 +164,9 @@ def test_pricing_buy_signed_out_signs_up_then_checks_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="Pay 5.00 USD")).to_be_visible()
     page.get_by_role("button", name="Pay").click()
     expect(page).to_have_url(re.compile(r"/credits/?\?checkout=success"))
-    expect(page.get_by_label("Credit balance")).to_contain_text("100")
+    # The free plan's sign-up credits, plus the pack.
+    starting = PLANS[DEFAULT_PLAN].monthly_credits
+    expect(page.get_by_label("Credit balance")).to_contain_text(f"{starting + 100} credits")
 
 
 def test_dashboard_shows_a_new_accounts_empty_state_then_recent_work(

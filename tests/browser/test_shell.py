@@ -6,7 +6,7 @@ import itertools
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from app.services.session_cookie import SESSION_COOKIE
 from tests.browser.conftest import ConsoleWatch, OidcMock, RunningApp, shot
@@ -100,6 +100,34 @@ def test_protected_page_redirects_to_login_and_back(page: Page) -> None:
     sign_in(page, email)
     expect(page).to_have_url(re.compile(r"/account/?$"))
     expect(page.get_by_text(email)).to_be_visible()
+
+
+def test_a_form_sent_before_the_page_state_arrives_still_goes_on_to_next(page: Page) -> None:
+    """A password manager fills and sends at once, before the page's state has arrived over the
+    websocket; the hidden `next` must still be the address's, not the state's default. The test
+    holds back what the server says on the sign-in page's connection until the form is sent."""
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    page.context.clear_cookies()
+
+    held: list[str | bytes] = []
+    connections: list[WebSocketRoute] = []
+
+    def hold_the_first(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        connections.append(ws)
+        if len(connections) == 1:
+            server.on_message(
+                lambda m: held.append(m)
+            )  # the sign-in page's: nothing reaches it for now
+
+    page.route_web_socket(re.compile(r"/_event"), hold_the_first)
+    page.goto("/login?next=/credits")
+    sign_in(page, email)
+    expect(page).to_have_url(re.compile(r"/credits/?$"))
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    assert len(connections) == 2 and held  # the state really was held back on the first page
 
 
 def test_wrong_password_gets_one_message_that_reveals_nothing(page: Page) -> None:
