@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from alembic import command
 from app.services.db import engine_for
 from app.services.migrations import alembic_config, upgrade_to_head
 from app.settings import Settings
+
+
+def _insert_user(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, display_name, role, plan, is_active, created_at) "
+            "VALUES (1, 'a@example.com', 'A', 'user', 'free', 1, '2026-01-01 00:00:00')"
+        )
+    )
 
 
 def test_upgrading_from_the_first_release_keeps_prompt_versions(
@@ -17,12 +26,7 @@ def test_upgrading_from_the_first_release_keeps_prompt_versions(
     command.upgrade(alembic_config(url), "0002")
     engine = engine_for(url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, display_name, role, plan, is_active, created_at) "
-                "VALUES (1, 'a@example.com', 'A', 'user', 'free', 1, '2026-01-01 00:00:00')"
-            )
-        )
+        _insert_user(conn)
         conn.execute(
             text(
                 "INSERT INTO prompts (id, owner_id, title, model, style, visibility, "
@@ -51,12 +55,7 @@ def test_sessions_from_the_script_readable_cookie_end_on_upgrade(
     command.upgrade(alembic_config(url), "0009")
     engine = engine_for(url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, display_name, role, plan, is_active, created_at) "
-                "VALUES (1, 'a@example.com', 'A', 'user', 'free', 1, '2026-01-01 00:00:00')"
-            )
-        )
+        _insert_user(conn)
         conn.execute(
             text(
                 "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, "
