@@ -4,9 +4,9 @@ from logging.config import fileConfig
 
 from sqlmodel import SQLModel
 
-import app.services.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import app.services.core.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
-from app.services.db import engine_for
+from app.services.core.db import engine_for
 from app.settings import get_settings
 
 config = context.config

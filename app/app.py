@@ -19,8 +19,8 @@ from app.pages.pricing import pricing_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
-from app.services.logs import configure_logging
-from app.services.providers.setup import ensure_models
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.logs import configure_logging
 from app.settings import get_settings
 from app.state.admin import AdminState
 from app.state.analyzer import AnalyzerState
@@ -82,13 +82,13 @@ app.add_page(
 )
 app.add_page(
     prompt_page,
-    route="/prompts/[prompt_id]",
+    route=routes.PROMPT_ROUTE,
     title="Prompt · JSONCraft",
     on_load=[PromptToolsState.load_prompt, PromptToolsState.load_tools],
 )
 app.add_page(
     share_page,
-    route="/share/[token]",
+    route=routes.SHARE_ROUTE,
     title="Shared prompt · JSONCraft",
     on_load=ShareState.load_shared,
 )

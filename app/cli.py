@@ -11,18 +11,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import secrets
 import sys
 from typing import TYPE_CHECKING
 
 from app.cli_ops import add_ops_parser
-from app.services.errors import JSONCraftError, UserFacingError
+from app.services.core.errors import JSONCraftError, UserFacingError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from app.services.models import User
+    from app.services.core.models import User
 
 
 def _out(text: str) -> None:
@@ -30,7 +29,7 @@ def _out(text: str) -> None:
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    from app.services.migrations import upgrade_to_head
+    from app.services.core.migrations import upgrade_to_head
 
     upgrade_to_head()
     _out("Database is at the latest migration.")
@@ -38,10 +37,10 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_seed(_args: argparse.Namespace) -> int:
-    from app.services.db import session_scope
-    from app.services.migrations import upgrade_to_head
-    from app.services.seed import seed_demo
-    from app.services.storage import get_storage
+    from app.services.core.db import session_scope
+    from app.services.core.migrations import upgrade_to_head
+    from app.services.core.storage import get_storage
+    from app.services.demo.seed import seed_demo
     from app.settings import get_settings
 
     upgrade_to_head()
@@ -52,15 +51,16 @@ def cmd_seed(_args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from app.services.auth import ensure_admin
-    from app.services.db import session_scope
+    from app.services.accounts.auth import ensure_admin
+    from app.services.core.db import session_scope
+    from app.settings import get_settings
 
     password: str | None
     generated = False
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-    elif os.environ.get("JSONCRAFT_ADMIN_PASSWORD"):
-        password = os.environ["JSONCRAFT_ADMIN_PASSWORD"]
+    elif (from_settings := get_settings().jsoncraft_admin_password) is not None:
+        password = from_settings.get_secret_value()
     elif sys.stdin.isatty():
         password = getpass.getpass("Password for the admin: ")
     else:
@@ -77,11 +77,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from app.services.analysis import run_analysis
-    from app.services.images import sniff_image
-    from app.services.migrations import upgrade_to_head
-    from app.services.providers import ImageInput
-    from app.services.providers.setup import ensure_models
+    from app.services.analyzer.analysis import run_analysis
+    from app.services.analyzer.providers import ImageInput
+    from app.services.analyzer.providers.setup import ensure_models
+    from app.services.core.migrations import upgrade_to_head
+    from app.services.images.intake import sniff_image
 
     path = Path(args.image)
     if not path.is_file():
@@ -123,10 +123,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_create_api_key(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
-    from app.services.api_keys import create_key
-    from app.services.db import session_scope
-    from app.services.errors import NotFoundError
-    from app.services.models import User
+    from app.services.accounts.api_keys import create_key
+    from app.services.core.db import session_scope
+    from app.services.core.errors import NotFoundError
+    from app.services.core.models import User
 
     with session_scope() as session:
         owner = session.exec(select(User).where(User.email == args.email.strip().lower())).first()
@@ -141,9 +141,9 @@ def _bundle_owner(session: Session, email: str | None) -> User:
     """The account a bundle command acts for: --owner, else the demo user (created if missing)."""
     from sqlmodel import select
 
-    from app.services.errors import NotFoundError
-    from app.services.models import User
-    from app.services.seed import ensure_demo_user
+    from app.services.core.errors import NotFoundError
+    from app.services.core.models import User
+    from app.services.demo.seed import ensure_demo_user
     from app.settings import get_settings
 
     if email is None:
@@ -157,10 +157,10 @@ def _bundle_owner(session: Session, email: str | None) -> User:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from app.services.bundles import export_bundle
-    from app.services.db import session_scope
-    from app.services.migrations import upgrade_to_head
-    from app.services.storage import get_storage
+    from app.services.core.db import session_scope
+    from app.services.core.migrations import upgrade_to_head
+    from app.services.core.storage import get_storage
+    from app.services.library.bundles import export_bundle
 
     upgrade_to_head()
     target = Path(args.out)
@@ -186,10 +186,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from app.services.bundles import BundleRejectedError, import_bundle
-    from app.services.db import session_scope
-    from app.services.migrations import upgrade_to_head
-    from app.services.storage import get_storage
+    from app.services.core.db import session_scope
+    from app.services.core.migrations import upgrade_to_head
+    from app.services.core.storage import get_storage
+    from app.services.library.bundles import BundleRejectedError, import_bundle
 
     path = Path(args.file)
     if not path.is_file():
@@ -219,9 +219,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
-    from app.services.imageops.pool import start_fork_server, stop_pools
-    from app.services.logs import configure_logging
-    from app.services.tasks import huey, recover_stale_jobs
+    from app.services.core.logs import configure_logging
+    from app.services.studio.imageops.pool import start_fork_server, stop_pools
+    from app.services.worker.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
 
     configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
@@ -244,15 +244,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_maintenance(_args: argparse.Namespace) -> int:
-    from app.services.tasks import run_maintenance
+    from app.services.worker.tasks import run_maintenance
 
     _out(json.dumps(run_maintenance()))
     return 0
 
 
 def cmd_refresh_models(_args: argparse.Namespace) -> int:
-    from app.services.catalogue.refresh import refresh_all
-    from app.services.migrations import upgrade_to_head
+    from app.services.analyzer.catalogue.refresh import refresh_all
+    from app.services.core.migrations import upgrade_to_head
     from app.settings import get_settings
 
     upgrade_to_head()
@@ -262,7 +262,7 @@ def cmd_refresh_models(_args: argparse.Namespace) -> int:
 
 
 def cmd_health(_args: argparse.Namespace) -> int:
-    from app.services.health import check_health
+    from app.services.core.health import check_health
 
     report = check_health()
     _out(json.dumps(report.as_dict(), indent=2))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 if TYPE_CHECKING:
-    from app.services.imageops import OutputFile
+    from app.services.studio.imageops import OutputFile
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".tif", ".tiff", ".bmp"}
 _BATCH_LIMIT = 1_000_000  # the command line has no plan limits
@@ -76,7 +76,7 @@ def add_ops_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
-    from app.services.imageops import iter_inputs, map_images, parse_spec
+    from app.services.studio.imageops import iter_inputs, map_images, parse_spec
 
     spec = parse_spec(spec_from_args(args))  # InvalidInputError -> exit 2 with its message
     paths = _input_files([Path(p) for p in args.inputs])
@@ -146,7 +146,7 @@ def spec_from_args(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _input_files(paths: list[Path]) -> list[Path]:
-    from app.services.errors import InvalidInputError
+    from app.services.core.errors import InvalidInputError
 
     files: list[Path] = []
     for path in paths:
@@ -179,7 +179,7 @@ def _write_outputs(
 ) -> list[str]:
     """Write one image's files; a second input with the same name gets `-2`, `-3`... on all
     of its files, so an image and its thumbnails and text keep matching names."""
-    from app.services.imageops.pipeline import output_stem
+    from app.services.studio.imageops.pipeline import output_stem
 
     stem = output_stem(name)
     names = [o.name for o in outputs]

@@ -18,11 +18,26 @@ API_DOCS = "/api/docs"  # on the API's host (settings.api_url)
 OPENAPI = "/api/openapi.json"
 UPDATE_SUBSCRIBERS_CSV = "/api/admin/update-subscribers.csv"
 
+# Pages with a part of the path as their argument: the pattern Reflex routes on, and the
+# prefix that pages (which only hold a Var of the id) join to it.
+PROMPT_PREFIX = "/prompts/"
+PROMPT_ROUTE = PROMPT_PREFIX + "[prompt_id]"
+SHARE_PREFIX = "/share/"
+SHARE_ROUTE = SHARE_PREFIX + "[token]"
+
 # HTML forms post here (app/api/auth.py); prefix them with settings.api_url.
 API_SIGN_IN = "/api/auth/sign-in"
 API_SIGN_UP = "/api/auth/sign-up"
 API_SIGN_OUT = "/api/auth/sign-out"
 API_SIGN_OUT_EVERYWHERE = "/api/auth/sign-out-everywhere"
+
+
+def prompt_url(prompt_id: int) -> str:
+    return f"{PROMPT_PREFIX}{int(prompt_id)}"
+
+
+def share_url(token: str) -> str:
+    return f"{SHARE_PREFIX}{quote(token, safe='')}"
 
 
 def login_url(next_path: str) -> str:

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
 
     # Demo data seeded by `python -m app.cli seed`.
     demo_user_email: str = "demo@jsoncraft.local"
+    # `app.cli create-admin` takes the password from here when not given on stdin.
+    jsoncraft_admin_password: SecretStr | None = None
     seed_demo: bool = Field(default=True)
 
     @model_validator(mode="after")

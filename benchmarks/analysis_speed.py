@@ -18,9 +18,9 @@ import time
 import numpy as np
 from PIL import Image
 
-from app.services.embeddings import embed
-from app.services.jsonstream import PartialJSONParser
-from app.services.vision import analyze_image
+from app.services.analyzer.embeddings import embed
+from app.services.analyzer.jsonstream import PartialJSONParser
+from app.services.analyzer.vision import analyze_image
 
 
 def _photo_12mp() -> bytes:

@@ -104,11 +104,11 @@ def main() -> None:
         # Imported after the environment is set, so settings and the engine use the temp dir.
         from sqlmodel import Session
 
-        from app.services import auth
-        from app.services.bundles import export_bundle, import_bundle
-        from app.services.db import get_engine
-        from app.services.migrations import upgrade_to_head
-        from app.services.storage import get_storage
+        from app.services.accounts import auth
+        from app.services.core.db import get_engine
+        from app.services.core.migrations import upgrade_to_head
+        from app.services.core.storage import get_storage
+        from app.services.library.bundles import export_bundle, import_bundle
         from app.settings import reset_settings
 
         reset_settings()

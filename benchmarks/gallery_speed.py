@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
-from app.services import gallery
-from app.services.db import engine_for
-from app.services.migrations import upgrade_to_head
-from app.services.models import Prompt, PromptTag, PromptVersion, Tag, User
-from app.services.prompt_access import visibility_clause
-from app.services.search import build_document
-from app.services.storage import LocalStorage
+from app.services.core.db import engine_for
+from app.services.core.migrations import upgrade_to_head
+from app.services.core.models import Prompt, PromptTag, PromptVersion, Tag, User
+from app.services.core.storage import LocalStorage
+from app.services.library import gallery
+from app.services.library.access import visibility_clause
+from app.services.library.search import build_document
 
 SUBJECTS = [
     "a lighthouse", "a red fox", "an old fisherman", "a glass teapot", "a neon diner",

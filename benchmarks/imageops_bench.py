@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.services.imageops import map_images, parse_spec, process_image
-from app.services.imageops.pool import shutdown_pools, worker_pids
+from app.services.studio.imageops import map_images, parse_spec, process_image
+from app.services.studio.imageops.pool import shutdown_pools, worker_pids
 
 SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 PHOTO_SIZE = (4000, 3000)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.services.db import engine_for
-from app.services.migrations import upgrade_to_head
-from app.services.providers import reset_registry
+from app.services.analyzer.providers import reset_registry
+from app.services.core.db import engine_for
+from app.services.core.migrations import upgrade_to_head
 from app.settings import Settings, get_settings, reset_settings
 
 _ENV_PREFIXES = (

@@ -2,7 +2,7 @@
 
 SQLite gets an FTS5 table `prompt_fts` (rowid = prompt id); PostgreSQL gets a weighted
 `prompts.search_vector` tsvector with a GIN index. Both are filled here from existing prompts
-and kept in sync afterwards by app/services/search.py (not by triggers: the document is the
+and kept in sync afterwards by app/services/library/search.py (not by triggers: the document is the
 prompt's rendered prose, which only Python produces).
 
 The composite indexes let every gallery filter read rows already in (created_at, id) order,
@@ -54,7 +54,7 @@ def upgrade() -> None:
     else:
         return  # other databases search titles with LIKE (see search.py)
 
-    from app.services.search import rebuild_index
+    from app.services.library.search import rebuild_index
 
     rebuild_index(bind)
 

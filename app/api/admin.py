@@ -13,8 +13,9 @@ from app.api.deps import admin_user, db_session
 from app.api.errors import ADMIN, COMMON, error_responses
 from app.api.openapi import links
 from app.api.params import PathId, RequestBody, RowId, Text
-from app.services import reports, update_subscribers, users
-from app.services.models import Role, User
+from app.services.accounts import update_subscribers, users
+from app.services.billing import reports
+from app.services.core.models import Role, User
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], responses=COMMON | ADMIN)
 

@@ -15,15 +15,15 @@ from sqlmodel import Session
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, PROVIDER, SIGNED_IN, UPLOAD, ErrorOut
 from app.api.params import Text
-from app.services import rate_limits
-from app.services.analysis import Update, run_analysis
-from app.services.errors import UserFacingError
-from app.services.images import ingest_image
-from app.services.models import User
-from app.services.providers import ImageInput
-from app.services.providers.local import LOCAL_MODEL_ID
-from app.services.providers.setup import ensure_models
-from app.services.storage import get_storage
+from app.services.analyzer.analysis import Update, run_analysis
+from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.local import LOCAL_MODEL_ID
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.core import rate_limits
+from app.services.core.errors import UserFacingError
+from app.services.core.models import User
+from app.services.core.storage import get_storage
+from app.services.images.intake import ingest_image
 
 router = APIRouter(prefix="/api", tags=["analyze"], responses=COMMON | SIGNED_IN)
 

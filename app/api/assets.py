@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, SIGNED_IN, UPLOAD
-from app.services.images import ingest_image
-from app.services.models import User
-from app.services.storage import get_storage
+from app.services.core.models import User
+from app.services.core.storage import get_storage
+from app.services.images.intake import ingest_image
 
 router = APIRouter(prefix="/api", tags=["assets"], responses=COMMON | SIGNED_IN)
 

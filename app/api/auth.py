@@ -3,7 +3,7 @@
 The sign-in and sign-up pages post plain HTML forms here (no script), and every answer is a
 303 redirect back to the app: on success to `{APP_URL}{next}` with the HttpOnly session cookie
 set, on failure to the form's page with a notice cookie holding the message and what was typed
-(see app/services/session_cookie.py). A full page load follows either way, so the Reflex
+(see app/services/accounts/session_cookie.py). A full page load follows either way, so the Reflex
 websocket reconnects carrying the new cookie. A POST whose Origin (or Referer) is not the
 app's is refused with 403: SameSite=Lax alone does not stop another site from signing a
 visitor in to an account of its choosing (login CSRF).
@@ -22,11 +22,12 @@ from starlette.responses import Response
 from app import routes
 from app.api.cookies import clear_session, set_notice, set_session
 from app.api.errors import COMMON, error_responses
-from app.services import auth, rate_limits, signup
-from app.services.db import session_scope
-from app.services.errors import UserFacingError, new_error_id, public_message
-from app.services.logs import get_logger
-from app.services.session_cookie import SESSION_COOKIE, Notice, same_origin_request
+from app.services.accounts import auth, signup
+from app.services.accounts.session_cookie import SESSION_COOKIE, Notice, same_origin_request
+from app.services.core import rate_limits
+from app.services.core.db import session_scope
+from app.services.core.errors import UserFacingError, new_error_id, public_message
+from app.services.core.logs import get_logger
 from app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=COMMON)

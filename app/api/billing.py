@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, SIGNED_IN, error_responses
 from app.api.params import RequestBody
-from app.services import billing
-from app.services.db import session_scope
-from app.services.models import User
-from app.services.pricing import PLANS
+from app.services.billing import billing
+from app.services.billing.pricing import PLANS
+from app.services.core.db import session_scope
+from app.services.core.models import User
 from app.settings import get_settings
 
 router = APIRouter(tags=["billing"], responses=COMMON)

@@ -16,16 +16,16 @@ from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
 from app.api.openapi import links
 from app.api.params import PathId, RowId, Text
-from app.services.bundles import (
+from app.services.core.errors import NotFoundError
+from app.services.core.models import User
+from app.services.core.storage import CHUNK_SIZE, content_disposition, get_storage
+from app.services.library.bundles import (
     BundleRejectedError,
     export_bundle,
     get_bundle,
     import_bundle,
     list_bundles,
 )
-from app.services.errors import NotFoundError
-from app.services.models import User
-from app.services.storage import CHUNK_SIZE, content_disposition, get_storage
 
 router = APIRouter(prefix="/api/bundles", tags=["bundles"], responses=COMMON | SIGNED_IN)
 

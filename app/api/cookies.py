@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from app.services.session_cookie import (
+from app.services.accounts.session_cookie import (
     LEGACY_SESSION_COOKIE,
     NOTICE_COOKIE,
     NOTICE_TTL_SECONDS,

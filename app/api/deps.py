@@ -9,13 +9,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlmodel import Session
 
-from app.services.api_keys import PREFIX as API_KEY_PREFIX
-from app.services.api_keys import user_for_key
-from app.services.auth import require_role, user_for_token
-from app.services.db import get_engine
-from app.services.errors import AuthenticationError
-from app.services.models import Role, User
-from app.services.session_cookie import SESSION_COOKIE
+from app.services.accounts.api_keys import PREFIX as API_KEY_PREFIX
+from app.services.accounts.api_keys import user_for_key
+from app.services.accounts.auth import require_role, user_for_token
+from app.services.accounts.session_cookie import SESSION_COOKIE
+from app.services.core.db import get_engine
+from app.services.core.errors import AuthenticationError
+from app.services.core.models import Role, User
 
 # Declared so the OpenAPI schema (and Swagger UI's Authorize button) knows how to sign in; the
 # values are read in `session_token`, which also serves requests that skip these declarations.

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import COMMON, error_responses
 from app.api.params import Text
-from app.services.errors import InvalidInputError, NotFoundError, StorageError
-from app.services.storage import LocalStorage, Storage, content_disposition, get_storage
+from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
+from app.services.core.storage import LocalStorage, Storage, content_disposition, get_storage
 from app.settings import Settings, get_settings
 
 # 403: the signature is wrong, or the link expired. 404: no such file, or storage is S3.

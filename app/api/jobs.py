@@ -17,11 +17,13 @@ from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, UPLOAD, ErrorOut, error_responses
 from app.api.openapi import links
 from app.api.params import PathId, RequestBody
-from app.services import jobs, pricing, rate_limits
-from app.services.errors import ImageTooLargeError, InvalidInputError
-from app.services.imageops.spec import parse_spec
-from app.services.models import User
-from app.services.storage import CHUNK_SIZE, content_disposition
+from app.services.billing import pricing
+from app.services.core import rate_limits
+from app.services.core.errors import ImageTooLargeError, InvalidInputError
+from app.services.core.models import User
+from app.services.core.storage import CHUNK_SIZE, content_disposition
+from app.services.studio import jobs
+from app.services.studio.imageops.spec import parse_spec
 from app.settings import get_settings
 
 # `{job_id:int}`: only digits reach the job routes, so `/api/jobs/estimate` is never read as a job.

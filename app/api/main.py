@@ -23,8 +23,13 @@ from app.api import bundles as bundles_api
 from app.api import jobs as jobs_api
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
-from app.services.errors import TooManyAttemptsError, UserFacingError, new_error_id, public_message
-from app.services.logs import get_logger, request_id_var
+from app.services.core.errors import (
+    TooManyAttemptsError,
+    UserFacingError,
+    new_error_id,
+    public_message,
+)
+from app.services.core.logs import get_logger, request_id_var
 from app.settings import APP_VERSION
 
 log = get_logger("api")

@@ -16,12 +16,13 @@ from app import routes
 from app.api.cookies import set_session
 from app.api.errors import COMMON
 from app.api.params import Text
-from app.services import google_auth, rate_limits
-from app.services.db import session_scope
-from app.services.errors import TooManyAttemptsError, new_error_id
-from app.services.google_auth import GoogleIdentity, GoogleSignInError
-from app.services.logs import get_logger
-from app.services.session_cookie import secure_cookies
+from app.services.accounts import google_auth
+from app.services.accounts.google_auth import GoogleIdentity, GoogleSignInError
+from app.services.accounts.session_cookie import secure_cookies
+from app.services.core import rate_limits
+from app.services.core.db import session_scope
+from app.services.core.errors import TooManyAttemptsError, new_error_id
+from app.services.core.logs import get_logger
 from app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/auth/google", tags=["auth"], responses=COMMON)

@@ -1,7 +1,7 @@
 """What the OpenAPI schema says beyond what FastAPI derives from the routes.
 
-The JSON prompt schema (Draft 2020-12, `app/services/prompts/`) is the contract of every `data`
-field: it goes into `components/schemas` as `JsonPrompt` (its `$defs` beside it, named
+The JSON prompt schema (Draft 2020-12, `app/services/library/prompts/`) is the contract of
+every `data` field: it goes into `components/schemas` as `JsonPrompt` (its `$defs` beside it, named
 `JsonPrompt.<name>`), so clients, the docs and the API fuzzer all see the rules the server uses.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import WithJsonSchema
 
-from app.services.prompts import load_schema
+from app.services.library.prompts import load_schema
 
 PROMPT_COMPONENT = "JsonPrompt"
 

@@ -23,12 +23,12 @@ from app.api.deps import OPTIONAL_AUTH, current_user, db_session, optional_user
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
 from app.api.openapi import JsonPromptSchema, links
 from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
-from app.services import gallery, prompt_ops
-from app.services.errors import NotFoundError, VersionConflictError
-from app.services.library import create_prompt
-from app.services.models import Asset, User
-from app.services.prompts import PromptValidationError
-from app.services.storage import get_storage
+from app.services.core.errors import NotFoundError, VersionConflictError
+from app.services.core.models import Asset, User
+from app.services.core.storage import get_storage
+from app.services.library import gallery, prompt_ops
+from app.services.library.prompts import PromptValidationError
+from app.services.library.writes import create_prompt
 
 router = APIRouter(prefix="/api", tags=["prompts"], responses=COMMON)
 

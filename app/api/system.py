@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import current_user
 from app.api.errors import COMMON, SIGNED_IN
-from app.services.health import check_health
-from app.services.models import User
+from app.services.core.health import check_health
+from app.services.core.models import User
 
 router = APIRouter(prefix="/api", tags=["system"], responses=COMMON)
 

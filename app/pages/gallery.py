@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.components.shell import empty_state, page_shell
 from app.state.gallery import IMPORT_ID
 from app.state.gallery import GalleryState as G
@@ -30,7 +31,7 @@ def _tags(card: rx.Var) -> rx.Component:
 def _title_link(card: rx.Var, size: str = "3") -> rx.Component:
     return rx.link(
         rx.heading(card["title"], size=size, as_="h3"),
-        href="/prompts/" + card["id"].to(str),
+        href=routes.PROMPT_PREFIX + card["id"].to(str),
         color_scheme="gray",
         high_contrast=True,
     )
@@ -50,7 +51,7 @@ def prompt_card(card: rx.Var) -> rx.Component:
                         border_radius="8px",
                         loading="lazy",
                     ),
-                    href="/prompts/" + card["id"].to(str),
+                    href=routes.PROMPT_PREFIX + card["id"].to(str),
                     tab_index=-1,
                 ),
                 rx.box(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.schema_form import schema_form
 from app.components.shell import empty_state, link_button, page_shell
@@ -156,7 +157,7 @@ def similar_prompts() -> rx.Component:
                             rx.text(c["title"], size="1", class_name="truncate"),
                             spacing="1",
                         ),
-                        href="/prompts/" + c["id"].to(str),
+                        href=routes.PROMPT_PREFIX + c["id"].to(str),
                         underline="none",
                     ),
                 ),
@@ -207,7 +208,9 @@ def overview() -> rx.Component:
                             rx.vstack(
                                 rx.text("Read-only link:", size="1", color_scheme="gray"),
                                 rx.code(
-                                    "/share/" + S.share_token, size="1", class_name="share-link"
+                                    routes.SHARE_PREFIX + S.share_token,
+                                    size="1",
+                                    class_name="share-link",
                                 ),
                                 rx.button(
                                     "Revoke link",
@@ -658,7 +661,7 @@ def prompt_body() -> rx.Component:
                 "file-question",
                 "Prompt not available",
                 S.not_found,
-                link_button("Open the gallery", "/gallery"),
+                link_button("Open the gallery", routes.GALLERY),
             ),
             rx.vstack(
                 header(),

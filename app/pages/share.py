@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.shell import empty_state, link_button, page_shell
 from app.state.share import ShareState as S
@@ -17,7 +18,7 @@ def share_page() -> rx.Component:
                 "link-2-off",
                 "This link doesn't work",
                 S.error,
-                link_button("Open the gallery", "/gallery"),
+                link_button("Open the gallery", routes.GALLERY),
             ),
             rx.vstack(
                 rx.heading(S.title, size="7", as_="h1"),

@@ -10,11 +10,12 @@ import reflex as rx
 from sqlmodel import select
 
 from app import routes
-from app.services import billing, credits, pricing, users
-from app.services.auth import require_role, user_for_token
-from app.services.db import session_scope
-from app.services.errors import InvalidInputError, NotFoundError
-from app.services.models import Role, User
+from app.services.accounts import users
+from app.services.accounts.auth import require_role, user_for_token
+from app.services.billing import billing, credits, pricing
+from app.services.core.db import session_scope
+from app.services.core.errors import InvalidInputError, NotFoundError
+from app.services.core.models import Role, User
 from app.state.admin_catalogue import AdminCatalogueState
 from app.state.admin_reports import AdminReportsState
 from app.state.base import run_service, user_message

@@ -1,7 +1,7 @@
 """`/admin` model catalogue: refresh OpenRouter's list, see its size, choose which models the
 analyzer offers. Prices go through the admin price table (AdminState.save_price), whose
-`rule:*` rows hold the markup rule. Every handler goes through app/services/catalogue/offers.py,
-which refuses anyone but an admin."""
+`rule:*` rows hold the markup rule. Every handler goes through
+app/services/analyzer/catalogue/offers.py, which refuses anyone but an admin."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from app.services import pricing
-from app.services.catalogue import offers
-from app.services.models import User
+from app.services.analyzer.catalogue import offers
+from app.services.billing import pricing
+from app.services.core.models import User
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState

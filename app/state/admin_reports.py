@@ -1,6 +1,6 @@
 """`/admin` reports: usage per model over time, one account's usage, top users, revenue.
 
-Every handler goes through app/services/reports.py, which refuses anyone but an admin.
+Every handler goes through app/services/billing/reports.py, which refuses anyone but an admin.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from app.services import reports
-from app.services.models import User
+from app.services.billing import reports
+from app.services.core.models import User
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
 

@@ -13,16 +13,17 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import conversations, rate_limits
-from app.services.analysis import Update, run_analysis
-from app.services.catalogue.offers import picker_page
-from app.services.db import session_scope
-from app.services.images import ingest_image
-from app.services.models import Asset
-from app.services.prompt_diff import diff
-from app.services.providers import ImageInput
-from app.services.providers.local import LOCAL_MODEL_ID
-from app.services.storage import get_storage
+from app.services.analyzer import conversations
+from app.services.analyzer.analysis import Update, run_analysis
+from app.services.analyzer.catalogue.offers import picker_page
+from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.local import LOCAL_MODEL_ID
+from app.services.core import rate_limits
+from app.services.core.db import session_scope
+from app.services.core.models import Asset
+from app.services.core.storage import get_storage
+from app.services.images.intake import ingest_image
+from app.services.library.diff import diff
 from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.landing import LandingState
@@ -86,7 +87,7 @@ def _ingest(user_id: int, stream: Any, filename: str, model: str) -> dict[str, A
 
 def _open_owned(user_id: int, asset_id: int, model: str) -> dict[str, Any]:
     """Start a conversation on an image the person already owns (sent here from the studio)."""
-    from app.services.errors import NotFoundError
+    from app.services.core.errors import NotFoundError
 
     storage = get_storage()
     with session_scope() as session:
@@ -112,7 +113,7 @@ def _image_for(user_id: int, asset_id: int) -> ImageInput:
     with session_scope() as session:
         asset = session.get(Asset, asset_id)
         if asset is None or asset.owner_id != user_id:
-            from app.services.errors import NotFoundError
+            from app.services.core.errors import NotFoundError
 
             raise NotFoundError("That image is no longer available.")
         key, mime = asset.storage_key, asset.mime_type

@@ -13,8 +13,8 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from app import routes
-from app.services import google_auth
-from app.services.session_cookie import NOTICE_COOKIE, open_notice, read_cookie
+from app.services.accounts import google_auth
+from app.services.accounts.session_cookie import NOTICE_COOKIE, open_notice, read_cookie
 from app.settings import get_settings
 from app.state.session import SessionState
 

@@ -7,8 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.services.errors import UserFacingError, new_error_id, public_message
-from app.services.logs import get_logger
+from app.services.core.errors import UserFacingError, new_error_id, public_message
+from app.services.core.logs import get_logger
 
 T = TypeVar("T")
 log = get_logger("state")
@@ -24,9 +24,9 @@ def as_signed_in(token: str, fn: Callable[[Any, Any], T]) -> T:
 
     Services check what that user may do; this only refuses when nobody is signed in.
     """
-    from app.services.auth import user_for_token
-    from app.services.db import session_scope
-    from app.services.errors import AuthenticationError
+    from app.services.accounts.auth import user_for_token
+    from app.services.core.db import session_scope
+    from app.services.core.errors import AuthenticationError
 
     with session_scope() as session:
         user = user_for_token(session, token)

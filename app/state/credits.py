@@ -10,11 +10,11 @@ from typing import Any
 import reflex as rx
 
 from app.components.shell import LOW_CREDITS
-from app.services import billing, credits, reports
-from app.services.auth import user_for_token
-from app.services.db import session_scope
-from app.services.errors import AuthenticationError
-from app.services.models import utcnow
+from app.services.accounts.auth import user_for_token
+from app.services.billing import billing, credits, reports
+from app.services.core.db import session_scope
+from app.services.core.errors import AuthenticationError
+from app.services.core.models import utcnow
 from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.session import SessionState

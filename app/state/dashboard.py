@@ -7,8 +7,8 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import overview
-from app.services.storage import get_storage
+from app.services.accounts import overview
+from app.services.core.storage import get_storage
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
 
@@ -40,7 +40,7 @@ def _overview(token: str) -> dict[str, Any]:
                 "title": p.title,
                 "image": p.thumbnail_url,
                 "when": _when(p.created_at),
-                "url": f"/prompts/{p.id}",
+                "url": routes.prompt_url(p.id),
             }
             for p in view.recent_prompts
         ],

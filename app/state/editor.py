@@ -12,14 +12,14 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import prompt_ops
-from app.services.auth import user_for_token
-from app.services.db import session_scope
-from app.services.errors import VersionConflictError
-from app.services.prompt_diff import diff
-from app.services.prompt_tools import format_json, lint
-from app.services.prompts import validate_prompt
-from app.services.storage import get_storage
+from app.services.accounts.auth import user_for_token
+from app.services.core.db import session_scope
+from app.services.core.errors import VersionConflictError
+from app.services.core.storage import get_storage
+from app.services.library import prompt_ops
+from app.services.library.diff import diff
+from app.services.library.prompts import validate_prompt
+from app.services.library.tools import format_json, lint
 from app.state import prompt_form as pf
 from app.state.base import run_service, user_message
 from app.state.prompt_view import cards
@@ -65,7 +65,7 @@ def _save(token: str, prompt_id: int, data: dict[str, Any], message: str, base: 
     with session_scope() as session:
         viewer = user_for_token(session, token)
         if viewer is None:
-            from app.services.errors import AuthenticationError
+            from app.services.core.errors import AuthenticationError
 
             raise AuthenticationError("Your session ended: sign in again to save.")
         version = prompt_ops.save_version(

@@ -8,10 +8,10 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import bundles, gallery, prompt_ops
-from app.services.auth import user_for_token
-from app.services.db import session_scope
-from app.services.storage import get_storage
+from app.services.accounts.auth import user_for_token
+from app.services.core.db import session_scope
+from app.services.core.storage import get_storage
+from app.services.library import bundles, gallery, prompt_ops
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
 

@@ -7,9 +7,11 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import demo_analysis, gallery, rate_limits
-from app.services.db import session_scope
-from app.services.storage import get_storage
+from app.services.core import rate_limits
+from app.services.core.db import session_scope
+from app.services.core.storage import get_storage
+from app.services.demo import analysis as demo_analysis
+from app.services.library import gallery
 from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.pricing import PricingState

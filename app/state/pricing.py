@@ -14,9 +14,9 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import billing, price_list
-from app.services.db import session_scope
-from app.services.errors import InvalidInputError
+from app.services.billing import billing, price_list
+from app.services.core.db import session_scope
+from app.services.core.errors import InvalidInputError
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState

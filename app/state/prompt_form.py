@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.services.prompts import load_schema
+from app.services.library.prompts import load_schema
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 LONG_TEXT = {"scene", "negative", "background"}

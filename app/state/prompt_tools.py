@@ -8,11 +8,13 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import gallery, prompt_ops
-from app.services.auth import user_for_token
-from app.services.db import session_scope
-from app.services.prompt_diff import diff
-from app.services.prompt_tools import (
+from app import routes
+from app.services.accounts.auth import user_for_token
+from app.services.core.db import session_scope
+from app.services.core.storage import get_storage
+from app.services.library import gallery, prompt_ops
+from app.services.library.diff import diff
+from app.services.library.tools import (
     apply_fix,
     get_preset,
     list_presets,
@@ -24,7 +26,6 @@ from app.services.prompt_tools import (
     to_flux2_json,
     to_prose,
 )
-from app.services.storage import get_storage
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.editor import STILL_LOADING, EditorState
 
@@ -292,6 +293,6 @@ class PromptToolsState(EditorState):
         except Exception as e:  # shown as a toast
             return rx.toast.error(user_message(e))
         return [
-            rx.redirect(f"/prompts/{copy_id}"),
+            rx.redirect(routes.prompt_url(copy_id)),
             rx.toast.success("Duplicated: this is your copy."),
         ]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.services import auth, credits
-from app.services.db import session_scope
-from app.services.models import Role
-from app.services.session_cookie import token_from_cookie_header
+from app.services.accounts import auth
+from app.services.accounts.session_cookie import token_from_cookie_header
+from app.services.billing import credits
+from app.services.core.db import session_scope
+from app.services.core.models import Role
 from app.state.base import run_service
 
 

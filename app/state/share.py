@@ -6,9 +6,9 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import prompt_ops
-from app.services.db import session_scope
-from app.services.storage import get_storage
+from app.services.core.db import session_scope
+from app.services.core.storage import get_storage
+from app.services.library import prompt_ops
 from app.state.base import run_service, user_message
 from app.state.prompt_view import cards, pretty
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import reflex as rx
 
-from app.services import jobs, pricing
-from app.services.db import session_scope
-from app.services.errors import UserFacingError
-from app.services.imageops.spec import OpsSpec, parse_spec
+from app.services.billing import pricing
+from app.services.core.db import session_scope
+from app.services.core.errors import UserFacingError
+from app.services.studio import jobs
+from app.services.studio.imageops.spec import OpsSpec, parse_spec
 from app.settings import get_settings
 from app.state import studio_files
 from app.state.base import as_signed_in, run_service, user_message

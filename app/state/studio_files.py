@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
-from app.services.errors import ImageTooLargeError
-from app.services.images import sanitize_filename
+from app.services.core.errors import ImageTooLargeError
+from app.services.images.intake import sanitize_filename
 from app.settings import get_settings
 
 STALE_AFTER_SECONDS = 24 * 3600

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.errors import InvalidInputError
+from app.services.core.errors import InvalidInputError
 
 OPERATIONS = (
     "resize",

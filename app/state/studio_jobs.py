@@ -13,12 +13,12 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services import conversations
-from app.services import jobs as job_service
-from app.services.analysis import run_analysis
-from app.services.db import session_scope
-from app.services.providers import ImageInput
-from app.services.providers.local import LOCAL_MODEL_ID
+from app.services.analyzer import conversations
+from app.services.analyzer.analysis import run_analysis
+from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.local import LOCAL_MODEL_ID
+from app.services.core.db import session_scope
+from app.services.studio import jobs as job_service
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
@@ -159,9 +159,9 @@ def _to_asset(token: str, job_id: int, position: int, name: str) -> int:
 
 
 def _image(token: str, asset_id: int) -> tuple[int, ImageInput, str]:
-    from app.services.errors import NotFoundError
-    from app.services.models import Asset
-    from app.services.storage import get_storage
+    from app.services.core.errors import NotFoundError
+    from app.services.core.models import Asset
+    from app.services.core.storage import get_storage
 
     def load(session: Any, user: Any) -> tuple[int, ImageInput, str]:
         asset = session.get(Asset, asset_id)

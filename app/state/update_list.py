@@ -5,10 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
-from app.services import update_subscribers
-from app.services.auth import require_role
-from app.services.errors import UserFacingError
-from app.services.models import Role
+from app.services.accounts import update_subscribers
+from app.services.accounts.auth import require_role
+from app.services.core.errors import UserFacingError
+from app.services.core.models import Role
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service
 from app.state.session import SessionState

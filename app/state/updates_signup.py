@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.services import rate_limits, update_subscribers
-from app.services.db import session_scope
+from app.services.accounts import update_subscribers
+from app.services.core import rate_limits
+from app.services.core.db import session_scope
 from app.state.base import run_service, user_message
 
 CONSENT_TEXT = update_subscribers.CONSENT_TEXT

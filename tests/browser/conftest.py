@@ -19,8 +19,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from tests.fakes.openai_server import FakeOpenAIServer
-from tests.fakes.stripe_server import FakeStripeServer
+from tests.utils.fakes.openai_server import FakeOpenAIServer
+from tests.utils.fakes.stripe_server import FakeStripeServer
 
 STRIPE_WEBHOOK_SECRET = "whsec_browser_test_secret"
 

@@ -11,8 +11,8 @@ from tests.browser.conftest import shot
 from tests.browser.test_shell import new_email, sign_up
 from tests.browser.test_studio import app_db as app_db
 from tests.browser.test_studio import grant
-from tests.fakes.openai_server import FakeOpenAIServer
-from tests.images import jpeg_bytes, png_bomb, truncated_jpeg
+from tests.utils.fakes.openai_server import FakeOpenAIServer
+from tests.utils.images import jpeg_bytes, png_bomb, truncated_jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def _drop(page: Page, name: str, mime: str, data: bytes) -> None:
 
 
 def _poster_png() -> bytes:
-    from app.services.demo_images import demo_catalog, render_demo_png
+    from app.services.demo.images import demo_catalog, render_demo_png
 
     return render_demo_png(next(s for s in demo_catalog() if "poster" in s.slug))
 

@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.services.demo_images import demo_catalog, render_demo_png
+from app.services.demo.images import demo_catalog, render_demo_png
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
-from tests.fakes.openai_server import NEMOTRON_VL, FakeOpenAIServer, openrouter_catalogue
+from tests.utils.fakes.openai_server import NEMOTRON_VL, FakeOpenAIServer, openrouter_catalogue
 
 pytestmark = pytest.mark.browser
 

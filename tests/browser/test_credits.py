@@ -8,11 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.services.demo_images import demo_catalog, render_demo_png
-from app.services.pricing import PLANS
+from app.services.billing.pricing import PLANS
+from app.services.demo.images import demo_catalog, render_demo_png
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
-from tests.fakes.openai_server import FakeOpenAIServer
+from tests.utils.fakes.openai_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.browser
 FREE_CREDITS = PLANS["free"].monthly_credits

@@ -9,13 +9,13 @@ import sqlite3
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.services import billing, pricing
-from app.services.demo_images import demo_catalog, render_demo_png
-from app.services.price_list import money
-from app.services.pricing import DEFAULT_PLAN, PLANS
+from app.services.billing import billing, pricing
+from app.services.billing.price_list import money
+from app.services.billing.pricing import DEFAULT_PLAN, PLANS
+from app.services.demo.images import demo_catalog, render_demo_png
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import PASSWORD, new_email, sign_in, sign_up
-from tests.images import jpeg_bytes, png_bomb
+from tests.utils.images import jpeg_bytes, png_bomb
 
 pytestmark = pytest.mark.browser
 HERO = "Turn any image into a JSON prompt you can edit, version and reuse"

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.services.demo_images import demo_catalog
+from app.services.demo.images import demo_catalog
 from tests.browser.conftest import shot
 from tests.browser.test_shell import new_email, sign_up
 

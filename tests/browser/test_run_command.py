@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from tests.browser.conftest import ROOT, shot
 from tests.browser.test_shell import new_email, sign_up
-from tests.images import jpeg_bytes
+from tests.utils.images import jpeg_bytes
 
 pytestmark = pytest.mark.browser
 

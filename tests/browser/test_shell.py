@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from app.services.session_cookie import SESSION_COOKIE
+from app.services.accounts.session_cookie import SESSION_COOKIE
 from tests.browser.conftest import ConsoleWatch, OidcMock, RunningApp, shot
 
 pytestmark = pytest.mark.browser

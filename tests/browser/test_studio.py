@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import RunningApp
 from tests.browser.conftest import shot as full_shot
 from tests.browser.test_shell import new_email, sign_up
-from tests.images import truncated_jpeg
+from tests.utils.images import truncated_jpeg
 
 pytestmark = pytest.mark.browser
 UPLOAD = "#studio-upload input[type=file]"
@@ -38,9 +38,9 @@ def grant(email: str, amount: int) -> None:
     """Leave the account with exactly `amount` credits: its sign-up credits are taken back."""
     from sqlmodel import select
 
-    from app.services import credits
-    from app.services.db import session_scope
-    from app.services.models import Role, User
+    from app.services.billing import credits
+    from app.services.core.db import session_scope
+    from app.services.core.models import Role, User
 
     with session_scope() as session:
         user = session.exec(select(User).where(User.email == email)).one()
@@ -65,9 +65,9 @@ def grant(email: str, amount: int) -> None:
 
 
 def expected_cost(raw_spec: dict[str, object], count: int) -> tuple[int, int]:
-    from app.services.db import session_scope
-    from app.services.imageops.spec import parse_spec
-    from app.services.jobs import estimate_cost
+    from app.services.core.db import session_scope
+    from app.services.studio.imageops.spec import parse_spec
+    from app.services.studio.jobs import estimate_cost
 
     with session_scope() as session:
         preview = estimate_cost(session, spec=parse_spec(raw_spec), count=count)

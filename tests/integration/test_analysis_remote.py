@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.api import create_api
-from app.services import auth
-from app.services.analysis import Update, run_analysis
-from app.services.models import Analysis
-from app.services.prompts import validate_prompt
-from app.services.providers import ImageInput
-from app.services.providers.setup import ensure_models
+from app.services.accounts import auth
+from app.services.analyzer.analysis import Update, run_analysis
+from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.models import Analysis
+from app.services.library.prompts import validate_prompt
 from app.settings import reset_settings
-from tests.fakes.openai_server import (
+from tests.utils.fakes.openai_server import (
     REASONING,
     SCHEMA_INVALID_CONTENT,
     VALID_PROMPT,
@@ -26,7 +26,7 @@ from tests.fakes.openai_server import (
     error_reply,
     ok,
 )
-from tests.images import jpeg_bytes
+from tests.utils.images import jpeg_bytes
 
 pytestmark = pytest.mark.integration
 MODEL = "nvidia/nemotron-nano-12b-v2-vl:free"
@@ -161,7 +161,7 @@ def test_missing_key_says_what_to_do(db_url: str, monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_api_streams_a_remote_model_as_sse(server: FakeOpenAIServer, session: Session) -> None:
-    from app.services.models import User
+    from app.services.core.models import User
 
     user = session.get(User, _funded_user(session, 5))
     assert user is not None
@@ -188,7 +188,7 @@ def test_the_api_streams_a_remote_model_as_sse(server: FakeOpenAIServer, session
 
 
 def _funded_user(session: Session, amount: int) -> int:
-    from app.services import credits
+    from app.services.billing import credits
 
     admin, _ = auth.ensure_admin(
         session, email="boss@example.com", password="a long passphrase here"
@@ -209,7 +209,7 @@ def _funded_user(session: Session, amount: int) -> int:
 
 
 def _balance(session: Session, user_id: int) -> int:
-    from app.services import credits
+    from app.services.billing import credits
 
     return credits.balance(session, user_id=user_id)
 

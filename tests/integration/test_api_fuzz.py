@@ -23,11 +23,11 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.services import api_keys
-from app.services.models import Role
+from app.services.accounts import api_keys
+from app.services.core.models import Role
 from app.settings import reset_settings
-from tests.fakes.stripe_server import FakeStripeServer
-from tests.prompt_factories import make_prompt, make_user
+from tests.utils.fakes.stripe_server import FakeStripeServer
+from tests.utils.prompt_factories import make_prompt, make_user
 
 pytestmark = pytest.mark.integration
 

@@ -22,12 +22,13 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from app.services import auth, billing, credits, pricing
-from app.services.billing import BillingUnavailableError, WebhookSignatureError
-from app.services.db import engine_for
-from app.services.models import Payment, StripeEvent, StripeSubscription, User
+from app.services.accounts import auth
+from app.services.billing import billing, credits, pricing
+from app.services.core.db import engine_for
+from app.services.core.errors import BillingUnavailableError, WebhookSignatureError
+from app.services.core.models import Payment, StripeEvent, StripeSubscription, User
 from app.settings import Settings, get_settings, reset_settings
-from tests.fakes.stripe_server import FakeStripeServer, make_event, sign, signed
+from tests.utils.fakes.stripe_server import FakeStripeServer, make_event, sign, signed
 
 SECRET_KEY = "sk_test_jsoncraft_0123456789"
 WEBHOOK_SECRET = "whsec_test_jsoncraft_secret"
@@ -145,7 +146,7 @@ def test_checkout_goes_through_the_sdk_and_reuses_the_customer(
 def test_checkout_refuses_unknown_packs_and_urls(
     session: Session, stripe_settings: Settings, ada: User
 ) -> None:
-    from app.services.errors import InvalidInputError
+    from app.services.core.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="small"):
         billing.create_checkout_session(
@@ -474,7 +475,7 @@ def test_the_subscription_lifecycle(
 def test_subscribing_twice_is_refused(
     session: Session, stripe_settings: Settings, ada: User
 ) -> None:
-    from app.services.errors import ConflictError
+    from app.services.core.errors import ConflictError
 
     ada.plan = "pro"
     session.add(ada)

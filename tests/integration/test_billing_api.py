@@ -11,10 +11,11 @@ from sqlmodel import Session
 
 from app.api import billing as billing_api
 from app.api import create_api
-from app.services import auth, credits
-from app.services.models import User
+from app.services.accounts import auth
+from app.services.billing import credits
+from app.services.core.models import User
 from app.settings import reset_settings
-from tests.fakes.stripe_server import FakeStripeServer, sign, signed
+from tests.utils.fakes.stripe_server import FakeStripeServer, sign, signed
 
 SECRET_KEY = "sk_test_jsoncraft_0123456789"
 WEBHOOK_SECRET = "whsec_test_jsoncraft_secret"

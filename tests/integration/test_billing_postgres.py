@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from app.services import auth
-from app.services.models import User
+from app.services.accounts import auth
+from app.services.core.models import User
 from app.settings import Settings, get_settings, reset_settings
 from tests.integration.test_billing import (
     SECRET_KEY,

@@ -16,22 +16,23 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.api import create_api
-from app.services import auth, credits, pricing
-from app.services.analysis import Update, run_analysis
-from app.services.catalogue.refresh import refresh_all
-from app.services.errors import UnknownModelError
-from app.services.models import Analysis, User
-from app.services.providers import ImageInput, get_registry
-from app.services.providers.setup import ensure_models
+from app.services.accounts import auth
+from app.services.analyzer.analysis import Update, run_analysis
+from app.services.analyzer.catalogue.refresh import refresh_all
+from app.services.analyzer.providers import ImageInput, get_registry
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.billing import credits, pricing
+from app.services.core.errors import UnknownModelError
+from app.services.core.models import Analysis, User
 from app.settings import Settings, get_settings, reset_settings
-from tests.fakes.openai_server import (
+from tests.utils.fakes.openai_server import (
     NEMOTRON_VL,
     VALID_PROMPT,
     FakeOpenAIServer,
     ok,
     openai_model_list,
 )
-from tests.images import jpeg_bytes
+from tests.utils.images import jpeg_bytes
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

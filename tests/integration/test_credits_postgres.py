@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.services import auth, credits
-from app.services.credits import ReservationStatus
-from app.services.db import engine_for
-from app.services.errors import ConflictError, InsufficientCreditsError, InvalidInputError
-from app.services.models import CreditEntry, User
+from app.services.accounts import auth
+from app.services.billing import credits
+from app.services.billing.credits import ReservationStatus
+from app.services.core.db import engine_for
+from app.services.core.errors import ConflictError, InsufficientCreditsError, InvalidInputError
+from app.services.core.models import CreditEntry, User
 from tests.unit.test_credits import race_reservations
 
 pytestmark = pytest.mark.integration

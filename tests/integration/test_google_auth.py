@@ -27,10 +27,11 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlmodel import Session, func, select
 
 from app.api import create_api, oauth
-from app.services import auth, credits, google_auth, pricing
-from app.services.google_auth import GoogleSignInError
-from app.services.models import User, UserSession
-from app.services.session_cookie import SESSION_COOKIE
+from app.services.accounts import auth, google_auth
+from app.services.accounts.google_auth import GoogleSignInError
+from app.services.accounts.session_cookie import SESSION_COOKIE
+from app.services.billing import credits, pricing
+from app.services.core.models import User, UserSession
 from app.settings import Settings, get_settings, reset_settings
 
 pytestmark = pytest.mark.integration
@@ -416,7 +417,7 @@ def test_an_unreachable_provider_is_a_clean_redirect(
 def test_sign_in_is_rate_limited_per_client(
     google: OidcProvider, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.services import rate_limits
+    from app.services.core import rate_limits
 
     rate_limits.set_policy("google_sign_in", ip="2/minute")
     try:

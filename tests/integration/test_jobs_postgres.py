@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.services import credits, jobs, pricing
-from app.services.errors import PlanLimitError
-from app.services.jobs.lease import claim
-from app.services.models import Job, JobItem, utcnow
-from app.services.queue import get_huey
-from app.services.tasks import run_maintenance
-from tests.images import truncated_jpeg
-from tests.job_helpers import make_user, photo, queued_tasks, run_queue, spec, uploads
+from app.services.billing import credits, pricing
+from app.services.core.errors import PlanLimitError
+from app.services.core.models import Job, JobItem, utcnow
+from app.services.core.queue import get_huey
+from app.services.studio import jobs
+from app.services.studio.jobs.lease import claim
+from app.services.worker.tasks import run_maintenance
+from tests.utils.images import truncated_jpeg
+from tests.utils.job_helpers import make_user, photo, queued_tasks, run_queue, spec, uploads
 
 pytestmark = pytest.mark.integration
 

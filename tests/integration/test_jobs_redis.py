@@ -10,12 +10,20 @@ import pytest
 import redis
 from sqlmodel import Session, col, select
 
-from app.services import jobs
-from app.services.db import engine_for
-from app.services.models import Job, JobItem
-from app.services.queue import get_huey
+from app.services.core.db import engine_for
+from app.services.core.models import Job, JobItem
+from app.services.core.queue import get_huey
+from app.services.studio import jobs
 from app.settings import Settings, get_settings, reset_settings
-from tests.job_helpers import Worker, make_user, noisy_photo, spec, uploads, wait_for, worker_env
+from tests.utils.job_helpers import (
+    Worker,
+    make_user,
+    noisy_photo,
+    spec,
+    uploads,
+    wait_for,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from app.services import credits, jobs, pricing
-from app.services.models import CreditEntry, Job, JobItem
-from app.services.storage import get_storage
+from app.services.billing import credits, pricing
+from app.services.core.models import CreditEntry, Job, JobItem
+from app.services.core.storage import get_storage
+from app.services.studio import jobs
 from app.settings import Settings
-from tests.job_helpers import (
+from tests.utils.job_helpers import (
     Worker,
     make_user,
     noisy_photo,

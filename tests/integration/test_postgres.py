@@ -7,12 +7,12 @@ from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from alembic import command
-from app.services import auth
-from app.services.db import engine_for
-from app.services.errors import AuthenticationError, ConflictError, TooManyAttemptsError
-from app.services.library import create_prompt
-from app.services.migrations import alembic_config, upgrade_to_head
-from app.services.models import PromptVersion, User
+from app.services.accounts import auth
+from app.services.core.db import engine_for
+from app.services.core.errors import AuthenticationError, ConflictError, TooManyAttemptsError
+from app.services.core.migrations import alembic_config, upgrade_to_head
+from app.services.core.models import PromptVersion, User
+from app.services.library.writes import create_prompt
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery staple"
@@ -61,7 +61,7 @@ def test_accounts_on_postgres(pg_session: Session) -> None:
 
 
 def test_prompt_json_round_trips(pg_session: Session) -> None:
-    from app.services.demo_images import demo_catalog, describe_demo
+    from app.services.demo.images import demo_catalog, describe_demo
 
     user = auth.create_user(pg_session, email="ada@example.com", password=PASSWORD)
     assert user.id is not None

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.services import reports
-from app.services.models import Analysis
+from app.services.billing import reports
+from app.services.core.models import Analysis
 from tests.unit.test_reports import (
     check_revenue,
     check_usage_and_top_users,

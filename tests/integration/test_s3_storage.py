@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from sqlmodel import Session
 
-from app.services.errors import NotFoundError, StorageError
-from app.services.images import ingest_image
-from app.services.storage import S3Storage, get_storage
+from app.services.core.errors import NotFoundError, StorageError
+from app.services.core.storage import S3Storage, get_storage
+from app.services.images.intake import ingest_image
 from app.settings import reset_settings
 from tests.integration.conftest import S3Server
 

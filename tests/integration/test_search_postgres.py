@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session
 
-from app.services import search
-from app.services.db import engine_for
-from app.services.gallery import GalleryQuery, list_prompts
-from app.services.storage import get_storage
-from tests.prompt_factories import make_prompt, make_user
+from app.services.core.db import engine_for
+from app.services.core.storage import get_storage
+from app.services.library import search
+from app.services.library.gallery import GalleryQuery, list_prompts
 from tests.unit import test_gallery_filters as filters
 from tests.unit import test_prompt_ops as ops
 from tests.unit import test_search as searching
+from tests.utils.prompt_factories import make_prompt, make_user
 
 pytestmark = pytest.mark.integration
 

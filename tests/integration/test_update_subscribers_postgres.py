@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session
 
-from app.services import update_subscribers
-from app.services.db import engine_for
-from app.services.models import Role
-from tests.prompt_factories import make_user
+from app.services.accounts import update_subscribers
+from app.services.core.db import engine_for
+from app.services.core.models import Role
+from tests.utils.prompt_factories import make_user
 
 pytestmark = pytest.mark.integration
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from app.services import auth, conversations
-from app.services.analysis import Update, run_analysis
-from app.services.demo_images import demo_catalog, render_demo_png
-from app.services.models import Analysis, Conversation, Prompt
-from app.services.prompts import validate_prompt
-from app.services.providers import ImageInput
-from app.services.providers.setup import ensure_models
-from app.services.seed import seed_demo
-from app.services.storage import get_storage
+from app.services.accounts import auth
+from app.services.analyzer import conversations
+from app.services.analyzer.analysis import Update, run_analysis
+from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.models import Analysis, Conversation, Prompt
+from app.services.core.storage import get_storage
+from app.services.demo.images import demo_catalog, render_demo_png
+from app.services.demo.seed import seed_demo
+from app.services.library.prompts import validate_prompt
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import auth
-from app.services.session_cookie import SESSION_COOKIE
+from app.services.accounts import auth
+from app.services.accounts.session_cookie import SESSION_COOKIE
 from app.settings import reset_settings
-from tests.images import jpeg_bytes, png_bomb, truncated_jpeg
+from tests.utils.images import jpeg_bytes, png_bomb, truncated_jpeg
 
 PASSWORD = "correct horse battery staple"
 

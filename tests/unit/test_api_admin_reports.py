@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import auth
-from app.services.models import Analysis, Payment, User
+from app.services.accounts import auth
+from app.services.core.models import Analysis, Payment, User
 
 PASSWORD = "correct horse battery staple"
 ENDPOINTS = ["/api/admin/usage", "/api/admin/top-users", "/api/admin/revenue"]

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import api_keys, auth
-from app.services.demo_images import demo_catalog, render_demo_png
-from app.services.prompts import validate_prompt
-from tests.images import png_bomb
+from app.services.accounts import api_keys, auth
+from app.services.demo.images import demo_catalog, render_demo_png
+from app.services.library.prompts import validate_prompt
+from tests.utils.images import png_bomb
 
 PASSWORD = "correct horse battery staple"
 

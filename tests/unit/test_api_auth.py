@@ -11,15 +11,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.api import create_api
-from app.services import auth, credits, pricing, rate_limits
-from app.services.models import User, UserSession
-from app.services.session_cookie import (
+from app.services.accounts import auth
+from app.services.accounts.session_cookie import (
     LEGACY_SESSION_COOKIE,
     NOTICE_COOKIE,
     SESSION_COOKIE,
     Notice,
     open_notice,
 )
+from app.services.billing import credits, pricing
+from app.services.core import rate_limits
+from app.services.core.models import User, UserSession
 from app.settings import get_settings, reset_settings
 
 PASSWORD = "a long and happy passphrase"
@@ -281,7 +283,7 @@ def test_refused_sign_ups_keep_email_and_name(
 
 
 def test_a_forged_or_stale_notice_is_ignored() -> None:
-    from app.services.session_cookie import seal_notice
+    from app.services.accounts.session_cookie import seal_notice
 
     settings = get_settings()
     sealed = seal_notice(Notice(page="/login", text="hello"), settings)
@@ -296,7 +298,7 @@ def test_a_forged_or_stale_notice_is_ignored() -> None:
 
 
 def test_the_state_finds_the_token_in_a_messy_cookie_header() -> None:
-    from app.services.session_cookie import read_cookie, token_from_cookie_header
+    from app.services.accounts.session_cookie import read_cookie, token_from_cookie_header
 
     header = f'bad; =x; other="a;b"; {SESSION_COOKIE}=tok-123 ; {LEGACY_SESSION_COOKIE}=old'
     assert token_from_cookie_header(header) == "tok-123"

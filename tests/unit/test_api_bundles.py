@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.api import create_api
-from app.services import auth
-from app.services.models import Prompt, User
-from tests.images import jpeg_bytes
+from app.services.accounts import auth
+from app.services.core.models import Prompt, User
 from tests.unit.test_bundles import add_prompt, hand_made_bundle, prompt_data
+from tests.utils.images import jpeg_bytes
 
 PASSWORD = "correct horse battery staple"
 

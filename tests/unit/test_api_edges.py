@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import auth
-from app.services.models import Role
-from tests.prompt_factories import make_user, prompt_data
+from app.services.accounts import auth
+from app.services.core.models import Role
+from tests.utils.prompt_factories import make_user, prompt_data
 
 BEYOND_64_BITS = 2**64 + 5
 BEYOND_INTEGER_COLUMN = 2**31  # ids are 32-bit INTEGER columns on PostgreSQL

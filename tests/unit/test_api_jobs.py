@@ -12,10 +12,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import api_keys, auth, jobs, pricing, rate_limits
-from app.services.models import User
+from app.services.accounts import api_keys, auth
+from app.services.billing import pricing
+from app.services.core import rate_limits
+from app.services.core.models import User
+from app.services.studio import jobs
 from app.settings import reset_settings
-from tests.job_helpers import PASSWORD, RESIZE_WEBP, make_user, photo, run_queue, zip_of
+from tests.utils.job_helpers import PASSWORD, RESIZE_WEBP, make_user, photo, run_queue, zip_of
 
 SPEC = json.dumps(RESIZE_WEBP)
 

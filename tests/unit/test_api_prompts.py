@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import auth, prompt_ops
-from app.services.models import Asset, Role, User
-from tests.prompt_factories import make_prompt, make_user, prompt_data
+from app.services.accounts import auth
+from app.services.core.models import Asset, Role, User
+from app.services.library import prompt_ops
+from tests.utils.prompt_factories import make_prompt, make_user, prompt_data
 
 
 @pytest.fixture

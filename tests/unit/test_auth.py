@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from app.services import auth
-from app.services.errors import (
+from app.services.accounts import auth
+from app.services.core.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
@@ -16,7 +16,7 @@ from app.services.errors import (
     TooManyAttemptsError,
     WeakPasswordError,
 )
-from app.services.models import Role, User, UserSession
+from app.services.core.models import Role, User, UserSession
 
 GOOD = "correct horse battery staple"
 

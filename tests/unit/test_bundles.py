@@ -17,8 +17,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from app.services import auth
-from app.services.bundles import (
+from app.services.accounts import auth
+from app.services.core.errors import InvalidInputError, NotFoundError
+from app.services.core.models import Asset, Bundle, Prompt, PromptTag, PromptVersion, Tag, User
+from app.services.core.storage import Storage, get_storage
+from app.services.images.intake import ingest_image
+from app.services.library.bundles import (
     MAX_ENTRIES,
     BundleRejectedError,
     _check_directory,
@@ -26,13 +30,9 @@ from app.services.bundles import (
     import_bundle,
     list_bundles,
 )
-from app.services.errors import InvalidInputError, NotFoundError
-from app.services.images import ingest_image
-from app.services.library import add_version, create_prompt
-from app.services.models import Asset, Bundle, Prompt, PromptTag, PromptVersion, Tag, User
-from app.services.storage import Storage, get_storage
+from app.services.library.writes import add_version, create_prompt
 from app.settings import Settings
-from tests.images import jpeg_bytes, png_bomb
+from tests.utils.images import jpeg_bytes, png_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long passphrase here"
@@ -598,7 +598,7 @@ def run_cli(*args: str, settings: Settings) -> subprocess.CompletedProcess[str]:
 def test_cli_export_and_import(
     session: Session, isolated_settings: Settings, tmp_path: Path
 ) -> None:
-    from app.services.seed import ensure_demo_user
+    from app.services.demo.seed import ensure_demo_user
 
     demo = ensure_demo_user(session, email=isolated_settings.demo_user_email)
     session.commit()

@@ -11,10 +11,9 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from app.services import pricing
-from app.services.auth import create_user
-from app.services.catalogue import store
-from app.services.catalogue.entries import (
+from app.services.accounts.auth import create_user
+from app.services.analyzer.catalogue import store
+from app.services.analyzer.catalogue.entries import (
     MAX_ENTRIES,
     OPENAI_COMPATIBLE,
     OPENROUTER,
@@ -22,18 +21,19 @@ from app.services.catalogue.entries import (
     parse_openai,
     parse_openrouter,
 )
-from app.services.catalogue.fetch import fetch_models
-from app.services.catalogue.ids import closest, openrouter_id
-from app.services.catalogue.refresh import refresh_all
-from app.services.errors import (
+from app.services.analyzer.catalogue.fetch import fetch_models
+from app.services.analyzer.catalogue.ids import closest, openrouter_id
+from app.services.analyzer.catalogue.refresh import refresh_all
+from app.services.billing import pricing
+from app.services.core.errors import (
     InvalidInputError,
     ProviderAuthError,
     ProviderUnavailableError,
     RateLimitedError,
 )
-from app.services.models import Role
+from app.services.core.models import Role
 from app.settings import get_settings, reset_settings
-from tests.fakes.openai_server import (
+from tests.utils.fakes.openai_server import (
     NEMOTRON_VL,
     FakeOpenAIServer,
     Reply,
@@ -397,7 +397,7 @@ def test_maintenance_refreshes_only_with_a_key_and_only_when_stale(
 
 @pytest.fixture
 def listed(session: Session) -> Session:
-    from app.services.providers.setup import ensure_models
+    from app.services.analyzer.providers.setup import ensure_models
 
     ensure_models()
     store.replace_source(
@@ -412,7 +412,7 @@ def _ids(page: Any) -> list[str]:
 
 
 def test_the_picker_sends_one_small_page_built_ins_first(listed: Session) -> None:
-    from app.services.catalogue.offers import PICKER_PAGE, picker_page
+    from app.services.analyzer.catalogue.offers import PICKER_PAGE, picker_page
 
     page = picker_page(listed, settings=get_settings())
     ids = _ids(page)
@@ -432,7 +432,7 @@ def test_the_picker_sends_one_small_page_built_ins_first(listed: Session) -> Non
 def test_nasty_picker_searches_find_nothing_or_everything_never_fail(
     listed: Session, query: str
 ) -> None:
-    from app.services.catalogue.offers import picker_page
+    from app.services.analyzer.catalogue.offers import picker_page
 
     page = picker_page(listed, settings=get_settings(), query=query, keep=NEMOTRON_VL)
     assert NEMOTRON_VL in _ids(page)  # the selected model stays, whatever the search
@@ -441,8 +441,8 @@ def test_nasty_picker_searches_find_nothing_or_everything_never_fail(
 
 
 def test_only_admins_see_and_change_the_catalogue(listed: Session) -> None:
-    from app.services.catalogue import offers
-    from app.services.errors import NotFoundError, PermissionDeniedError
+    from app.services.analyzer.catalogue import offers
+    from app.services.core.errors import NotFoundError, PermissionDeniedError
 
     member = create_user(listed, email="member@example.com", password="a-long-password-1")
     with pytest.raises(PermissionDeniedError):
@@ -458,7 +458,7 @@ def test_only_admins_see_and_change_the_catalogue(listed: Session) -> None:
     assert rows[f"{NEMOTRON_VL}:free"].price_kind == "built-in"
     offers.set_offered(listed, actor=admin, model_id=NEMOTRON_VL, offered=False)
     listed.commit()
-    from app.services.catalogue.offers import picker_page
+    from app.services.analyzer.catalogue.offers import picker_page
 
     assert NEMOTRON_VL not in _ids(picker_page(listed, settings=get_settings(), query="nemotron"))
     with pytest.raises(NotFoundError):

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from app.services import auth, credits
-from app.services.credits import ReservationStatus
-from app.services.db import engine_for
-from app.services.errors import (
+from app.services.accounts import auth
+from app.services.billing import credits
+from app.services.billing.credits import ReservationStatus
+from app.services.core.db import engine_for
+from app.services.core.errors import (
     AuthenticationError,
     ConflictError,
     InsufficientCreditsError,
@@ -24,7 +25,7 @@ from app.services.errors import (
     PermissionDeniedError,
     UserFacingError,
 )
-from app.services.models import CreditEntry, User, utcnow
+from app.services.core.models import CreditEntry, User, utcnow
 
 
 @pytest.fixture

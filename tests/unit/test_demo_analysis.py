@@ -7,12 +7,12 @@ import io
 import pytest
 from sqlmodel import Session, func, select
 
-from app.services import demo_analysis
-from app.services.errors import ImageTooLargeError, InvalidImageError
-from app.services.models import Analysis, Asset
-from app.services.prompts import validate_prompt
+from app.services.core.errors import ImageTooLargeError, InvalidImageError
+from app.services.core.models import Analysis, Asset
+from app.services.demo import analysis as demo_analysis
+from app.services.library.prompts import validate_prompt
 from app.settings import Settings
-from tests.images import jpeg_bytes, png_bomb, truncated_jpeg
+from tests.utils.images import jpeg_bytes, png_bomb, truncated_jpeg
 
 
 def test_an_image_gets_a_schema_valid_prompt_and_nothing_is_kept(

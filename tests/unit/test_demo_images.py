@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from app.services.demo_images import (
+from app.services.core.errors import NotFoundError
+from app.services.demo.images import (
     DemoScene,
     demo_catalog,
     describe_demo,
@@ -18,8 +19,7 @@ from app.services.demo_images import (
     nearest_color_name,
     render_demo_png,
 )
-from app.services.errors import NotFoundError
-from app.services.prompts import render_prose, validate_prompt
+from app.services.library.prompts import render_prose, validate_prompt
 
 SLUGS = [scene.slug for scene in demo_catalog()]
 

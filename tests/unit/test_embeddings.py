@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.services import auth
-from app.services.demo_images import demo_catalog, describe_demo
-from app.services.embeddings import DIMENSIONS, cosine, embed
-from app.services.library import create_prompt
-from app.services.style_memory import index_prompt, similar_prompts
+from app.services.accounts import auth
+from app.services.analyzer.embeddings import DIMENSIONS, cosine, embed
+from app.services.analyzer.style_memory import index_prompt, similar_prompts
+from app.services.demo.images import demo_catalog, describe_demo
+from app.services.library.writes import create_prompt
 
 
 def test_vectors_match_the_published_all_minilm_l6_v2_similarity() -> None:

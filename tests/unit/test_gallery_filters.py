@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from app.services import gallery, prompt_ops, style_memory
-from app.services.errors import InvalidInputError, NotFoundError
-from app.services.gallery import GalleryQuery
-from app.services.models import Prompt, PromptTag, Role, Tag, User
-from app.services.storage import get_storage
-from tests.prompt_factories import make_prompt, make_user
+from app.services.analyzer import style_memory
+from app.services.core.errors import InvalidInputError, NotFoundError
+from app.services.core.models import Prompt, PromptTag, Role, Tag, User
+from app.services.core.storage import get_storage
+from app.services.library import gallery, prompt_ops
+from app.services.library.gallery import GalleryQuery
+from tests.utils.prompt_factories import make_prompt, make_user
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from app.cli import main
-from tests.imageops_samples import photo_jpeg, zip_of
-from tests.images import truncated_jpeg
+from tests.utils.imageops_samples import photo_jpeg, zip_of
+from tests.utils.images import truncated_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.services.errors import ImageTooLargeError, InvalidImageError
-from app.services.imageops import OutputFile, parse_spec, process_image
-from app.services.imageops.decode import decode, read_header
-from tests.imageops_samples import (
+from app.services.core.errors import ImageTooLargeError, InvalidImageError
+from app.services.studio.imageops import OutputFile, parse_spec, process_image
+from app.services.studio.imageops.decode import decode, read_header
+from tests.utils.imageops_samples import (
     animated_gif,
     cmyk_jpeg,
     corrupt_jpeg,
@@ -23,8 +23,8 @@ from tests.imageops_samples import (
     photo_jpeg,
     png16_gradient,
 )
-from tests.images import png_bomb, truncated_jpeg
-from tests.vision_images import encode
+from tests.utils.images import png_bomb, truncated_jpeg
+from tests.utils.vision_images import encode
 
 
 def run(data: bytes, name: str = "in.jpg", **spec: Any) -> list[OutputFile]:

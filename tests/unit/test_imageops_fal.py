@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.services.errors import (
+from app.services.core.errors import (
     InvalidOutputError,
     MissingKeyError,
     ModelNotFoundError,
@@ -17,10 +17,10 @@ from app.services.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
-from app.services.imageops import OutputFile, map_images, parse_spec, process_image
+from app.services.studio.imageops import OutputFile, map_images, parse_spec, process_image
 from app.settings import reset_settings
-from tests.fakes.fal_server import KEY, PATH, FakeFalServer, Reply, error, ok, serve
-from tests.imageops_samples import photo_jpeg
+from tests.utils.fakes.fal_server import KEY, PATH, FakeFalServer, Reply, error, ok, serve
+from tests.utils.imageops_samples import photo_jpeg
 
 SPEC = parse_spec({"remove_background": {"provider": "fal"}, "convert": {"format": "png"}})
 

@@ -10,10 +10,10 @@ from typing import BinaryIO
 
 import pytest
 
-from app.services.imageops import InputItem, iter_inputs
+from app.services.studio.imageops import InputItem, iter_inputs
 from app.settings import Settings, reset_settings
-from tests.imageops_samples import photo_jpeg, zip_of
-from tests.vision_images import solid
+from tests.utils.imageops_samples import photo_jpeg, zip_of
+from tests.utils.vision_images import solid
 
 JPEG = photo_jpeg((64, 48))
 PNG = solid((10, 200, 30), (40, 30))
@@ -104,7 +104,7 @@ def test_a_zip_with_too_many_entries_is_refused_whole(monkeypatch: pytest.Monkey
 
 
 def test_entry_count_is_read_from_a_zip64_end_record() -> None:
-    from app.services.imageops.inputs import _zip_directory_size
+    from app.services.studio.imageops.inputs import _zip_directory_size
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", allowZip64=True) as archive:

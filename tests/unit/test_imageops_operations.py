@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.services.errors import InvalidInputError
-from app.services.imageops import OutputFile, parse_spec, process_image
-from tests.imageops_samples import (
+from app.services.core.errors import InvalidInputError
+from app.services.studio.imageops import OutputFile, parse_spec, process_image
+from tests.utils.imageops_samples import (
     ORIENTATION,
     exif_rotated_jpeg,
     photo,
@@ -20,7 +20,7 @@ from tests.imageops_samples import (
     rgb_profile,
     split_red_blue,
 )
-from tests.vision_images import encode, text_poster
+from tests.utils.vision_images import encode, text_poster
 
 
 def run(data: bytes, name: str = "photo.jpg", **spec: Any) -> list[OutputFile]:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.services.errors import InvalidImageError, UserFacingError
-from app.services.imageops import OutputFile, map_images, parse_spec
-from app.services.imageops.pool import WORKER_DIED_MESSAGE, worker_pids
-from tests.images import truncated_jpeg
-from tests.vision_images import encode
+from app.services.core.errors import InvalidImageError, UserFacingError
+from app.services.studio.imageops import OutputFile, map_images, parse_spec
+from app.services.studio.imageops.pool import WORKER_DIED_MESSAGE, worker_pids
+from tests.utils.images import truncated_jpeg
+from tests.utils.vision_images import encode
 
 SPEC = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
 SMALL = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
@@ -71,7 +71,7 @@ def test_an_unexpected_error_is_generic_with_a_logged_reference(
 ) -> None:
     # Not bytes: the pipeline fails in a way no UserFacingError covers, like a bug would.
     items = [(0, 12345, "bug.png"), (1, SMALL, "fine.png")]
-    with caplog.at_level(logging.ERROR, logger="app.services.imageops.pool"):
+    with caplog.at_level(logging.ERROR, logger="app.services.studio.imageops.pool"):
         results = dict(map_images(items, SPEC, workers=2))  # type: ignore[arg-type]
     error = results[0]
     assert type(error) is UserFacingError
@@ -169,9 +169,9 @@ STOP_SIGNAL_SCRIPT = """
 import os, signal, sys
 from multiprocessing import forkserver
 from PIL import Image
-from app.services.imageops import map_images, parse_spec
-from app.services.imageops.pool import start_fork_server
-from tests.vision_images import encode
+from app.services.studio.imageops import map_images, parse_spec
+from app.services.studio.imageops.pool import start_fork_server
+from tests.utils.vision_images import encode
 
 signal.signal(signal.SIGTERM, lambda *_: None)  # like huey: note it, stop in good order
 start_fork_server()
@@ -217,9 +217,9 @@ def test_the_pools_fork_server_outlives_a_stop_signal_to_the_group() -> None:
 
 STOP_POOLS_SCRIPT = """
 from PIL import Image
-from app.services.imageops import map_images, parse_spec
-from app.services.imageops.pool import PoolStoppedError, stop_pools, worker_pids
-from tests.vision_images import encode
+from app.services.studio.imageops import map_images, parse_spec
+from app.services.studio.imageops.pool import stop_pools, worker_pids
+from tests.utils.vision_images import encode
 
 spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
 small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")

@@ -14,16 +14,16 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from app.services.errors import ImageTooLargeError, InvalidImageError
-from app.services.images import (
+from app.services.core.errors import ImageTooLargeError, InvalidImageError
+from app.services.core.models import Analysis, Asset, Prompt, User
+from app.services.core.storage import LocalStorage, get_storage
+from app.services.images.intake import (
     ingest_image,
     make_thumbnail,
     purge_expired_assets,
     rebuild_missing_thumbnails,
     sanitize_filename,
 )
-from app.services.models import Analysis, Asset, Prompt, User
-from app.services.storage import LocalStorage, get_storage
 from app.settings import Settings, reset_settings
 
 

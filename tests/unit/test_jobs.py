@@ -12,20 +12,21 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from app.services import credits, jobs, pricing
-from app.services.errors import (
+from app.services.billing import credits, pricing
+from app.services.core.errors import (
     ConflictError,
     InsufficientCreditsError,
     InvalidInputError,
     NotFoundError,
     PlanLimitError,
 )
-from app.services.jobs.lease import claim, release
-from app.services.models import Asset, Job, JobItem, User
-from app.services.storage import get_storage
+from app.services.core.models import Asset, Job, JobItem, User
+from app.services.core.storage import get_storage
+from app.services.studio import jobs
+from app.services.studio.jobs.lease import claim, release
 from app.settings import Settings
-from tests.images import truncated_jpeg
-from tests.job_helpers import (
+from tests.utils.images import truncated_jpeg
+from tests.utils.job_helpers import (
     make_user,
     noisy_photo,
     photo,

@@ -13,24 +13,26 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.services import credits, jobs, pricing
-from app.services.errors import InvalidInputError
-from app.services.jobs.lease import (
-    LeaseLostError,
-    claim,
-    heartbeat,
-    holder_is_dead,
-    release,
-    touch,
-)
-from app.services.jobs.runner import MISSING_INPUT
-from app.services.models import Job, JobItem, User, utcnow
-from app.services.queue import get_huey
-from app.services.storage import get_storage
-from app.services.tasks import run_maintenance
+from app.services.billing import credits, pricing
+from app.services.core.errors import InvalidInputError, LeaseLostError
+from app.services.core.models import Job, JobItem, User, utcnow
+from app.services.core.queue import get_huey
+from app.services.core.storage import get_storage
+from app.services.studio import jobs
+from app.services.studio.jobs.lease import claim, heartbeat, holder_is_dead, release, touch
+from app.services.studio.jobs.runner import MISSING_INPUT
+from app.services.worker.tasks import run_maintenance
 from app.settings import Settings, reset_settings
-from tests.images import truncated_jpeg
-from tests.job_helpers import make_user, photo, queued_tasks, run_queue, run_retries, spec, uploads
+from tests.utils.images import truncated_jpeg
+from tests.utils.job_helpers import (
+    make_user,
+    photo,
+    queued_tasks,
+    run_queue,
+    run_retries,
+    spec,
+    uploads,
+)
 
 HOST = socket.gethostname()[:60]
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from app.services import jsonrepair as jr
-from app.services.errors import InvalidOutputError, ProviderError
-from app.services.jsonrepair import coerce_to_schema, repair_json
-from app.services.prompts import load_schema, validate_prompt
-from tests.fakes.openai_server import VALID_CONTENT, VALID_PROMPT
+from app.services.analyzer import jsonrepair as jr
+from app.services.analyzer.jsonrepair import coerce_to_schema, repair_json
+from app.services.core.errors import InvalidOutputError, ProviderError
+from app.services.library.prompts import load_schema, validate_prompt
+from tests.utils.fakes.openai_server import VALID_CONTENT, VALID_PROMPT
 
 
 def test_valid_json_needs_no_notes() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.services.jsonstream import PartialJSONParser
-from tests.fakes.openai_server import VALID_PROMPT
+from app.services.analyzer.jsonstream import PartialJSONParser
+from tests.utils.fakes.openai_server import VALID_PROMPT
 
 # Awkward on purpose: escapes, a surrogate pair, unicode, nesting, empty containers,
 # every literal, numbers of every shape, and keys that look like values.

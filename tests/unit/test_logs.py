@@ -8,7 +8,7 @@ import logging
 
 from pythonjsonlogger.json import JsonFormatter
 
-from app.services.logs import RedactSecretsFilter, RequestIdFilter, redact, request_id_var
+from app.services.core.logs import RedactSecretsFilter, RequestIdFilter, redact, request_id_var
 
 
 def _capture() -> tuple[logging.Logger, io.StringIO]:

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from app.services import auth
-from app.services.demo_images import demo_catalog, describe_demo
-from app.services.library import create_prompt
-from app.services.models import Prompt, PromptVersion, utcnow
-from app.services.tasks import run_maintenance
+from app.services.accounts import auth
+from app.services.core.models import Prompt, PromptVersion, utcnow
+from app.services.demo.images import demo_catalog, describe_demo
+from app.services.library.writes import create_prompt
+from app.services.worker.tasks import run_maintenance
 
 
 def test_old_trash_is_purged_and_recent_trash_kept(session: Session) -> None:
@@ -36,7 +36,7 @@ def test_old_trash_is_purged_and_recent_trash_kept(session: Session) -> None:
 
 
 def test_maintenance_gives_each_plan_its_monthly_credits_once(session: Session) -> None:
-    from app.services import credits, pricing
+    from app.services.billing import credits, pricing
 
     user = auth.create_user(session, email="m@example.com", password="a long passphrase here")
     session.commit()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from alembic import command
-from app.services.db import engine_for
-from app.services.migrations import alembic_config, upgrade_to_head
+from app.services.core.db import engine_for
+from app.services.core.migrations import alembic_config, upgrade_to_head
 from app.settings import Settings
 
 

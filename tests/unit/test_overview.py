@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from app.services import conversations, credits, jobs, overview
-from app.services.images import ingest_image
-from app.services.models import Analysis
-from app.services.storage import get_storage
-from tests.job_helpers import make_user, photo, spec, uploads
-from tests.prompt_factories import make_prompt
+from app.services.accounts import overview
+from app.services.analyzer import conversations
+from app.services.billing import credits
+from app.services.core.models import Analysis
+from app.services.core.storage import get_storage
+from app.services.images.intake import ingest_image
+from app.services.studio import jobs
+from tests.utils.job_helpers import make_user, photo, spec, uploads
+from tests.utils.prompt_factories import make_prompt
 
 
 def test_a_new_account_has_an_empty_overview(session: Session) -> None:

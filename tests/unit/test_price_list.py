@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from app.services import billing, price_list, pricing
-from app.services.models import Role
-from app.services.providers.setup import ensure_models
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.billing import billing, price_list, pricing
+from app.services.core.models import Role
 from app.settings import reset_settings
-from tests.prompt_factories import make_user
+from tests.utils.prompt_factories import make_user
 
 
 def test_plans_and_packs_are_the_ones_billing_sells(session: Session) -> None:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from app.services import auth, credits, pricing
-from app.services.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
-from app.services.models import CreditEntry, User
-from app.services.providers import load_builtin_models
+from app.services.accounts import auth
+from app.services.analyzer.providers import load_builtin_models
+from app.services.billing import credits, pricing
+from app.services.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from app.services.core.models import CreditEntry, User
 from app.settings import Settings
 
 JAN = datetime(2026, 1, 15, tzinfo=UTC)

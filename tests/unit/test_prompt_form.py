@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.demo_images import demo_catalog, describe_demo
-from app.services.prompts import validate_prompt
+from app.services.demo.images import demo_catalog, describe_demo
+from app.services.library.prompts import validate_prompt
 from app.state import prompt_form as pf
 
 

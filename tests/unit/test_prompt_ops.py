@@ -7,16 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from app.services import prompt_ops
-from app.services.errors import (
+from app.services.core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     VersionConflictError,
 )
-from app.services.gallery import GalleryQuery, list_prompts
-from app.services.models import (
+from app.services.core.models import (
     Analysis,
     Asset,
     Conversation,
@@ -28,9 +26,11 @@ from app.services.models import (
     Tag,
     utcnow,
 )
-from app.services.prompts import PromptValidationError
-from app.services.storage import get_storage
-from tests.prompt_factories import make_prompt, make_user, prompt_data
+from app.services.core.storage import get_storage
+from app.services.library import prompt_ops
+from app.services.library.gallery import GalleryQuery, list_prompts
+from app.services.library.prompts import PromptValidationError
+from tests.utils.prompt_factories import make_prompt, make_user, prompt_data
 
 
 def _pid(prompt: Prompt) -> int:
@@ -365,7 +365,7 @@ def test_detail_shows_the_analysis_that_made_it(session: Session) -> None:
 
 
 def test_saving_from_the_analyzer_stamps_its_analyses_with_the_prompt(session: Session) -> None:
-    from app.services import conversations
+    from app.services.analyzer import conversations
 
     ada = make_user(session, "ada")
     assert ada.id is not None

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from app.services.errors import InvalidInputError
-from app.services.prompts import (
+from app.services.core.errors import InvalidInputError
+from app.services.library.prompts import (
     SCHEMA_VERSION,
     FieldError,
     PromptValidationError,

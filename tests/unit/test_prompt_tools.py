@@ -17,9 +17,15 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.services import auth
-from app.services.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from app.services.prompt_tools import (
+from app.services.accounts import auth
+from app.services.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from app.services.library.prompts import (
+    PromptValidationError,
+    load_schema,
+    render_prose,
+    validate_prompt,
+)
+from app.services.library.tools import (
     BUILTIN_PRESETS,
     LintIssue,
     apply_all_fixes,
@@ -43,7 +49,6 @@ from app.services.prompt_tools import (
     to_prose,
     validate_partial,
 )
-from app.services.prompts import PromptValidationError, load_schema, render_prose, validate_prompt
 
 
 def base_prompt() -> dict[str, Any]:

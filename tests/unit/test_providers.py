@@ -17,24 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.errors import (
-    InvalidInputError,
-    InvalidOutputError,
-    MissingKeyError,
-    ModelNotFoundError,
-    ProviderAuthError,
-    ProviderError,
-    ProviderPaymentError,
-    ProviderTimeoutError,
-    ProviderUnavailableError,
-    RateLimitedError,
-    UnknownModelError,
-    UserFacingError,
-)
-from app.services.jsonrepair import coerce_to_schema, repair_json
-from app.services.jsonstream import PartialJSONParser
-from app.services.prompts import load_schema, validate_prompt
-from app.services.providers import (
+from app.services.analyzer.jsonrepair import coerce_to_schema, repair_json
+from app.services.analyzer.jsonstream import PartialJSONParser
+from app.services.analyzer.providers import (
     DEFAULT_MODEL_ID,
     ChatMessage,
     ChatRequest,
@@ -52,11 +37,26 @@ from app.services.providers import (
     load_builtin_models,
     reset_registry,
 )
-from app.services.providers.http_errors import parse_retry_after
-from app.services.providers.sse import SSEDecoder
-from app.services.providers.think import ThinkSplitter
+from app.services.analyzer.providers.http_errors import parse_retry_after
+from app.services.analyzer.providers.sse import SSEDecoder
+from app.services.analyzer.providers.think import ThinkSplitter
+from app.services.core.errors import (
+    InvalidInputError,
+    InvalidOutputError,
+    MissingKeyError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderPaymentError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    UnknownModelError,
+    UserFacingError,
+)
+from app.services.library.prompts import load_schema, validate_prompt
 from app.settings import get_settings, reset_settings
-from tests.fakes.openai_server import (
+from tests.utils.fakes.openai_server import (
     REASONING,
     SCHEMA_INVALID_CONTENT,
     VALID_CONTENT,

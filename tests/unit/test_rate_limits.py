@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api import create_api
-from app.services import api_keys, auth, rate_limits
-from app.services.demo_images import demo_catalog, render_demo_png
-from app.services.errors import TooManyAttemptsError
+from app.services.accounts import api_keys, auth
+from app.services.core import rate_limits
+from app.services.core.errors import TooManyAttemptsError
+from app.services.demo.images import demo_catalog, render_demo_png
 from app.settings import reset_settings
 
 PASSWORD = "correct horse battery staple"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.demo_images import demo_catalog, describe_demo
-from app.services.errors import InvalidInputError
-from app.services.prompt_diff import diff
-from app.services.prompts import validate_prompt
-from app.services.refine_rules import refine
+from app.services.analyzer.refine_rules import refine
+from app.services.core.errors import InvalidInputError
+from app.services.demo.images import demo_catalog, describe_demo
+from app.services.library.diff import diff
+from app.services.library.prompts import validate_prompt
 
 
 @pytest.fixture(scope="module")

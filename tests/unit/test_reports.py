@@ -11,14 +11,15 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlmodel import Session
 
-from app.services import auth, reports
-from app.services.errors import (
+from app.services.accounts import auth
+from app.services.billing import reports
+from app.services.core.errors import (
     AuthenticationError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
 )
-from app.services.models import Analysis, Payment, User
+from app.services.core.models import Analysis, Payment, User
 
 PASSWORD = "a long passphrase here"
 
@@ -187,7 +188,7 @@ def test_utc_day_is_plain_date_on_sqlite(session: Session) -> None:
 def test_studio_jobs_count_as_usage_next_to_models(session: Session) -> None:
     """Studio jobs charge credits without an Analysis row: their spend still shows, as its own
     series, in the admin charts, the top users and the person's own usage."""
-    from app.services.models import Job
+    from app.services.core.models import Job
 
     admin, ada, bob = people(session)
     now = datetime.now(UTC)

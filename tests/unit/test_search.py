@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from app.services import prompt_ops, search
-from app.services.gallery import GalleryQuery, list_prompts
-from app.services.library import add_version
-from app.services.models import Role, User
-from app.services.storage import get_storage
-from tests.prompt_factories import make_prompt, make_user, prompt_data
+from app.services.core.models import Role, User
+from app.services.core.storage import get_storage
+from app.services.library import prompt_ops, search
+from app.services.library.gallery import GalleryQuery, list_prompts
+from app.services.library.writes import add_version
+from tests.utils.prompt_factories import make_prompt, make_user, prompt_data
 
 NASTY = [
     '"',

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import Session, select
 
 from app.cli import main
-from app.services import gallery
-from app.services.models import Asset, Prompt, PromptVersion, User
-from app.services.prompts import validate_prompt
-from app.services.seed import seed_demo
-from app.services.storage import get_storage
+from app.services.core.models import Asset, Prompt, PromptVersion, User
+from app.services.core.storage import get_storage
+from app.services.demo.seed import seed_demo
+from app.services.library import gallery
+from app.services.library.prompts import validate_prompt
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,9 +43,9 @@ def test_seed_is_idempotent_and_makes_a_real_gallery(session: Session) -> None:
 
 
 def test_private_prompts_are_only_listed_for_their_owner(session: Session) -> None:
-    from app.services import auth
-    from app.services.demo_images import demo_catalog, describe_demo
-    from app.services.library import create_prompt
+    from app.services.accounts import auth
+    from app.services.demo.images import demo_catalog, describe_demo
+    from app.services.library.writes import create_prompt
 
     owner = auth.create_user(session, email="owner@example.com", password="a long passphrase here")
     other = auth.create_user(session, email="other@example.com", password="a long passphrase here")

@@ -7,10 +7,11 @@ from datetime import UTC, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from app.services import auth, credits, pricing, signup
-from app.services.errors import ConflictError, WeakPasswordError
-from app.services.models import CreditEntry, User, utcnow
-from app.services.tasks import grant_plan_credits
+from app.services.accounts import auth, signup
+from app.services.billing import credits, pricing
+from app.services.core.errors import ConflictError, WeakPasswordError
+from app.services.core.models import CreditEntry, User, utcnow
+from app.services.worker.tasks import grant_plan_credits
 
 PASSWORD = "a long and happy passphrase"
 FREE = pricing.PLANS["free"].monthly_credits

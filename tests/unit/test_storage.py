@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.api import files
-from app.services.errors import InvalidInputError, NotFoundError, StorageError
-from app.services.storage import (
+from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
+from app.services.core.storage import (
     LocalStorage,
     S3Storage,
     content_key,

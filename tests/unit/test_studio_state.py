@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app.services.errors import ImageTooLargeError, InvalidInputError
-from app.services.imageops.spec import parse_spec
+from app.services.core.errors import ImageTooLargeError, InvalidInputError
+from app.services.studio.imageops.spec import parse_spec
 from app.settings import Settings
 from app.state import studio_files
 from app.state.studio_form import DEFAULT_OPTIONS, OPERATIONS, build_raw_spec
-from tests.images import jpeg_bytes
+from tests.utils.images import jpeg_bytes
 
 NONE = dict.fromkeys(OPERATIONS, False)
 

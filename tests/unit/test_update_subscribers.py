@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, select
 
-from app.services import update_subscribers
-from app.services.db import engine_for
-from app.services.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
-from app.services.models import Role, UpdateSubscriber
-from tests.prompt_factories import make_user
+from app.services.accounts import update_subscribers
+from app.services.core.db import engine_for
+from app.services.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from app.services.core.models import Role, UpdateSubscriber
+from tests.utils.prompt_factories import make_user
 
 
 def test_signup_is_stored_pending_confirmation_with_what_was_agreed(session: Session) -> None:
@@ -105,7 +105,7 @@ def test_the_csv_download_endpoint_is_for_admins_only(db_url: str, session: Sess
     from fastapi.testclient import TestClient
 
     from app.api import create_api
-    from app.services import auth
+    from app.services.accounts import auth
 
     client = TestClient(create_api(), raise_server_exceptions=False)
     admin = make_user(session, "boss", role=Role.admin)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from app.services import auth, users
-from app.services.errors import (
+from app.services.accounts import auth, users
+from app.services.core.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,

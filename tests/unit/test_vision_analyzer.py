@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from app.services.prompts import render_prose, validate_prompt
-from app.services.vision import NOTICE, FieldResult, analyze_image, iter_analysis
-from tests.vision_images import encode, photo_jpeg, skimage_photo, solid, text_poster
+from app.services.analyzer.vision import NOTICE, FieldResult, analyze_image, iter_analysis
+from app.services.library.prompts import render_prose, validate_prompt
+from tests.utils.vision_images import encode, photo_jpeg, skimage_photo, solid, text_poster
 
 
 @cache

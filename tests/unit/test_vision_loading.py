@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.services.errors import ImageTooLargeError, InvalidImageError
-from app.services.prompts import validate_prompt
-from app.services.vision import analyze_image, load_image
-from app.services.vision.geometry import aspect_ratio, orientation, position_name
-from tests.images import png_bomb, truncated_jpeg
-from tests.vision_images import encode
+from app.services.analyzer.vision import analyze_image, load_image
+from app.services.analyzer.vision.geometry import aspect_ratio, orientation, position_name
+from app.services.core.errors import ImageTooLargeError, InvalidImageError
+from app.services.library.prompts import validate_prompt
+from tests.utils.images import png_bomb, truncated_jpeg
+from tests.utils.vision_images import encode
 
 MODES = {
     "L": Image.new("L", (120, 80), 90),

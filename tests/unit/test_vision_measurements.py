@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from app.services.prompts import validate_prompt
-from app.services.vision import analyze_image
-from tests.vision_images import encode, gradient, half_red_half_blue, photo_jpeg, solid
+from app.services.analyzer.vision import analyze_image
+from app.services.library.prompts import validate_prompt
+from tests.utils.vision_images import encode, gradient, half_red_half_blue, photo_jpeg, solid
 
 
 @cache

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, sign-in (password and Google), sessions, API keys, the admin's user list."""

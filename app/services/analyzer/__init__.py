@@ -1,0 +1,2 @@
+"""The analyzer: image → streamed JSON prompt, refinement, providers, offline vision and the
+model catalogue."""

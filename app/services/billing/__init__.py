@@ -1,0 +1,1 @@
+"""Billing: the credit ledger, prices and plans, Stripe checkout and webhooks, reports."""

@@ -1,0 +1,1 @@
+"""Demo data: procedurally drawn images, their prompts, the seed and the landing's live demo."""

@@ -1,0 +1,1 @@
+"""Image intake: validation by content, storage once, thumbnails."""

@@ -1,0 +1,2 @@
+"""The prompt library: the schema, writes, gallery and search, versions, access rules, tools
+and bundles."""

@@ -1,0 +1,1 @@
+"""The image studio: batch jobs on the queue and the image engine (imageops)."""

@@ -1,0 +1,1 @@
+"""The background worker: the tasks the huey queue runs, and periodic maintenance."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: image factories, fake vendor servers, job helpers."""
