@@ -218,6 +218,7 @@ def test_the_pools_fork_server_outlives_a_stop_signal_to_the_group() -> None:
 STOP_POOLS_SCRIPT = """
 from PIL import Image
 from app.services.studio.imageops import map_images, parse_spec
+from app.services.core.errors import PoolStoppedError
 from app.services.studio.imageops.pool import stop_pools, worker_pids
 from tests.utils.vision_images import encode
 

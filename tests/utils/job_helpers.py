@@ -27,7 +27,7 @@ from app.services.studio.imageops.spec import OpsSpec, parse_spec
 from app.services.worker.tasks import tasks_for
 from app.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 RESIZE_WEBP: dict[str, Any] = {"resize": {"long_edge": 64}, "convert": {"format": "webp"}}
 
