@@ -25,8 +25,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from app.services.library.tools.format import format_json
 from app.services.library.prompts import render_prose
+from app.services.library.tools.format import format_json
 
 PromptFormat = Literal["prose", "flux2"]
 DEFAULT_API_BASE = "https://api.together.xyz/v1"

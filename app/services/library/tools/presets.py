@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from app.services.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from app.services.core.models import Preset
 from app.services.library.diff import Change, diff
-from app.services.library.tools.format import canonical
 from app.services.library.prompts import (
     SCHEMA_VERSION,
     FieldError,
@@ -31,6 +30,7 @@ from app.services.library.prompts import (
     summarize,
     validate_prompt,
 )
+from app.services.library.tools.format import canonical
 
 CATEGORIES = ("style", "lighting", "camera", "aspect_ratio", "composition", "mood", "other")
 MAX_NAME_LENGTH = 120
