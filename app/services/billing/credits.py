@@ -17,7 +17,7 @@ Rules the code below keeps:
   deleted, so the history is the audit trail.
 - The balance never goes below zero, even under concurrent requests: every write takes a
   per-user lock (PostgreSQL) or the database write lock (SQLite) *before* it reads the balance,
-  and commits before the lock is released. See `_ledger_transaction`.
+  and commits before the lock is released. See `ledger_lock.ledger_transaction`.
 - Every write carries an idempotency key, stored with a prefix per kind ("reserve:", "grant:",
   ...) so that a caller's keys for different kinds never collide. A repeated key returns the entry
   already written. Commit and refund share one key per reservation ("settle:<key>"), so the
@@ -31,18 +31,17 @@ Rules the code below keeps:
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, literal, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.services.accounts.auth import require_role
+from app.services.billing.ledger_lock import engine_of, ledger_transaction
 from app.services.core.errors import (
     ConflictError,
     InsufficientCreditsError,
@@ -59,9 +58,6 @@ MAX_AMOUNT = 10_000_000
 MAX_KEY_LENGTH = 190
 MAX_HISTORY_PAGE = 200
 MAX_USAGE_DAYS = 366
-# A PostgreSQL writer waits this long for the per-user lock, like SQLite's busy_timeout, so a
-# caller that holds the user's row locked in its own transaction gets an error, not a hang.
-LOCK_TIMEOUT = "30s"
 # Commit and refund of one reservation share this key prefix: see the module docstring.
 _SETTLE = "settle:"
 
@@ -465,49 +461,7 @@ def _system_credit(
     return entry
 
 
-# -- the locked write --------------------------------------------------------------------------
-
-
-@contextmanager
-def _ledger_transaction(session: Session, *, user_id: int) -> Iterator[Session]:
-    """A dedicated session whose transaction is the only ledger writer for `user_id` until it
-    commits, so "read the balance, then write" can't interleave with another request.
-
-    PostgreSQL: `SELECT ... FOR NO KEY UPDATE` on the user's row. Writers for the same user
-    queue on that row lock; others run in parallel. NO KEY UPDATE rather than UPDATE because
-    inserting an entry takes KEY SHARE on the users it references (user_id, created_by): with
-    FOR UPDATE, two admins granting to each other at once could deadlock, and every unrelated
-    insert that references the user (a new prompt) would wait for the ledger.
-    READ COMMITTED gives each later statement a fresh snapshot, so the balance read after the
-    lock sees everything the previous holder committed.
-
-    SQLite: `BEGIN IMMEDIATE` takes the database write lock before the first read. A plain
-    (deferred) BEGIN would let two writers read the same balance and then one of them fail to
-    upgrade its lock with SQLITE_BUSY, which busy_timeout does not retry. pysqlite opens its
-    own transactions only before DML, so an explicit BEGIN as the first statement is respected,
-    and SQLAlchemy's commit/rollback end it. WAL keeps readers unblocked meanwhile.
-    """
-    engine = _engine_of(session)
-    _refuse_pending_sqlite_writes(session)
-    with Session(engine, expire_on_commit=False) as tx:
-        try:
-            conn = tx.connection()
-            if engine.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                found = tx.exec(select(User.id).where(User.id == user_id)).first()
-            else:
-                if engine.dialect.name == "postgresql":
-                    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-                found = tx.exec(
-                    select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-                ).first()
-            if found is None:
-                raise NotFoundError("No account with that id.")
-            yield tx
-            tx.commit()
-        except BaseException:
-            tx.rollback()
-            raise
+# -- the write under the ledger lock ---------------------------------------------------------
 
 
 def _write_once(
@@ -520,7 +474,7 @@ def _write_once(
     """Add the entry `build` makes under the lock, unless `stored_key` is already in the
     ledger. Returns (entry, created)."""
     try:
-        with _ledger_transaction(session, user_id=user_id) as tx:
+        with ledger_transaction(session, user_id=user_id) as tx:
             existing = _entry_by_key(tx, stored_key)
             if existing is not None:
                 return existing, False
@@ -531,31 +485,11 @@ def _write_once(
     except IntegrityError as e:
         # The lock is per user, so the same key used for two users at once can race past the
         # check above; the UNIQUE constraint stops the second. Report the entry that won.
-        with Session(_engine_of(session), expire_on_commit=False) as fresh:
+        with Session(engine_of(session), expire_on_commit=False) as fresh:
             existing = _entry_by_key(fresh, stored_key)
         if existing is None:
             raise InternalError(f"Ledger write failed for {stored_key!r}") from e
         return existing, False
-
-
-def _refuse_pending_sqlite_writes(session: Session) -> None:
-    # The ledger's own transaction would wait busy_timeout (30 s) for the write lock this
-    # session holds, then fail: say what is wrong at once instead.
-    if not session.in_transaction():
-        return
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        return
-    if getattr(conn.connection.dbapi_connection, "in_transaction", False):
-        raise InternalError(
-            "Commit the session before a credit operation: the ledger writes in its own "
-            "transaction and SQLite allows one writer at a time."
-        )
-
-
-def _engine_of(session: Session) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
 
 
 # -- helpers -----------------------------------------------------------------------------------
