@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from app.services.analyzer.vision import analyze_image
+from app.services.analyzer.vision.colour import nearest_color_name
+from app.services.analyzer.vision.palette import extract_palette
 from app.services.core.errors import NotFoundError
 from app.services.demo.images import (
     DemoScene,
     demo_catalog,
     describe_demo,
-    extract_palette,
     get_demo,
-    nearest_color_name,
     render_demo_png,
 )
 from app.services.library.prompts import render_prose, validate_prompt
@@ -126,3 +127,11 @@ def test_describing_does_not_change_the_catalog() -> None:
     prompt = describe_demo(scene, Image.new("RGB", (64, 48), "gray"))
     prompt["subjects"][0]["description"] = "changed"
     assert dict(scene.subjects[0]) == before
+
+
+@pytest.mark.parametrize("slug", ["lighthouse-night", "bauhaus-circles", "neon-synthwave"])
+def test_demo_prompts_and_the_analyzer_name_a_scene_alike(slug: str) -> None:
+    """The demo measures with the analyzer's functions, so both words agree on the same pixels."""
+    demo, analyzed = described(slug), analyze_image(rendered(slug))
+    for field, name in (("lighting", "key"), ("lighting", "contrast"), ("composition", "symmetry")):
+        assert demo[field][name] == analyzed[field][name], (field, name)

@@ -7,7 +7,8 @@ answer; palette names, brightness and orientation are cheap (~50 ms) and say a l
 from __future__ import annotations
 
 from app.services.analyzer.vision.loading import load_image
-from app.services.demo.images import extract_palette, measure_pixels
+from app.services.analyzer.vision.palette import extract_palette
+from app.services.analyzer.vision.pixel_stats import HIGH_KEY, LOW_KEY, measure_pixels
 
 
 def quick_caption(data: bytes, *, filename: str = "") -> str:
@@ -16,9 +17,9 @@ def quick_caption(data: bytes, *, filename: str = "") -> str:
     stats = measure_pixels(image)
     light = (
         "dark"
-        if stats.mean_luminance < 85
+        if stats.mean_luminance < LOW_KEY
         else "bright"
-        if stats.mean_luminance > 170
+        if stats.mean_luminance > HIGH_KEY
         else "balanced"
     )
     tone = (

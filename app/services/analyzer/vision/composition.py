@@ -8,16 +8,14 @@ from typing import Any
 from app.services.analyzer.vision.faces import Face, shot_type
 from app.services.analyzer.vision.geometry import aspect_ratio, orientation, position_name
 from app.services.analyzer.vision.loading import Frame
+from app.services.analyzer.vision.pixel_stats import PixelStats, symmetry_name
 from app.services.analyzer.vision.result import FieldResult
 from app.services.analyzer.vision.saliency import Saliency
-from app.services.demo.images import PixelStats
 
 # A subject counts as "on the thirds" when it sits this close (in frame units, on each axis)
 # to one of the four points where the third lines cross.
 _THIRDS_TOLERANCE = 0.09
 _THIRDS_POINTS = tuple((x, y) for x in (1 / 3, 2 / 3) for y in (1 / 3, 2 / 3))
-# Mirror correlation above which a layout reads as symmetric (same as the demo catalogue).
-_SYMMETRIC = 0.8
 
 
 @dataclass(frozen=True)
@@ -48,19 +46,13 @@ def read_composition(
     cx, cy = faces[0].centre if faces else saliency.centroid
     shot = shot_type(faces)
     distance = min(max(abs(cx - x), abs(cy - y)) for x, y in _THIRDS_POINTS)
-    if stats.vertical_symmetry >= _SYMMETRIC:
-        symmetry = "vertical"
-    elif stats.horizontal_symmetry >= _SYMMETRIC:
-        symmetry = "horizontal"
-    else:
-        symmetry = "none"
     return CompositionReading(
         aspect_ratio=aspect_ratio(frame.width, frame.height),
         orientation=orientation(frame.width, frame.height),
         subject_position=position_name(cx, cy) if faces or saliency.coverage > 0 else "center",
         thirds_distance=distance,
         rule_of_thirds=bool(distance <= _THIRDS_TOLERANCE),
-        symmetry=symmetry,
+        symmetry=symmetry_name(stats),
         framing=_FACE_FRAMING[shot] if shot else _framing(saliency.coverage),
         from_face=bool(faces),
     )

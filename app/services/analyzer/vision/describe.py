@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from app.services.analyzer.vision.colour import nearest_color_name
 from app.services.analyzer.vision.composition import CompositionReading
 from app.services.analyzer.vision.exif import CameraData
 from app.services.analyzer.vision.faces import Face
@@ -21,7 +22,6 @@ from app.services.analyzer.vision.ocr import TextLine
 from app.services.analyzer.vision.palette import PaletteReading
 from app.services.analyzer.vision.saliency import Saliency
 from app.services.analyzer.vision.sharpness import FocusReading
-from app.services.demo.images import nearest_color_name
 
 _GREYSCALE = 0.05  # mean saturation below which an image reads as black and white
 _MUTED, _VIVID = 0.2, 0.5

@@ -8,13 +8,17 @@ from typing import Any
 import cv2
 import numpy as np
 
+from app.services.analyzer.vision.colour import mccamy_kelvin
 from app.services.analyzer.vision.loading import Frame
+from app.services.analyzer.vision.pixel_stats import (
+    LOW_CONTRAST,
+    PixelStats,
+    contrast_level,
+    light_key,
+    measure_pixels,
+)
 from app.services.analyzer.vision.result import FieldResult
-from app.services.demo.images import PixelStats, measure_pixels
 
-# Same thresholds as the demo catalogue, so demo prompts and analysed uploads agree.
-_LOW_KEY, _HIGH_KEY = 85.0, 170.0
-_LOW_CONTRAST, _HIGH_CONTRAST = 30.0, 62.0
 # The brightest pixels carry the colour of the light best (a white-patch estimate); the
 # scene average would mostly measure the colour of the objects.
 _HIGHLIGHT_SHARE = 0.1
@@ -40,12 +44,12 @@ def read_lighting(frame: Frame) -> LightReading:
     luma = small.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
     threshold = np.quantile(luma, 1 - _HIGHLIGHT_SHARE)
     bright = luma >= threshold
-    kelvin = _kelvin(small.reshape(-1, 3)[bright.reshape(-1)].mean(axis=0))
+    kelvin = mccamy_kelvin(small.reshape(-1, 3)[bright.reshape(-1)].mean(axis=0))
     offset_x, offset_y = _bright_offset(luma, bright)
     return LightReading(
         stats=stats,
-        key=_key(stats.mean_luminance),
-        contrast=_contrast(stats.luminance_std),
+        key=light_key(stats.mean_luminance),
+        contrast=contrast_level(stats.luminance_std),
         kelvin=kelvin,
         offset_x=offset_x,
         offset_y=offset_y,
@@ -70,7 +74,7 @@ def _bright_offset(luma: np.ndarray, bright: np.ndarray) -> tuple[float, float]:
 
 
 def _direction(dx: float, dy: float, spread: float) -> str:
-    if spread < _LOW_CONTRAST / 2:
+    if spread < LOW_CONTRAST / 2:
         return "ambient"  # evenly lit: no side stands out
     horizontal = (
         "left" if dx < -_DIRECTIONAL_OFFSET else "right" if dx > _DIRECTIONAL_OFFSET else ""
@@ -79,35 +83,6 @@ def _direction(dx: float, dy: float, spread: float) -> str:
     if horizontal and vertical:
         return f"{vertical} {horizontal}"
     return horizontal or vertical or "front"
-
-
-def _kelvin(mean_rgb: np.ndarray) -> float:
-    """McCamy's correlated colour temperature of an sRGB colour, clamped to 1000..12000 K."""
-    c = np.asarray(mean_rgb, dtype=np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    x_, y_, z_ = xyz @ lin
-    total = x_ + y_ + z_
-    if total <= 1e-9:
-        return 6500.0  # black: no light to judge, say daylight
-    x, y = x_ / total, y_ / total
-    if abs(0.1858 - y) < 1e-6:
-        return 12000.0
-    n = (x - 0.3320) / (0.1858 - y)
-    cct = 449 * n**3 + 3525 * n**2 + 6823.3 * n + 5520.33
-    return float(np.clip(round(cct / 100) * 100, 1000, 12000))
-
-
-def _key(mean_luminance: float) -> str:
-    if mean_luminance < _LOW_KEY:
-        return "low-key"
-    return "high-key" if mean_luminance > _HIGH_KEY else "mid-key"
-
-
-def _contrast(luminance_std: float) -> str:
-    if luminance_std < _LOW_CONTRAST:
-        return "low"
-    return "high" if luminance_std > _HIGH_CONTRAST else "medium"
 
 
 def _conditions(reading: LightReading) -> str:

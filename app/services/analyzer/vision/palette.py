@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from app.services.analyzer.vision.colour import nearest_color_name, srgb_to_lab
 from app.services.analyzer.vision.loading import Frame
 from app.services.analyzer.vision.result import FieldResult
-from app.services.demo.images import extract_palette
 
 _WARM_HUES = ((0.0, 70.0), (330.0, 360.0))  # reds, oranges, yellows (degrees)
 _COOL_HUES = ((170.0, 290.0),)  # cyans, blues, violets
+# How different (CIELAB delta E) two palette colours must be to both be listed.
+_DISTINCT_DELTA_E = 14.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,50 @@ def read_palette(frame: Frame) -> PaletteReading:
         cool_share=float(cool),
         distinct_colors=_distinct_colors(rgb),
     )
+
+
+def extract_palette(image: Image.Image, *, count: int = 6) -> list[dict[str, Any]]:
+    """The dominant colours, each with the share of the image it stands for (shares sum to 1).
+
+    Median cut first splits the image into 16 clusters; the biggest ones that differ visibly
+    (CIELAB distance) are kept, so a dark photo yields "black, navy, amber" rather than five
+    near-identical blacks, and every cluster's pixels count toward its nearest kept colour.
+    """
+    small = image.convert("RGB")
+    small.thumbnail((256, 256))
+    quantized = small.quantize(colors=16, method=Image.Quantize.MEDIANCUT)
+    flat = quantized.getpalette() or []
+    clusters = sorted(quantized.getcolors() or [], key=lambda item: (-item[0], item[1]))
+    if not clusters:
+        return []
+    indices = [int(i) for _, i in clusters]  # type: ignore[call-overload]  # P images: ints
+    rgbs = np.array([flat[i * 3 : i * 3 + 3] for i in indices], dtype=np.float64)
+    counts = np.array([n for n, _ in clusters], dtype=np.float64)
+    labs = srgb_to_lab(rgbs)
+    kept: list[int] = []
+    for min_distance in (_DISTINCT_DELTA_E, 0.0):  # second pass fills up if too few differ
+        for i in range(len(clusters)):
+            if len(kept) >= count:
+                break
+            far = all(np.linalg.norm(labs[i] - labs[k]) >= min_distance for k in kept)
+            if i not in kept and far:
+                kept.append(i)
+    owner = np.argmin(np.linalg.norm(labs[:, None, :] - labs[None, kept, :], axis=2), axis=1)
+    shares = np.bincount(owner, weights=counts, minlength=len(kept)) / counts.sum()
+    order = np.argsort(-shares, kind="stable")
+    palette: list[dict[str, Any]] = []
+    for j in order:
+        rgb = tuple(int(v) for v in rgbs[kept[j]])
+        palette.append(
+            {
+                "hex": "#{:02x}{:02x}{:02x}".format(*rgb),
+                "name": nearest_color_name((rgb[0], rgb[1], rgb[2])),
+                "proportion": round(float(shares[j]), 3),
+            }
+        )
+    # Rounding can leave the shares a hair off 1; the biggest colour absorbs the difference.
+    palette[0]["proportion"] = round(1 - sum(p["proportion"] for p in palette[1:]), 3)
+    return palette
 
 
 def _distinct_colors(rgb: np.ndarray) -> int:
