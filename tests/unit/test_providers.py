@@ -37,7 +37,7 @@ from app.services.analyzer.providers import (
     load_builtin_models,
     reset_registry,
 )
-from app.services.analyzer.providers.http_errors import parse_retry_after
+from app.services.core.http_errors import parse_retry_after
 from app.services.analyzer.providers.sse import SSEDecoder
 from app.services.analyzer.providers.think import ThinkSplitter
 from app.services.core.errors import (

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from app.services.analyzer.providers.http_errors import clip, error_for_status, timeout_error
+from app.services.core.http_errors import clip, error_for_status, timeout_error
 from app.services.core.errors import (
     InvalidOutputError,
     MissingKeyError,
