@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -52,6 +53,9 @@ from app.services.core.http_errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How long to wait for a body to end after `[DONE]` (it normally ends at once).
+_DRAIN_SECONDS = 1.0
 
 Dialect = Literal["openai", "openrouter"]
 
@@ -358,7 +362,8 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
     decoder = SSEDecoder()
     state = _StreamState()
     done = False
-    async for line in response.aiter_lines():
+    lines = response.aiter_lines()
+    async for line in lines:
         data = decoder.feed_line(line)
         if data is None:
             continue
@@ -367,7 +372,9 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
             break
         for event in state.events_for(_parse_chunk(data), call):
             yield event
-    if not done:
+    if done:
+        await _drain(lines)
+    else:
         # A last event without its blank line still counts if it is complete JSON.
         tail = decoder.close()
         if tail is not None and tail.strip() == "[DONE]":
@@ -384,6 +391,16 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
         raise RetryableError("the stream ended early")
     for event in state.closing_events():
         yield event
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read the end of the body after `[DONE]`, so the connection goes back to the client's
+    pool for the next call instead of being closed. A server that keeps the body open past
+    `[DONE]` is cut off after a moment: the answer is complete either way."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in lines:
+                pass
 
 
 async def _whole_response(response: httpx.Response, call: _Call) -> AsyncIterator[StreamEvent]:

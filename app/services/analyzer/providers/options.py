@@ -55,10 +55,9 @@ class Options(BaseModel):
         problems = error.errors()
         unknown = [str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden"]
         if unknown:
-            return (
-                f"Unknown option {', '.join(sorted(unknown))}. "
-                f"Known options: {', '.join(cls.known())}."
-            )
+            known = cls.known()
+            takes = f"Known options: {', '.join(known)}." if known else "This model takes none."
+            return f"Unknown option {', '.join(sorted(unknown))}. {takes}"
         name = str(problems[0]["loc"][0])
         field = cls.model_fields.get(name)
         rule = field.description if field is not None and field.description else "valid"
