@@ -20,6 +20,7 @@ from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
 from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.http import http_lifespan
 from app.services.core.logs import configure_logging
 from app.settings import get_settings
 from app.state.admin import AdminState
@@ -47,6 +48,7 @@ app = rx.App(
     ],
     api_transformer=create_api(),
 )
+app.register_lifespan_task(http_lifespan)  # closes the shared HTTP client on shutdown
 app.add_page(
     analyzer_page,
     route=routes.HOME,

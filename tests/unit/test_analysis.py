@@ -21,6 +21,8 @@ from app.services.core.storage import get_storage
 from app.services.demo.images import demo_catalog, render_demo_png
 from app.services.demo.seed import seed_demo
 from app.services.library.prompts import validate_prompt
+from app.settings import reset_settings
+from tests.utils.fakes.openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -226,3 +228,35 @@ def test_cli_analyze_prints_json_offline(tmp_path: Path, isolated_settings: obje
         timeout=60,
     )
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_two_analyses_on_one_loop_share_one_client(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test-key")
+        monkeypatch.setenv("OPENROUTER_BASE_URL", server.url)
+        reset_settings()
+        ensure_models()
+
+        async def two() -> list[list[Update]]:
+            return [
+                [
+                    u
+                    async for u in run_analysis(
+                        kind="describe",
+                        model_id="nemotron",
+                        user_id=None,
+                        image=ImageInput(_poster(), "image/png"),
+                        use_memory=False,
+                    )
+                ]
+                for _ in range(2)
+            ]
+
+        runs = asyncio.run(two())
+
+    assert [updates[-1].kind for updates in runs] == ["result", "result"]
+    first, second = server.requests
+    # The second analysis went over the first one's kept-alive connection: one client.
+    assert first.client_port == second.client_port

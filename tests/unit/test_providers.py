@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,16 +29,27 @@ from app.services.analyzer.providers import (
     Model,
     ModelInfo,
     ModelRegistry,
+    Options,
+    ProviderContext,
     ReasoningDelta,
+    Register,
     RetryPolicy,
     StreamEnd,
     StreamEvent,
     Usage,
     get_registry,
+    hookimpl,
     load_builtin_models,
+    load_models,
     reset_registry,
 )
-from app.services.analyzer.providers.http_errors import parse_retry_after
+from app.services.analyzer.providers.local import LocalModel
+from app.services.analyzer.providers.options import (
+    ChatOptions,
+    OpenAICompatibleOptions,
+    OpenRouterOptions,
+)
+from app.services.analyzer.providers.plugins import BUILTIN_PLUGINS, entry_point_plugins
 from app.services.analyzer.providers.sse import SSEDecoder
 from app.services.analyzer.providers.think import ThinkSplitter
 from app.services.core.errors import (
@@ -54,6 +66,7 @@ from app.services.core.errors import (
     UnknownModelError,
     UserFacingError,
 )
+from app.services.core.http_errors import parse_retry_after
 from app.services.library.prompts import load_schema, validate_prompt
 from app.settings import get_settings, reset_settings
 from tests.utils.fakes.openai_server import (
@@ -716,3 +729,227 @@ def test_retry_after_accepts_seconds_and_dates() -> None:
 def test_retry_policy_backs_off_exponentially_with_a_cap() -> None:
     policy = RetryPolicy(attempts=5, base_delay=0.5, max_delay=3.0)
     assert [policy.delay(n) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 3.0]
+
+
+# -- provider plugins ------------------------------------------------------------------------
+
+
+class EchoPlugin:
+    """A third-party provider: one hook implementation, nothing else."""
+
+    @hookimpl
+    def register_models(self, register: Register) -> None:
+        register(EchoModel())
+
+
+def test_a_plugin_registers_its_models_through_the_hook() -> None:
+    registry = load_models(
+        ProviderContext(get_settings()), registry=ModelRegistry(), plugins=(EchoPlugin(),)
+    )
+
+    assert [m.model_id for m in registry.list_models()] == ["test/echo"]
+    assert run(registry.get_model("echo"), ChatRequest((ChatMessage("user", "hi"),))) == [
+        ContentDelta("hi"),
+        StreamEnd("stop"),
+    ]
+
+
+def test_plugins_run_in_the_order_given_and_loading_again_replaces() -> None:
+    plugins = (
+        "app.services.analyzer.providers.local",
+        EchoPlugin(),
+        "app.services.analyzer.providers.openrouter",
+    )
+    registry = ModelRegistry()
+    for _ in range(2):
+        load_models(ProviderContext(get_settings()), registry=registry, plugins=plugins)
+
+    assert [m.model_id for m in registry.list_models()] == [
+        "local/jsoncraft-vision",
+        "test/echo",
+        DEFAULT_MODEL_ID,
+        "google/gemini-2.5-flash",
+        "openai/gpt-4o-mini",
+    ]
+
+
+def test_the_hook_hands_plugins_the_settings_timeout_and_retry() -> None:
+    seen: list[ProviderContext] = []
+
+    class Spy:
+        @hookimpl
+        def register_models(self, context: ProviderContext) -> None:
+            seen.append(context)
+
+    timeout = httpx.Timeout(3.0)
+    load_models(
+        ProviderContext(get_settings(), timeout=timeout, retry=FAST_RETRY),
+        registry=ModelRegistry(),
+        plugins=(Spy(),),
+    )
+    [context] = seen
+    assert context.settings is get_settings()
+    assert (context.timeout, context.retry) == (timeout, FAST_RETRY)
+
+
+class FakeImageModel:
+    """An image-generation model: another base class, another kind, the same hook."""
+
+    kind = "image"
+
+    def __init__(self, info: ModelInfo) -> None:
+        self.info = info
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def is_available(self) -> bool:
+        return True
+
+
+class ImagePlugin:
+    @hookimpl
+    def register_models(self, register: Register) -> None:
+        register(
+            FakeImageModel(
+                ModelInfo(
+                    model_id="test/flux",
+                    provider="test",
+                    display_name="Flux",
+                    aliases=("echo",),  # another kind's names are its own
+                )
+            )
+        )
+
+
+def test_another_kind_of_model_registers_through_the_same_hook() -> None:
+    registry = load_models(
+        ProviderContext(get_settings()),
+        registry=ModelRegistry(),
+        plugins=(EchoPlugin(), ImagePlugin()),
+    )
+
+    image = registry.get_model("test/flux", kind=FakeImageModel)
+    assert isinstance(image, FakeImageModel)
+    assert registry.get_model("ECHO", kind=FakeImageModel) is image
+    assert registry.get_model("echo").info.model_id == "test/echo"
+    assert [m.model_id for m in registry.list_models(kind="image")] == ["test/flux"]
+    assert [m.model_id for m in registry.list_models()] == ["test/echo"]
+    assert registry.models(kind=FakeImageModel) == [image]
+    with pytest.raises(UnknownModelError, match="Did you mean: test/echo"):
+        registry.get_model("test/flux")  # not an analysis model
+
+
+def test_installed_packages_add_plugins_through_an_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "jsoncraft_echo_plugin.py").write_text(
+        "from app.services.analyzer.providers import Model, ModelInfo, hookimpl\n\n"
+        "class Echo(Model):\n"
+        "    info = ModelInfo(model_id='third-party/echo', provider='x', display_name='E')\n\n"
+        "    async def stream(self, request, *, client=None):\n"
+        "        yield None\n\n"
+        "@hookimpl\n"
+        "def register_models(register):\n"
+        "    register(Echo())\n"
+    )
+    dist = tmp_path / "jsoncraft_echo_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: jsoncraft-echo-plugin\nVersion: 1.0\n"
+    )
+    (dist / "entry_points.txt").write_text("[jsoncraft]\necho = jsoncraft_echo_plugin\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    entry_point_plugins.cache_clear()
+    try:
+        registry = load_models(
+            ProviderContext(get_settings()),
+            registry=ModelRegistry(),
+            plugins=BUILTIN_PLUGINS,
+            entry_points=True,
+        )
+        without = load_models(
+            ProviderContext(get_settings()), registry=ModelRegistry(), plugins=BUILTIN_PLUGINS
+        )
+    finally:
+        entry_point_plugins.cache_clear()
+
+    ids = [m.model_id for m in registry.list_models()]
+    assert ids[0] == "local/jsoncraft-vision"  # built-ins first, third parties after
+    assert ids[-1] == "third-party/echo"
+    assert "third-party/echo" not in [m.model_id for m in without.list_models()]
+
+
+# -- options: a typed model per provider, unknown names refused -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"temperature": True}, "temperature must be a number from 0 to 2."),
+        ({"top_p": "0.5"}, "top_p must be a number from 0 to 1."),
+        ({"seed": -1}, "seed must be a whole number of at least 0."),
+        ({"max_tokens": 12.5}, "max_tokens must be a whole number of at least 1."),
+        ({"json_mode": "yes"}, "json_mode must be true or false."),
+        (
+            {"temprature": 0.5, "colour": "red"},
+            "Unknown option colour, temprature. Known options: json_mode, max_tokens, "
+            "reasoning_effort, reasoning_enabled, reasoning_max_tokens, seed, temperature, top_p.",
+        ),
+    ],
+)
+def test_openrouter_options_are_typed_and_strict(
+    server: FakeOpenAIServer, registry: ModelRegistry, options: dict[str, Any], message: str
+) -> None:
+    _, error = run_until_error(registry.get_model("nemotron"), describe_request(**options))
+    assert isinstance(error, InvalidInputError)
+    assert error.message == message
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "options_class", [Options, ChatOptions, OpenRouterOptions, OpenAICompatibleOptions]
+)
+def test_every_options_model_forbids_unknown_names(options_class: type[Options]) -> None:
+    with pytest.raises(InvalidInputError, match="Unknown option nope"):
+        options_class.parse({"nope": 1})
+    assert options_class.parse({"task": "describe"}).task == "describe"
+
+
+def test_openai_compatible_refuses_openrouter_only_options_and_says_so(
+    server: FakeOpenAIServer, compatible: ModelRegistry
+) -> None:
+    request = describe_request(reasoning_max_tokens=500)
+    _, error = run_until_error(compatible.get_model("qwen2.5vl:7b"), request)
+    assert isinstance(error, InvalidInputError)
+    assert error.message.startswith("This endpoint only takes reasoning_effort")
+    assert server.requests == []
+
+
+def test_the_offline_model_takes_no_options_but_hints() -> None:
+    request = ChatRequest((ChatMessage("user", "hi", image=IMAGE),), options={"temperature": 1})
+    _, error = run_until_error(LocalModel(), request)
+    assert isinstance(error, InvalidInputError)
+    assert error.message == "Unknown option temperature. This model takes none."
+
+
+# -- the shared HTTP client ------------------------------------------------------------------
+
+
+def test_calls_without_a_client_share_the_loops_connection(
+    server: FakeOpenAIServer, registry: ModelRegistry
+) -> None:
+    model = registry.get_model("nemotron")
+
+    async def three_calls() -> None:
+        for _ in range(3):
+            await _collect(model.stream(describe_request()), [])
+
+    asyncio.run(three_calls())
+    asyncio.run(three_calls())
+
+    ports = [r.client_port for r in server.requests]
+    assert len(ports) == 6
+    # One kept-alive connection per loop: the second loop never reuses the first's.
+    assert len(set(ports[:3])) == 1 and len(set(ports[3:])) == 1
+    assert ports[0] != ports[3]

@@ -30,7 +30,6 @@ from app.services.analyzer.providers import (
     StreamEvent,
     Usage,
     get_registry,
-    new_http_client,
 )
 from app.services.analyzer.style_memory import Example, examples_block, similar_prompts
 from app.services.analyzer.vision.caption import quick_caption
@@ -38,6 +37,7 @@ from app.services.billing import credits as ledger
 from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
+from app.services.core.http import shared_client
 from app.services.core.logs import get_logger
 from app.services.core.models import Analysis, utcnow
 from app.services.library.prompts import SCHEMA_VERSION, load_schema, validate_prompt
@@ -364,8 +364,10 @@ async def run_analysis(
         yield Update("error", text=e.message, analysis_id=analysis_id)
         return
     finished = streamed = False
-    client = new_http_client()
     try:
+        # The loop's shared client: the retry below, and the next analysis, reuse its
+        # connection to the provider.
+        client = await shared_client()
         schema = load_schema()
         request = ChatRequest(messages=messages, options={"task": kind}, json_schema=schema)
         async for update in _stream_once(model, request, run, started, client):
@@ -441,7 +443,6 @@ async def run_analysis(
         )
         return
     finally:
-        await client.aclose()
         if not finished and not streamed:
             # Stopped by the user (the consumer closed this generator): keep what arrived,
             # and give the credits back.

@@ -80,6 +80,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-case names
     body: Any
+    # The client's port: requests sent over one kept-alive connection share it.
+    client_port: int | None = None
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -392,7 +394,11 @@ class FakeOpenAIServer:
             def do_GET(self) -> None:  # noqa: N802
                 server.requests.append(
                     RecordedRequest(
-                        "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, None
+                        "GET",
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        None,
+                        self.client_address[1],
                     )
                 )
                 if self.path.split("?")[0] != "/api/v1/models":
@@ -411,7 +417,11 @@ class FakeOpenAIServer:
                     body = raw.decode("utf-8", "replace")
                 server.requests.append(
                     RecordedRequest(
-                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                        "POST",
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        self.client_address[1],
                     )
                 )
                 if self.path != "/api/v1/chat/completions":

@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 
-from app.services.analyzer.providers.http_errors import clip, parse_retry_after
 from app.services.core.errors import (
     ConfigurationError,
     ProviderAuthError,
     ProviderUnavailableError,
     RateLimitedError,
 )
+from app.services.core.http_errors import clip, parse_retry_after
 
 # OpenRouter's full answer is ~1 MB; a body many times that is not a model list.
 MAX_BYTES = 16 * 1024 * 1024

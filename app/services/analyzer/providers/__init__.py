@@ -28,12 +28,15 @@ from app.services.analyzer.providers.openai_chat import (
     stream_chat_completion,
 )
 from app.services.analyzer.providers.openrouter import DEFAULT_MODEL_ID
-from app.services.analyzer.providers.registry import (
-    ModelRegistry,
-    get_registry,
+from app.services.analyzer.providers.options import Options
+from app.services.analyzer.providers.plugins import (
+    ProviderContext,
+    Register,
+    hookimpl,
     load_builtin_models,
-    reset_registry,
+    load_models,
 )
+from app.services.analyzer.providers.registry import ModelRegistry, get_registry, reset_registry
 
 __all__ = [
     "DEFAULT_MODEL_ID",
@@ -47,13 +50,18 @@ __all__ = [
     "Model",
     "ModelInfo",
     "ModelRegistry",
+    "Options",
+    "ProviderContext",
     "ReasoningDelta",
+    "Register",
     "RetryPolicy",
     "StreamEnd",
     "StreamEvent",
     "Usage",
     "get_registry",
+    "hookimpl",
     "load_builtin_models",
+    "load_models",
     "new_http_client",
     "reset_registry",
     "stream_chat_completion",

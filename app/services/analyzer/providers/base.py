@@ -10,10 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 
+from app.services.analyzer.providers import options
 from app.services.core.errors import InvalidInputError
 
 
@@ -32,8 +33,8 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One call. `options` are checked by the provider (unknown ones are refused): see
-    `openai_chat.SUPPORTED_OPTIONS` for the remote models."""
+    """One call. `options` are parsed by the model that serves it, with its `Options` class
+    (unknown ones are refused): see `options` for each provider's."""
 
     messages: tuple[ChatMessage, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -91,9 +92,17 @@ class ModelInfo:
     context_length: int | None = None
 
 
-class Model(ABC):
-    """A model that can be picked by name. Subclasses set `info` and implement `stream`."""
+ANALYSIS = "analysis"
 
+
+class Model(ABC):
+    """A model that can be picked by name. Subclasses set `info` and implement `stream`,
+    and set `Options` to the options they take (default: none but hints)."""
+
+    # The registry keeps one table per kind of model: these read images and text and write
+    # text. Another kind (image generation) subclasses its own base with its own `kind`.
+    kind: ClassVar[str] = ANALYSIS
+    Options: ClassVar[type[options.Options]] = options.Options
     info: ModelInfo
 
     def unavailable_reason(self) -> str | None:
@@ -103,14 +112,16 @@ class Model(ABC):
     def is_available(self) -> bool:
         return self.unavailable_reason() is None
 
-    def check_request(self, request: ChatRequest) -> None:
-        """Refuse requests this model cannot serve, before spending a call on them."""
+    def check_request(self, request: ChatRequest) -> options.Options:
+        """Refuse requests this model cannot serve, before spending a call on them; the
+        request's options, parsed."""
         if not request.messages:
             raise InvalidInputError("Nothing to send: the request has no messages.")
         if not self.info.vision and any(m.image is not None for m in request.messages):
             raise InvalidInputError(
                 f"{self.info.display_name} cannot see images. Pick a model with vision."
             )
+        return self.Options.parse(request.options)
 
     @abstractmethod
     def stream(

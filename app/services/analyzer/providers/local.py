@@ -23,12 +23,18 @@ from app.services.analyzer.providers.base import (
     StreamEvent,
     Usage,
 )
+from app.services.analyzer.providers.plugins import Register, hookimpl
 from app.services.analyzer.refine_rules import refine
 from app.services.analyzer.vision import FieldResult, iter_analysis
 from app.services.core.errors import InvalidInputError
 from app.services.library.prompts import SCHEMA_VERSION
 
 LOCAL_MODEL_ID = "local/jsoncraft-vision"
+
+
+@hookimpl
+def register_models(register: Register) -> None:
+    register(LocalModel())
 
 
 class LocalModel(Model):
@@ -55,7 +61,7 @@ class LocalModel(Model):
         *,
         client: httpx.AsyncClient | None = None,  # noqa: ARG002 (no network: part of the protocol)
     ) -> AsyncIterator[StreamEvent]:
-        if request.options.get("task") == "refine":
+        if self.Options.parse(request.options).task == "refine":
             async for event in self._refine(request):
                 yield event
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -30,23 +31,31 @@ from app.services.analyzer.providers.base import (
     StreamEvent,
     Usage,
 )
-from app.services.analyzer.providers.http_errors import (
+from app.services.analyzer.providers.options import (
+    ChatOptions,
+    OpenAICompatibleOptions,
+    OpenRouterOptions,
+)
+from app.services.analyzer.providers.sse import SSEDecoder
+from app.services.analyzer.providers.think import ThinkSplitter
+from app.services.core.errors import (
+    ConfigurationError,
+    ProviderUnavailableError,
+    RetryableError,
+)
+from app.services.core.http import new_client, shared_client
+from app.services.core.http_errors import (
     clip,
     error_for_chunk,
     error_for_status,
     read_limited,
     timeout_error,
 )
-from app.services.analyzer.providers.sse import SSEDecoder
-from app.services.analyzer.providers.think import ThinkSplitter
-from app.services.core.errors import (
-    ConfigurationError,
-    InvalidInputError,
-    ProviderUnavailableError,
-    RetryableError,
-)
 
 logger = logging.getLogger(__name__)
+
+# How long to wait for a body to end after `[DONE]` (it normally ends at once).
+_DRAIN_SECONDS = 1.0
 
 Dialect = Literal["openai", "openrouter"]
 
@@ -54,22 +63,9 @@ Dialect = Literal["openai", "openrouter"]
 # connection alive with comment lines meanwhile, so `read` bounds silence, not total time.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=10.0)
 
-SUPPORTED_OPTIONS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "seed",
-        "json_mode",
-        "reasoning_enabled",
-        "reasoning_effort",
-        "reasoning_max_tokens",
-    }
-)
-# Hints for the app's own models (the offline analyzer routes on "task"); accepted so one
-# request can go to any model, and never sent over the wire.
-HINT_OPTIONS = frozenset({"task"})
-_EFFORTS = ("minimal", "low", "medium", "high")
+# Every option a remote model may take (OpenRouter's; an OpenAI-compatible endpoint takes
+# all but the reasoning switch and budget). Each provider checks its own: see `options`.
+SUPPORTED_OPTIONS = frozenset(OpenRouterOptions.known())
 
 
 @dataclass(frozen=True)
@@ -87,12 +83,9 @@ DEFAULT_RETRY = RetryPolicy()
 
 
 def new_http_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
-    """The client to create once (per event loop) and pass to every `stream` call."""
-    return httpx.AsyncClient(
-        timeout=timeout,
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-        headers={"User-Agent": "JSONCraft"},
-    )
+    """A private client (its owner closes it). Calls without a `client` use the running
+    loop's shared one (`app.services.core.http.shared_client`) instead."""
+    return new_client(timeout)
 
 
 async def stream_chat_completion(
@@ -110,12 +103,14 @@ async def stream_chat_completion(
     provider_label: str = "The model provider",
     key_env_var: str | None = None,
     structured_outputs: bool = False,
+    options: ChatOptions | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Stream one chat completion as typed events (see `base` for their order).
 
-    Without a `client` a private one is opened for this call; pass the shared one in
-    production so connections are reused. Close the iterator (`contextlib.aclosing`) if you
-    stop reading early, so the connection is released at once.
+    Without a `client` the running event loop's shared one is used, so connections are
+    reused across calls. `options` are the request's, already parsed by the model (else
+    parsed here for the dialect). Close the iterator (`contextlib.aclosing`) if you stop
+    reading early, so the connection is released at once.
     """
     call = _Call(
         url=base_url.rstrip("/") + "/chat/completions",
@@ -125,6 +120,7 @@ async def stream_chat_completion(
             dialect=dialect,
             extra_body=extra_body,
             structured_outputs=structured_outputs,
+            options=options,
         ),
         headers=_headers(api_key, extra_headers),
         timeout=timeout,
@@ -133,13 +129,10 @@ async def stream_chat_completion(
         api_key=api_key,
         key_env_var=key_env_var,
     )
-    if client is None:
-        async with new_http_client(timeout) as own_client:
-            async for event in _with_retries(own_client, call, retry):
-                yield event
-    else:
-        async for event in _with_retries(client, call, retry):
-            yield event
+    async for event in _with_retries(
+        client if client is not None else await shared_client(), call, retry
+    ):
+        yield event
 
 
 def build_payload(
@@ -149,23 +142,25 @@ def build_payload(
     dialect: Dialect = "openai",
     extra_body: Mapping[str, Any] | None = None,
     structured_outputs: bool = False,
+    options: ChatOptions | None = None,
 ) -> dict[str, Any]:
-    """The JSON body for `/chat/completions`. Unknown or out-of-range options are refused.
+    """The JSON body for `/chat/completions`. Unknown or out-of-range options are refused
+    (when not given parsed, `request.options` are parsed for the dialect).
 
     With `structured_outputs` (the model supports it) and a `request.json_schema`, the answer
     is asked to match that schema; otherwise the schema only travels in the prompt."""
-    options = dict(request.options)
-    _check_options(options)
+    if options is None:
+        parser = OpenRouterOptions if dialect == "openrouter" else OpenAICompatibleOptions
+        options = parser.parse(request.options)
     payload: dict[str, Any] = {
         "model": model,
         "messages": [_message(m) for m in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    payload.update(
-        {k: options[k] for k in ("temperature", "top_p", "max_tokens", "seed") if k in options}
-    )
-    if options.get("json_mode"):
+    sent = options.model_dump(include={"temperature", "top_p", "max_tokens", "seed"})
+    payload.update({k: v for k, v in sent.items() if v is not None})
+    if options.json_mode:
         payload["response_format"] = {"type": "json_object"}
     if structured_outputs and request.json_schema is not None:
         payload["response_format"] = json_schema_format(request.json_schema)
@@ -195,11 +190,11 @@ def json_schema_format(schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _apply_reasoning(payload: dict[str, Any], options: Mapping[str, Any], dialect: Dialect) -> None:
-    effort = options.get("reasoning_effort")
-    budget = options.get("reasoning_max_tokens")
-    enabled = options.get("reasoning_enabled")
+def _apply_reasoning(payload: dict[str, Any], options: ChatOptions, dialect: Dialect) -> None:
+    effort = options.reasoning_effort
     if dialect == "openrouter":
+        budget = getattr(options, "reasoning_max_tokens", None)
+        enabled = getattr(options, "reasoning_enabled", None)
         reasoning: dict[str, Any] = dict(payload.get("reasoning") or {})
         if enabled is not None:
             reasoning["enabled"] = bool(enabled)
@@ -213,50 +208,8 @@ def _apply_reasoning(payload: dict[str, Any], options: Mapping[str, Any], dialec
         if reasoning:
             payload["reasoning"] = reasoning
         return
-    if budget is not None or enabled is not None:
-        raise InvalidInputError(
-            "This endpoint only takes reasoning_effort; reasoning_max_tokens and "
-            "reasoning_enabled work with OpenRouter models."
-        )
     if effort is not None:
         payload["reasoning_effort"] = effort
-
-
-def _check_options(options: Mapping[str, Any]) -> None:
-    unknown = sorted(set(options) - SUPPORTED_OPTIONS - HINT_OPTIONS)
-    if unknown:
-        known = ", ".join(sorted(SUPPORTED_OPTIONS))
-        raise InvalidInputError(f"Unknown option {', '.join(unknown)}. Known options: {known}.")
-
-    def number(name: str, low: float, high: float) -> None:
-        value = options.get(name)
-        if value is None:
-            return
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise InvalidInputError(f"{name} must be a number from {low:g} to {high:g}.")
-
-    def whole(name: str, low: int) -> None:
-        value = options.get(name)
-        if value is None:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidInputError(f"{name} must be a whole number of at least {low}.")
-
-    number("temperature", 0, 2)
-    number("top_p", 0, 1)
-    whole("max_tokens", 1)
-    whole("seed", 0)
-    whole("reasoning_max_tokens", 1)
-    for flag in ("json_mode", "reasoning_enabled"):
-        if flag in options and not isinstance(options[flag], bool):
-            raise InvalidInputError(f"{flag} must be true or false.")
-    effort = options.get("reasoning_effort")
-    if effort is not None and effort not in _EFFORTS:
-        raise InvalidInputError(f"reasoning_effort must be one of {', '.join(_EFFORTS)}.")
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
@@ -409,7 +362,8 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
     decoder = SSEDecoder()
     state = _StreamState()
     done = False
-    async for line in response.aiter_lines():
+    lines = response.aiter_lines()
+    async for line in lines:
         data = decoder.feed_line(line)
         if data is None:
             continue
@@ -418,7 +372,9 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
             break
         for event in state.events_for(_parse_chunk(data), call):
             yield event
-    if not done:
+    if done:
+        await _drain(lines)
+    else:
         # A last event without its blank line still counts if it is complete JSON.
         tail = decoder.close()
         if tail is not None and tail.strip() == "[DONE]":
@@ -435,6 +391,16 @@ async def _stream_events(response: httpx.Response, call: _Call) -> AsyncIterator
         raise RetryableError("the stream ended early")
     for event in state.closing_events():
         yield event
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read the end of the body after `[DONE]`, so the connection goes back to the client's
+    pool for the next call instead of being closed. A server that keeps the body open past
+    `[DONE]` is cut off after a moment: the answer is complete either way."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in lines:
+                pass
 
 
 async def _whole_response(response: httpx.Response, call: _Call) -> AsyncIterator[StreamEvent]:

@@ -7,7 +7,9 @@ no key, so one is sent only when OPENAI_COMPATIBLE_API_KEY is set.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from typing import cast
 
 import httpx
 
@@ -18,6 +20,8 @@ from app.services.analyzer.providers.openai_chat import (
     RetryPolicy,
     stream_chat_completion,
 )
+from app.services.analyzer.providers.options import OpenAICompatibleOptions
+from app.services.analyzer.providers.plugins import ProviderContext, Register, hookimpl
 from app.services.core.errors import ConfigurationError
 from app.settings import Settings
 
@@ -44,7 +48,30 @@ def parse_model_names(value: str) -> list[str]:
     return list(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
 
 
+@hookimpl
+def register_models(register: Register, context: ProviderContext) -> None:
+    """The models named in OPENAI_COMPATIBLE_MODELS, when OPENAI_COMPATIBLE_BASE_URL is set."""
+    settings = context.settings
+    if not settings.openai_compatible_base_url:
+        return
+    for name in parse_model_names(settings.openai_compatible_models):
+        info = model_info(name)
+        # A bare name like "gpt-4o-mini" may already be an OpenRouter alias; keep that one.
+        aliases = tuple(a for a in info.aliases if register.owner(a) in (None, info.model_id))
+        register(
+            OpenAICompatibleModel(
+                dataclasses.replace(info, aliases=aliases),
+                api_model=name,
+                settings=settings,
+                timeout=context.timeout,
+                retry=context.retry,
+            )
+        )
+
+
 class OpenAICompatibleModel(Model):
+    Options = OpenAICompatibleOptions
+
     def __init__(
         self,
         info: ModelInfo,
@@ -68,7 +95,8 @@ class OpenAICompatibleModel(Model):
     async def stream(
         self, request: ChatRequest, *, client: httpx.AsyncClient | None = None
     ) -> AsyncIterator[StreamEvent]:
-        self.check_request(request)
+        # Parsed by its `Options` class.
+        options = cast(OpenAICompatibleOptions, self.check_request(request))
         base_url = self._settings.openai_compatible_base_url
         if not base_url:
             # Registered only when the URL is set, so this is a configuration slip.
@@ -86,6 +114,7 @@ class OpenAICompatibleModel(Model):
             retry=self._retry,
             provider_label="The OpenAI-compatible endpoint",
             key_env_var=KEY_ENV_VAR,
+            options=options,
         )
         async for event in events:
             yield event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import cast
 
 import httpx
 
@@ -13,6 +14,8 @@ from app.services.analyzer.providers.openai_chat import (
     RetryPolicy,
     stream_chat_completion,
 )
+from app.services.analyzer.providers.options import OpenRouterOptions
+from app.services.analyzer.providers.plugins import ProviderContext, Register, hookimpl
 from app.services.core.errors import MissingKeyError
 from app.settings import Settings
 
@@ -21,8 +24,8 @@ KEY_ENV_VAR = "OPENROUTER_API_KEY"
 DEFAULT_MODEL_ID = "nvidia/nemotron-nano-12b-v2-vl:free"
 
 # The models offered out of the box, before (and beside) OpenRouter's catalogue: a fresh or
-# offline install offers exactly these. Edit this table (or pass your own to
-# `load_builtin_models`) to change them; prices are OpenRouter's list prices when written.
+# offline install offers exactly these. Edit this table to change them; prices are
+# OpenRouter's list prices when written.
 # Any other model OpenRouter lists works once the catalogue is refreshed (analyzer/catalogue).
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
@@ -62,7 +65,20 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
 )
 
 
+@hookimpl
+def register_models(register: Register, context: ProviderContext) -> None:
+    """Always listed: without a key each says why it is unavailable, for the picker."""
+    for info in BUILTIN_MODELS:
+        register(
+            OpenRouterModel(
+                info, settings=context.settings, timeout=context.timeout, retry=context.retry
+            )
+        )
+
+
 class OpenRouterModel(Model):
+    Options = OpenRouterOptions
+
     def __init__(
         self,
         info: ModelInfo,
@@ -82,7 +98,8 @@ class OpenRouterModel(Model):
     async def stream(
         self, request: ChatRequest, *, client: httpx.AsyncClient | None = None
     ) -> AsyncIterator[StreamEvent]:
-        self.check_request(request)
+        # Parsed by its `Options` class.
+        options = cast(OpenRouterOptions, self.check_request(request))
         api_key = self._api_key()
         if api_key is None:
             raise MissingKeyError(_MISSING_KEY)
@@ -101,6 +118,7 @@ class OpenRouterModel(Model):
             provider_label="OpenRouter",
             key_env_var=KEY_ENV_VAR,
             structured_outputs=self.info.structured_outputs,
+            options=options,
         )
         async for event in events:
             yield event

@@ -1,14 +1,11 @@
-"""Register every model the app offers: the offline analyzer first, then the remote ones,
-then the provider catalogues (any model OpenRouter lists) as a source asked by name."""
+"""Register every model the app offers: the built-in plugins (the offline analyzer first,
+then the remote providers), installed third-party plugins, then the provider catalogues (any
+model OpenRouter lists) as a source asked by name."""
 
 from __future__ import annotations
 
-from app.services.analyzer.providers.local import LOCAL_MODEL_ID, LocalModel
-from app.services.analyzer.providers.registry import (
-    ModelRegistry,
-    get_registry,
-    load_builtin_models,
-)
+from app.services.analyzer.providers.plugins import ProviderContext, load_models
+from app.services.analyzer.providers.registry import ModelRegistry, get_registry
 from app.settings import Settings, get_settings
 
 
@@ -17,9 +14,6 @@ def ensure_models(settings: Settings | None = None) -> ModelRegistry:
     from app.services.analyzer.catalogue.lookup import CatalogueSource
 
     settings = settings or get_settings()
-    registry = get_registry()
-    if LOCAL_MODEL_ID not in registry:
-        registry.register(LocalModel())
-    load_builtin_models(settings, registry=registry)
+    registry = load_models(ProviderContext(settings), registry=get_registry(), entry_points=True)
     registry.add_source("catalogue", CatalogueSource(settings))
     return registry

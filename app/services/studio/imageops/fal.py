@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from app.services.analyzer.providers.http_errors import clip, error_for_status, timeout_error
 from app.services.core.errors import (
     InvalidOutputError,
     MissingKeyError,
@@ -33,6 +32,7 @@ from app.services.core.errors import (
     RetryableError,
     UserFacingError,
 )
+from app.services.core.http_errors import clip, error_for_status, timeout_error
 from app.services.studio.imageops.decode import decode, read_header
 from app.settings import Settings
 
