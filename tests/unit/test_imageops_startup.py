@@ -67,21 +67,26 @@ def test_importing_the_engine_loads_no_database_storage_or_heavy_library() -> No
     assert report["loaded"] == []
 
 
-def test_jsoncraft_ops_on_a_small_image_loads_none_of_them_and_starts_no_process(
+def test_jsoncraft_ops_on_small_images_loads_none_of_them_and_starts_no_process(
     tmp_path: Path,
 ) -> None:
-    source = tmp_path / "photo.png"
-    source.write_bytes(encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):  # more than one, on two workers: the threads, not the calling thread
+        (folder / f"photo{i}.png").write_bytes(
+            encode(Image.new("RGB", (120 + i, 90), (200, 50, 50)), "PNG")
+        )
     body = f"""
 from app.cli import main
-code = main(["ops", {str(source)!r}, "--format", "webp", "--crop", "1:1",
+code = main(["ops", {str(folder)!r}, "--format", "webp", "--crop", "1:1", "--workers", "2",
              "--out", {str(tmp_path / "out")!r}])
 assert code == 0, code
 """
     report = _run(body, tmp_path)
     assert report == {"loaded": [], "children": []}
-    with Image.open(tmp_path / "out" / "photo.webp") as written:
-        assert written.size == (90, 90)
+    for i in range(3):
+        with Image.open(tmp_path / "out" / f"photo{i}.webp") as written:
+            assert written.size == (90, 90)
 
 
 SMALL_BATCH = """

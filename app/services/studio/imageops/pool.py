@@ -6,10 +6,12 @@ threads of this process, one per worker, or in the calling thread for one image:
 fork server and its workers costs more than such a batch takes (about a second, against a
 quarter of a second for a 12-MP photo). Pillow and OpenCV release the GIL while they decode,
 resize and encode, so threads still use every core. The results and their messages are the
-same; what a small batch gives up is the isolation of a worker process: a C library crash or
-the kernel's OOM killer would take this process with it, not one image. Each image's pixel
-count is still checked before it is decoded, so the memory a small batch can take is the same
-as the pool's. `isolate=True` sends every batch, however small, to the pool.
+same; what a small batch gives up is the isolation of a worker process: a crash in a C library
+or the kernel's OOM killer would take this process with it, not one image. Each image's pixel
+count is still checked before it is decoded, so a small batch needs no more memory than the
+pool would. A caller that knows better says so: `in_process=False` sends even one image to the
+pool, `in_process=True` keeps a batch of any size here (`jsoncraft ops` on a few files: a
+one-shot process pays the pool's start-up on every run).
 
 Processes, not threads: Pillow releases the GIL in its codecs but not everywhere, and the OCR
 and GrabCut stages hold it for long stretches. The pool uses the forkserver start method: the
@@ -93,30 +95,31 @@ def map_images(
     spec: OpsSpec,
     *,
     workers: int | None = None,
-    isolate: bool = False,
+    in_process: bool | None = None,
 ) -> Iterator[tuple[K, Result]]:
     """Process `(key, data, name)` items on the pool; yield `(key, outputs or error)` as each
     finishes (not in input order). `items` is read lazily, at most 2 per worker ahead, so a
     batch of any length runs in flat memory. Closing the generator cancels what has not
     started; images already on a worker finish and are dropped.
 
-    A batch of at most 2 images per worker runs in this process (see the module docstring)
-    unless `isolate` is set."""
+    `in_process`: None runs a batch of at most 2 images per worker in this process and a bigger
+    one on the pool; True and False choose (see the module docstring)."""
     if _stopped.is_set():
         raise PoolStoppedError("the image pools were stopped")
     settings = get_settings()
     count = workers or settings.imageops_workers or default_workers()
     limit = count * IN_FLIGHT_PER_WORKER
     source = iter(items)
-    if not isolate:
+    if in_process is None:
         # Read no more than the pool would take in flight at once, plus one to know whether
         # the batch ends there.
         head = list(itertools.islice(source, limit + 1))
-        if len(head) <= limit:
-            yield from _map_in_process(head, spec, count, settings)
-            return
+        in_process = len(head) <= limit
         source = itertools.chain(head, source)
-    yield from _map_on_pool(source, spec, count, limit, settings)
+    if in_process:
+        yield from _map_in_process(source, spec, count, limit, settings)
+    else:
+        yield from _map_on_pool(source, spec, count, limit, settings)
 
 
 def _map_on_pool(
@@ -166,21 +169,33 @@ def _map_on_pool(
 
 
 def _map_in_process(
-    items: list[tuple[K, bytes, str]], spec: OpsSpec, count: int, settings: Settings
+    source: Iterator[tuple[K, bytes, str]],
+    spec: OpsSpec,
+    count: int,
+    limit: int,
+    settings: Settings,
 ) -> Iterator[tuple[K, Result]]:
-    """A small batch on this process's threads (one image: the calling thread), with the
-    pool's per-item results: a UserFacingError is the item's result, anything else is logged
-    with a reference id and the item gets a generic message."""
-    if len(items) == 1 or count == 1:
-        for key, data, name in items:
+    """The batch on this process's threads (one worker: the calling thread), read as lazily as
+    on the pool, with the pool's per-item results: a UserFacingError is the item's result,
+    anything else is logged with a reference id and the item gets a generic message."""
+    if count == 1:
+        for key, data, name in source:
             yield key, _as_result(_run(data, name, spec, settings), name)
         return
     threads = _thread_pool(count)
-    pending = {
-        threads.submit(_run, data, name, spec, settings): (key, name) for key, data, name in items
-    }
+    pending: dict[Future[object], tuple[K, str]] = {}
+    exhausted = False
     try:
-        while pending:
+        while True:
+            while not exhausted and len(pending) < limit:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                key, data, name = item
+                pending[threads.submit(_run, data, name, spec, settings)] = (key, name)
+            if not pending:
+                return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 key, name = pending.pop(future)
