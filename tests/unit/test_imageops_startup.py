@@ -89,6 +89,25 @@ assert code == 0, code
             assert written.size == (90, 90)
 
 
+def test_jsoncraft_ops_on_many_files_uses_the_pool(tmp_path: Path) -> None:
+    # More files than `jsoncraft ops` keeps in its own process: a big batch keeps the pool's
+    # isolation (an image that kills its worker fails alone).
+    folder = tmp_path / "in"
+    folder.mkdir()
+    small = encode(Image.new("RGB", (60, 40), (20, 120, 200)), "PNG")
+    for i in range(17):
+        (folder / f"photo{i:02}.png").write_bytes(small)
+    body = f"""
+from app.cli import main
+code = main(["ops", {str(folder)!r}, "--format", "webp", "--workers", "2",
+             "--out", {str(tmp_path / "out")!r}])
+assert code == 0, code
+"""
+    report = _run(body, tmp_path)
+    assert len(report["children"]) >= 1
+    assert len(list((tmp_path / "out").glob("photo*.webp"))) == 17
+
+
 SMALL_BATCH = """
 from PIL import Image
 from app.services.studio.imageops import map_images, parse_spec
