@@ -109,8 +109,8 @@ def test_fal_from_the_worker_pool_uses_the_callers_settings(fal: FakeFalServer) 
     # count travel with each image.
     fal.script(error(401))
     items = [(0, photo_jpeg((64, 48)), "a.jpg")]
-    [(_, result)] = list(map_images(items, SPEC, workers=2))
+    [(_, result)] = list(map_images(items, SPEC, workers=2, in_process=False))
     assert isinstance(result, ProviderAuthError)
     fal.script(ok())
-    [(_, result)] = list(map_images(items, SPEC, workers=2))
+    [(_, result)] = list(map_images(items, SPEC, workers=2, in_process=False))
     assert isinstance(result, list) and result[0].name == "a.png"

@@ -1,5 +1,9 @@
 """map_images on the real process pool: per-item errors, lazy reading, cancellation, and a
-worker killed the way the kernel's out-of-memory killer would kill it."""
+worker killed the way the kernel's out-of-memory killer would kill it. A batch run in this
+process gives the same per-item results.
+
+Batches of at most 2 images per worker run in this process unless `in_process=False`: the
+tests of the pool's own guarantees pass it."""
 
 from __future__ import annotations
 
@@ -29,7 +33,18 @@ HUGE = encode(Image.new("RGB", (8000, 8000), (9, 9, 9)), "PNG")
 KILL_ABOVE_MB = 200
 
 
-def test_each_item_gets_its_own_result_and_failures_do_not_stop_the_rest() -> None:
+# (workers, in_process): six items are a big batch for 2 workers and a small one for 4.
+WHERE = {
+    "pool": (2, False),
+    "small-batch": (4, None),
+    "threads": (2, True),
+}
+
+
+@pytest.mark.parametrize("where", WHERE.values(), ids=WHERE.keys())
+def test_each_item_gets_its_own_result_and_failures_do_not_stop_the_rest(
+    where: tuple[int, bool | None],
+) -> None:
     items = [
         (0, SMALL, "a.png"),
         (1, truncated_jpeg(), "cut.jpg"),
@@ -38,7 +53,8 @@ def test_each_item_gets_its_own_result_and_failures_do_not_stop_the_rest() -> No
         (4, b"", "empty.png"),
         (5, SMALL, "c.png"),
     ]
-    results = dict(map_images(items, SPEC, workers=2))
+    workers, in_process = where
+    results = dict(map_images(items, SPEC, workers=workers, in_process=in_process))
     assert sorted(results) == [0, 1, 2, 3, 4, 5]
     for key in (0, 3, 5):
         [out] = results[key]  # type: ignore[misc]
@@ -63,16 +79,17 @@ def test_items_are_read_lazily_and_closing_cancels_the_rest() -> None:
     # At most 2 per worker were ahead of the three results taken; the other ~190 were never read.
     assert len(consumed) <= 3 + 2 * 2 + 1
     # The pool is still fine for the next job.
-    assert len(list(map_images([(0, SMALL, "again.png")], SPEC, workers=2))) == 1
+    assert len(list(map_images([(0, SMALL, "again.png")], SPEC, workers=2, in_process=False))) == 1
 
 
+@pytest.mark.parametrize("in_process", [False, None], ids=["pool", "small-batch"])
 def test_an_unexpected_error_is_generic_with_a_logged_reference(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, in_process: bool | None
 ) -> None:
     # Not bytes: the pipeline fails in a way no UserFacingError covers, like a bug would.
     items = [(0, 12345, "bug.png"), (1, SMALL, "fine.png")]
     with caplog.at_level(logging.ERROR, logger="app.services.studio.imageops.pool"):
-        results = dict(map_images(items, SPEC, workers=2))  # type: ignore[arg-type]
+        results = dict(map_images(items, SPEC, workers=2, in_process=in_process))  # type: ignore[arg-type]
     error = results[0]
     assert type(error) is UserFacingError
     assert error.message.startswith("Something went wrong on our side. Reference: ")
@@ -138,10 +155,11 @@ def _rss_mb(pid: int) -> int:
 
 def test_an_image_that_kills_its_worker_fails_alone_and_the_pool_recovers() -> None:
     items = [(i, HUGE if i == 2 else SMALL, f"{i}.png") for i in range(8)]
-    list(map_images([(0, SMALL, "warm.png")], SPEC, workers=2))  # workers start small
+    # The workers start small.
+    list(map_images([(0, SMALL, "warm.png")], SPEC, workers=2, in_process=False))
     before = set(worker_pids(2))
     with OomKiller(limit_mb=KILL_ABOVE_MB) as killer:
-        results = dict(map_images(items, SPEC, workers=2))
+        results = dict(map_images(items, SPEC, workers=2, in_process=False))
     assert len(killer.killed) >= 2  # once in the shared pool, once when run on its own
     assert sorted(results) == list(range(8))
     assert isinstance(results[2], UserFacingError)
@@ -149,7 +167,7 @@ def test_an_image_that_kills_its_worker_fails_alone_and_the_pool_recovers() -> N
     for key in (0, 1, 3, 4, 5, 6, 7):  # including the ones that were in the broken pool
         assert isinstance(results[key], list), (key, results[key])
     # A new pool took the broken one's place and works.
-    assert len(list(map_images([(0, SMALL, "after.png")], SPEC, workers=2))) == 1
+    assert len(list(map_images([(0, SMALL, "after.png")], SPEC, workers=2, in_process=False))) == 1
     assert not before & set(worker_pids(2))
 
 
@@ -157,7 +175,7 @@ def test_an_image_whose_worker_was_killed_once_runs_again() -> None:
     items = [(0, SMALL, "a.png"), (1, HUGE, "huge.png"), (2, SMALL, "b.png")]
     started = time.monotonic()
     with OomKiller(limit_mb=KILL_ABOVE_MB, once=True) as killer:
-        results = dict(map_images(items, SPEC, workers=2))
+        results = dict(map_images(items, SPEC, workers=2, in_process=False))
     assert len(killer.killed) == 1
     assert all(isinstance(result, list) for result in results.values()), results
     [huge] = results[1]  # type: ignore[misc]
@@ -177,11 +195,13 @@ signal.signal(signal.SIGTERM, lambda *_: None)  # like huey: note it, stop in go
 start_fork_server()
 spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
 small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
-list(map_images([(i, small, f"{i}.png") for i in range(2)], spec, workers=2))
+list(map_images([(i, small, f"{i}.png") for i in range(2)], spec, workers=2, in_process=False))
 server = forkserver._forkserver._forkserver_pid
 print(server, flush=True)
 sys.stdin.readline()  # the test sends SIGTERM to the whole group, then a line
-results = dict(map_images([(i, small, f"{i}.png") for i in range(4)], spec, workers=2))
+results = dict(
+    map_images([(i, small, f"{i}.png") for i in range(4)], spec, workers=2, in_process=False)
+)
 try:
     alive = os.waitpid(server, os.WNOHANG) == (0, 0)
 except ChildProcessError:  # reaped: it died, and was replaced
@@ -224,7 +244,7 @@ from tests.utils.vision_images import encode
 
 spec = parse_spec({"resize": {"long_edge": 50}, "convert": {"format": "png"}})
 small = encode(Image.new("RGB", (120, 90), (200, 50, 50)), "PNG")
-results = map_images([(i, small, f"{i}.png") for i in range(50)], spec, workers=2)
+results = map_images([(i, small, f"{i}.png") for i in range(50)], spec, workers=2, in_process=False)
 next(results)  # images are in flight on both workers now
 workers = worker_pids(2)
 stop_pools()

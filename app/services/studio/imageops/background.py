@@ -16,7 +16,6 @@ from PIL import Image, ImageFilter
 
 from app.services.analyzer.vision.saliency import spectral_residual
 from app.services.core.errors import InvalidInputError
-from app.services.studio.imageops.fal import remove_background_fal
 from app.settings import Settings
 
 # GrabCut's cost grows with the pixel count and its mask is smooth: segment a small copy.
@@ -31,6 +30,9 @@ _SPECK_SHARE = 0.05  # pieces under this share of the biggest piece are dropped
 def remove_background(image: Image.Image, *, provider: str, settings: Settings) -> Image.Image:
     """An RGBA image whose background is transparent."""
     if provider == "fal":
+        # The HTTP client is loaded only for the remote provider.
+        from app.services.studio.imageops.fal import remove_background_fal
+
         return remove_background_fal(image, settings=settings)
     return remove_background_local(image)
 

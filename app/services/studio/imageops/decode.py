@@ -15,7 +15,6 @@ import math
 import struct
 from dataclasses import dataclass
 
-import numpy as np
 from PIL import (
     AvifImagePlugin,  # noqa: F401 - imported so Image.OPEN knows every format we read
     BmpImagePlugin,  # noqa: F401
@@ -29,7 +28,7 @@ from PIL import (
 )
 
 from app.services.core.errors import ImageTooLargeError, InvalidImageError
-from app.services.images.intake import check_pixels, open_image_header
+from app.services.images.decode import check_pixels, open_image_header
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +177,8 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 def _high_bit_to_l(image: Image.Image) -> Image.Image:
     """16-bit and 32-bit greyscale: Pillow's own convert("L") clips at 255, turning most of a
     16-bit image white, so scale the full range down instead."""
+    import numpy as np  # only these rare images need it; the engine starts faster without
+
     values = np.asarray(image)
     if image.mode == "F":
         top = float(values.max()) if values.size else 0.0

@@ -10,8 +10,6 @@ transparent pixels' colours do not bleed into edges).
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
 from PIL import Image
 
 from app.services.studio.imageops.spec import Crop, Resize
@@ -58,6 +56,11 @@ def resample(
             image = image.reduce(factor, box=(left, top, right, bottom))
         elif (left, top, right, bottom) != (0, 0, image.width, image.height):
             image = image.crop((left, top, right, bottom))
+        # Imported here, not at the top: OpenCV and numpy take a quarter of a second to load, and
+        # a conversion or a lossless crop never needs them (`jsoncraft ops` starts faster).
+        import cv2
+        import numpy as np
+
         pixels = np.asarray(image)
         return Image.fromarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), image.mode)
     return image.resize(size, RESAMPLE, box=box, reducing_gap=REDUCING_GAP)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from app.services.core.errors import UserFacingError
-from app.services.images.intake import sanitize_filename
+from app.services.images.decode import sanitize_filename
 from app.services.studio.imageops.decode import read_header
 from app.settings import Settings, get_settings
 

@@ -13,8 +13,7 @@ import re
 
 from PIL import Image
 
-from app.services.images.intake import sanitize_filename
-from app.services.studio.imageops.background import remove_background
+from app.services.images.decode import sanitize_filename
 from app.services.studio.imageops.decode import ORIENTATION_TAG, Header, decode, read_header
 from app.services.studio.imageops.encode import Metadata, encode_image, has_alpha, to_srgb
 from app.services.studio.imageops.filters import apply_filters
@@ -75,6 +74,9 @@ def process_image(
     if spec.filters:
         image = apply_filters(image, spec.filters)
     if spec.remove_background is not None:
+        # OpenCV's GrabCut and the saliency map: loaded only for this operation.
+        from app.services.studio.imageops.background import remove_background
+
         image = remove_background(
             image, provider=spec.remove_background.provider, settings=settings
         )

@@ -1,4 +1,17 @@
-"""`map_images`: the pipeline over a pool of worker processes, with flat memory.
+"""`map_images`: the pipeline over a pool of worker processes, with flat memory; a small batch
+runs in this process instead.
+
+A batch that fits in what the pool would hold in flight anyway (2 images per worker) runs on
+threads of this process, one per worker, or in the calling thread for one image: starting the
+fork server and its workers costs more than such a batch takes (about a second, against a
+quarter of a second for a 12-MP photo). Pillow and OpenCV release the GIL while they decode,
+resize and encode, so threads still use every core. The results and their messages are the
+same; what a small batch gives up is the isolation of a worker process: a crash in a C library
+or the kernel's OOM killer would take this process with it, not one image. Each image's pixel
+count is still checked before it is decoded, so a small batch needs no more memory than the
+pool would. A caller that knows better says so: `in_process=False` sends even one image to the
+pool, `in_process=True` keeps a batch of any size here (`jsoncraft ops` on a few files: a
+one-shot process pays the pool's start-up on every run).
 
 Processes, not threads: Pillow releases the GIL in its codecs but not everywhere, and the OCR
 and GrabCut stages hold it for long stretches. The pool uses the forkserver start method: the
@@ -20,6 +33,7 @@ Failure handling:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -30,7 +44,13 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +77,7 @@ WORKER_DIED_MESSAGE = (
 
 _lock = threading.Lock()
 _pools: dict[int, ProcessPoolExecutor] = {}
+_thread_pools: dict[int, ThreadPoolExecutor] = {}
 _solo_pools: set[ProcessPoolExecutor] = set()
 _stopped = threading.Event()
 
@@ -70,16 +91,44 @@ class _Unexpected:
 
 
 def map_images(
-    items: Iterable[tuple[K, bytes, str]], spec: OpsSpec, *, workers: int | None = None
+    items: Iterable[tuple[K, bytes, str]],
+    spec: OpsSpec,
+    *,
+    workers: int | None = None,
+    in_process: bool | None = None,
 ) -> Iterator[tuple[K, Result]]:
     """Process `(key, data, name)` items on the pool; yield `(key, outputs or error)` as each
     finishes (not in input order). `items` is read lazily, at most 2 per worker ahead, so a
     batch of any length runs in flat memory. Closing the generator cancels what has not
-    started; images already on a worker finish and are dropped."""
+    started; images already on a worker finish and are dropped.
+
+    `in_process`: None runs a batch of at most 2 images per worker in this process and a bigger
+    one on the pool; True and False choose (see the module docstring)."""
+    if _stopped.is_set():
+        raise PoolStoppedError("the image pools were stopped")
     settings = get_settings()
     count = workers or settings.imageops_workers or default_workers()
     limit = count * IN_FLIGHT_PER_WORKER
     source = iter(items)
+    if in_process is None:
+        # Read no more than the pool would take in flight at once, plus one to know whether
+        # the batch ends there.
+        head = list(itertools.islice(source, limit + 1))
+        in_process = len(head) <= limit
+        source = itertools.chain(head, source)
+    if in_process:
+        yield from _map_in_process(source, spec, count, limit, settings)
+    else:
+        yield from _map_on_pool(source, spec, count, limit, settings)
+
+
+def _map_on_pool(
+    source: Iterator[tuple[K, bytes, str]],
+    spec: OpsSpec,
+    count: int,
+    limit: int,
+    settings: Settings,
+) -> Iterator[tuple[K, Result]]:
     pending: dict[Future[Any], tuple[K, bytes, str]] = {}
     suspects: deque[tuple[K, bytes, str]] = deque()
     executor = shared_pool(count)
@@ -117,6 +166,55 @@ def map_images(
     finally:
         for future in pending:
             future.cancel()
+
+
+def _map_in_process(
+    source: Iterator[tuple[K, bytes, str]],
+    spec: OpsSpec,
+    count: int,
+    limit: int,
+    settings: Settings,
+) -> Iterator[tuple[K, Result]]:
+    """The batch on this process's threads (one worker: the calling thread), read as lazily as
+    on the pool, with the pool's per-item results: a UserFacingError is the item's result,
+    anything else is logged with a reference id and the item gets a generic message."""
+    if count == 1:
+        for key, data, name in source:
+            yield key, _as_result(_run(data, name, spec, settings), name)
+        return
+    threads = _thread_pool(count)
+    pending: dict[Future[object], tuple[K, str]] = {}
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < limit:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                key, data, name = item
+                pending[threads.submit(_run, data, name, spec, settings)] = (key, name)
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                key, name = pending.pop(future)
+                yield key, _as_result(future.result(), name)  # _run returns, never raises
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    """One per worker count, shared by jobs like the process pools, so that small batches
+    running at once never put more than that many images on the CPU."""
+    with _lock:
+        pool = _thread_pools.get(workers)
+        if pool is None:
+            pool = _thread_pools[workers] = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="imageops"
+            )
+        return pool
 
 
 def start_fork_server() -> None:
@@ -185,8 +283,12 @@ def shutdown_pools() -> None:
     with _lock:
         pools = list(_pools.values())
         _pools.clear()
+        threads = list(_thread_pools.values())
+        _thread_pools.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
+    for thread_pool in threads:
+        thread_pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- internals ------------------------------------------------------------------------------
@@ -227,13 +329,11 @@ def _init_worker() -> None:
     # The fork server ignores SIGTERM (start_fork_server): a worker must not, as the pool stops
     # a worker with SIGTERM.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import cv2
-
-        # One process per core already; OpenCV's own threads would only fight over them.
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - OpenCV is a dependency
-        pass
+    # One process per core already; OpenCV's own threads would only fight over them. OpenCV
+    # is imported only by the operations that use it, and reads this when it loads.
+    os.environ["OPENCV_FOR_THREADS_NUM"] = "1"
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
 
 
 def _submit(
