@@ -28,9 +28,11 @@ from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
 from app.state.credits import CreditsState
 from app.state.dashboard import DashboardState
+from app.state.editor import EditorState
 from app.state.gallery import GalleryState
 from app.state.pricing import PricingState
 from app.state.prompt_tools import PromptToolsState
+from app.state.saved_filters import SavedFiltersState
 from app.state.session import SessionState
 from app.state.share import ShareState
 from app.state.studio import StudioState
@@ -59,7 +61,7 @@ app.add_page(
     gallery_page,
     route=routes.GALLERY,
     title="Gallery · JSONCraft",
-    on_load=GalleryState.load_gallery,
+    on_load=[GalleryState.load_gallery, SavedFiltersState.load_saved_filters],
 )
 app.add_page(
     login_page, route=routes.LOGIN, title="Sign in · JSONCraft", on_load=AuthState.load_auth_page
@@ -86,7 +88,7 @@ app.add_page(
     prompt_page,
     route=routes.PROMPT_ROUTE,
     title="Prompt · JSONCraft",
-    on_load=[PromptToolsState.load_prompt, PromptToolsState.load_tools],
+    on_load=[EditorState.load_prompt, PromptToolsState.load_tools],
 )
 app.add_page(
     share_page,

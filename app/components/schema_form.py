@@ -1,7 +1,7 @@
 """The guided prompt form, generated from the JSON Schema at compile time.
 
-Each input reads its string value from the editor state and sends edits back by path; the
-state coerces types by the schema and validates on every change.
+Each input reads its string value from the editor state and sends edits back by path to the
+fields state, which coerces types by the schema and validates on every change.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ def _label(field: FormField, html_for: str | rx.Var) -> rx.Component:
     return rx.el.label(rx.text(field.label + star, size="2", weight="medium"), html_for=html_for)
 
 
-def scalar_input(state: Any, field: FormField) -> rx.Component:
+def scalar_input(state: Any, edits: Any, field: FormField) -> rx.Component:
     value = state.values[field.path].to(str)
-    on_change = lambda v: state.set_value(field.path, v)  # noqa: E731
+    on_change = lambda v: edits.set_value(field.path, v)  # noqa: E731
     dom_id = "f-" + field.path.replace(".", "-")
     control: rx.Component
     if field.kind == "enum":
@@ -40,7 +40,7 @@ def scalar_input(state: Any, field: FormField) -> rx.Component:
     elif field.kind == "bool":
         control = rx.switch(
             checked=value == "true",
-            on_change=lambda v: state.set_value(field.path, rx.cond(v, "true", "false")),
+            on_change=lambda v: edits.set_value(field.path, rx.cond(v, "true", "false")),
             id=dom_id,
         )
     elif field.kind == "longtext":
@@ -72,11 +72,11 @@ def scalar_input(state: Any, field: FormField) -> rx.Component:
 
 
 def _item_input(
-    state: Any, group: FormGroup, field: FormField, item: rx.Var, index: rx.Var
+    state: Any, edits: Any, group: FormGroup, field: FormField, item: rx.Var, index: rx.Var
 ) -> rx.Component:
     name = field.path.split(".")[-1]
     value = item[name].to(str)
-    on_change = lambda v: state.set_item(group.key, index, name, v)  # noqa: E731
+    on_change = lambda v: edits.set_item(group.key, index, name, v)  # noqa: E731
     control: rx.Component
     if field.kind == "enum":
         control = rx.select.root(
@@ -121,7 +121,7 @@ def _item_input(
     )
 
 
-def list_group(state: Any, group: FormGroup) -> rx.Component:
+def list_group(state: Any, edits: Any, group: FormGroup) -> rx.Component:
     items = state.lists[group.key].to(list[dict[str, str]])
     visible = [
         f for f in group.fields if f.path.split(".")[-1] in _LIST_COLUMNS.get(group.key, ())
@@ -131,21 +131,21 @@ def list_group(state: Any, group: FormGroup) -> rx.Component:
             items,
             lambda item, i: rx.card(
                 rx.hstack(
-                    *[_item_input(state, group, f, item, i) for f in visible],
+                    *[_item_input(state, edits, group, f, item, i) for f in visible],
                     rx.vstack(
                         rx.icon_button(
                             rx.icon("arrow-up", size=14),
                             size="1",
                             variant="soft",
                             aria_label=f"Move {group.label} item up",
-                            on_click=state.move_item(group.key, i, -1),
+                            on_click=edits.move_item(group.key, i, -1),
                         ),
                         rx.icon_button(
                             rx.icon("arrow-down", size=14),
                             size="1",
                             variant="soft",
                             aria_label=f"Move {group.label} item down",
-                            on_click=state.move_item(group.key, i, 1),
+                            on_click=edits.move_item(group.key, i, 1),
                         ),
                         rx.icon_button(
                             rx.icon("trash-2", size=14),
@@ -153,7 +153,7 @@ def list_group(state: Any, group: FormGroup) -> rx.Component:
                             variant="soft",
                             color_scheme="red",
                             aria_label=f"Remove {group.label} item",
-                            on_click=state.remove_item(group.key, i),
+                            on_click=edits.remove_item(group.key, i),
                         ),
                         spacing="1",
                     ),
@@ -171,7 +171,7 @@ def list_group(state: Any, group: FormGroup) -> rx.Component:
             f"Add to {group.label.lower()}",
             size="1",
             variant="soft",
-            on_click=state.add_item(group.key),
+            on_click=edits.add_item(group.key),
         ),
         _error(state, group.key),
         spacing="2",
@@ -186,13 +186,13 @@ _LIST_COLUMNS = {
 }
 
 
-def group_section(state: Any, group: FormGroup) -> rx.Component:
+def group_section(state: Any, edits: Any, group: FormGroup) -> rx.Component:
     if group.kind == "list":
-        body = list_group(state, group)
+        body = list_group(state, edits, group)
     elif group.kind == "object":
         body = rx.vstack(
             rx.grid(
-                *[scalar_input(state, f) for f in group.fields],
+                *[scalar_input(state, edits, f) for f in group.fields],
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
                 width="100%",
@@ -202,7 +202,7 @@ def group_section(state: Any, group: FormGroup) -> rx.Component:
         )
     else:
         return rx.card(
-            scalar_input(state, group.fields[0]),
+            scalar_input(state, edits, group.fields[0]),
             width="100%",
             class_name="form-group",
             data_group=group.key,
@@ -221,5 +221,9 @@ def group_section(state: Any, group: FormGroup) -> rx.Component:
     )
 
 
-def schema_form(state: Any) -> rx.Component:
-    return rx.vstack(*[group_section(state, g) for g in form_groups()], spacing="3", width="100%")
+def schema_form(state: Any, edits: Any) -> rx.Component:
+    """`state` holds the values and errors (EditorState); `edits` takes the changes
+    (PromptFieldsState)."""
+    return rx.vstack(
+        *[group_section(state, edits, g) for g in form_groups()], spacing="3", width="100%"
+    )

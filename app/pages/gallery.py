@@ -6,14 +6,16 @@ import reflex as rx
 
 from app import routes
 from app.components.shell import empty_state, page_shell
-from app.state.gallery import IMPORT_ID
 from app.state.gallery import GalleryState as G
+from app.state.gallery_bulk import IMPORT_ID
+from app.state.gallery_bulk import GalleryBulkState as B
+from app.state.saved_filters import SavedFiltersState as Saved
 
 
 def _checkbox(card: rx.Var) -> rx.Component:
     return rx.checkbox(
         checked=G.selected.contains(card["id"].to(int)),
-        on_change=lambda _v: G.toggle_select(card["id"].to(int)),
+        on_change=lambda _v: B.toggle_select(card["id"].to(int)),
         aria_label="Select " + card["title"].to(str),
     )
 
@@ -220,15 +222,16 @@ def toolbar() -> rx.Component:
             aria_label="View",
         ),
         rx.cond(
-            G.saved,
+            Saved.saved,
             rx.select.root(
                 rx.select.trigger(placeholder="Saved filters", aria_label="Saved filters"),
                 rx.select.content(
                     rx.foreach(
-                        G.saved, lambda f: rx.select.item(f["name"].to(str), value=f["id"].to(str))
+                        Saved.saved,
+                        lambda f: rx.select.item(f["name"].to(str), value=f["id"].to(str)),
                     )
                 ),
-                on_change=lambda v: G.apply_saved(v.to(int)),
+                on_change=lambda v: Saved.apply_saved(v.to(int)),
                 size="1",
             ),
         ),
@@ -246,7 +249,7 @@ def toolbar() -> rx.Component:
                     rx.button("Save filter", size="1", variant="soft", type="submit"),
                     spacing="1",
                 ),
-                on_submit=G.save_current_filter,
+                on_submit=Saved.save_current_filter,
                 reset_on_submit=True,
             ),
         ),
@@ -268,7 +271,7 @@ def toolbar() -> rx.Component:
                     id=IMPORT_ID,
                     accept={"application/zip": [".zip"]},
                     max_files=1,
-                    on_drop=G.import_bundle(rx.upload_files(upload_id=IMPORT_ID)),
+                    on_drop=B.import_bundle(rx.upload_files(upload_id=IMPORT_ID)),
                     no_drag=True,
                     border="none",
                     padding="0",
@@ -309,13 +312,13 @@ def bulk_bar() -> rx.Component:
                         spacing="1",
                         align="center",
                     ),
-                    on_submit=G.bulk_tag,
+                    on_submit=B.bulk_tag,
                     reset_on_submit=True,
                 ),
                 rx.cond(
                     G.in_trash,
                     rx.button(
-                        rx.icon("undo-2", size=14), "Restore", size="1", on_click=G.bulk_restore
+                        rx.icon("undo-2", size=14), "Restore", size="1", on_click=B.bulk_restore
                     ),
                     rx.button(
                         rx.icon("trash-2", size=14),
@@ -323,7 +326,7 @@ def bulk_bar() -> rx.Component:
                         size="1",
                         color_scheme="red",
                         variant="soft",
-                        on_click=G.bulk_trash,
+                        on_click=B.bulk_trash,
                     ),
                 ),
                 rx.button(
@@ -331,9 +334,9 @@ def bulk_bar() -> rx.Component:
                     "Export zip",
                     size="1",
                     variant="soft",
-                    on_click=G.bulk_export,
+                    on_click=B.bulk_export,
                 ),
-                rx.button("Clear selection", size="1", variant="ghost", on_click=G.clear_selection),
+                rx.button("Clear selection", size="1", variant="ghost", on_click=B.clear_selection),
                 spacing="3",
                 wrap="wrap",
                 align="center",

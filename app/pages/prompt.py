@@ -8,7 +8,13 @@ from app import routes
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.schema_form import schema_form
 from app.components.shell import empty_state, link_button, page_shell
-from app.state.prompt_tools import PromptToolsState as S
+from app.state.editor import EditorState as S
+from app.state.prompt_exports import PromptExportsState as X
+from app.state.prompt_fields import PromptFieldsState as F
+from app.state.prompt_meta import PromptMetaState as M
+from app.state.prompt_presets import PromptPresetsState as P
+from app.state.prompt_tools import PromptToolsState as T
+from app.state.prompt_versions import PromptVersionsState as V
 
 # The prompt id in the address, read in the browser: it changes the moment a link is followed,
 # before the server has loaded that prompt (S.loaded_route tells which one it has).
@@ -38,7 +44,7 @@ def stars() -> rx.Component:
                 color_scheme="amber",
                 size="1",
                 aria_label=f"Rate {n} star{'s' if n > 1 else ''}",
-                on_click=S.rate(n),
+                on_click=M.rate(n),
                 disabled=~S.can_manage,
             )
             for n in range(1, 6)
@@ -63,18 +69,18 @@ def header() -> rx.Component:
                 variant="soft",
                 color_scheme="pink",
                 aria_label=rx.cond(S.favorite, "Remove from favourites", "Add to favourites"),
-                on_click=S.toggle_favorite,
+                on_click=M.toggle_favorite,
                 disabled=~S.can_manage,
             ),
             stars(),
             rx.button(
-                rx.icon("copy-plus", size=14), "Duplicate", variant="soft", on_click=S.duplicate
+                rx.icon("copy-plus", size=14), "Duplicate", variant="soft", on_click=M.duplicate
             ),
             rx.button(
                 rx.icon("download", size=14),
                 "Download JSON",
                 variant="soft",
-                on_click=S.download_json,
+                on_click=X.download_json,
             ),
             rx.cond(
                 S.image_url != "",
@@ -105,7 +111,7 @@ def tags_row() -> rx.Component:
                         "x",
                         size=12,
                         cursor="pointer",
-                        on_click=S.remove_tag(t),
+                        on_click=M.remove_tag(t),
                         aria_label=f"Remove tag {t}",
                     ),
                 ),
@@ -126,7 +132,7 @@ def tags_row() -> rx.Component:
                     ),
                     rx.button("Add", size="1", variant="soft", type="submit"),
                 ),
-                on_submit=S.add_tag,
+                on_submit=M.add_tag,
                 reset_on_submit=True,
             ),
         ),
@@ -138,12 +144,12 @@ def tags_row() -> rx.Component:
 
 def similar_prompts() -> rx.Component:
     return rx.cond(
-        S.similar,
+        T.similar,
         rx.vstack(
             rx.text("Similar prompts", weight="bold", size="2"),
             rx.grid(
                 rx.foreach(
-                    S.similar,
+                    T.similar,
                     lambda c: rx.link(
                         rx.vstack(
                             rx.image(
@@ -168,6 +174,10 @@ def similar_prompts() -> rx.Component:
             spacing="2",
             width="100%",
             aria_label="Similar prompts",
+        ),
+        rx.cond(
+            T.similar_notice,
+            rx.text(T.similar_notice, role="status", color_scheme="gray", size="1"),
         ),
     )
 
@@ -197,7 +207,7 @@ def overview() -> rx.Component:
                                     rx.select.item("public", value="public"),
                                 ),
                                 value=S.visibility,
-                                on_change=S.set_visibility,
+                                on_change=M.set_visibility,
                                 size="1",
                             ),
                             align="center",
@@ -217,7 +227,7 @@ def overview() -> rx.Component:
                                     size="1",
                                     variant="soft",
                                     color_scheme="red",
-                                    on_click=S.unshare,
+                                    on_click=M.unshare,
                                 ),
                                 spacing="1",
                             ),
@@ -226,7 +236,7 @@ def overview() -> rx.Component:
                                 "Create share link",
                                 size="1",
                                 variant="soft",
-                                on_click=S.share,
+                                on_click=M.share,
                             ),
                         ),
                         spacing="2",
@@ -276,7 +286,7 @@ def lint_panel() -> rx.Component:
                                 "Fix",
                                 size="1",
                                 variant="soft",
-                                on_click=S.fix_issue(i["fix"].to(str)),
+                                on_click=F.fix_issue(i["fix"].to(str)),
                             ),
                         ),
                         width="100%",
@@ -321,7 +331,7 @@ def save_preset_form() -> rx.Component:
             spacing="2",
             align="center",
         ),
-        on_submit=S.save_as_preset,
+        on_submit=P.save_as_preset,
         reset_on_submit=True,
     )
 
@@ -332,10 +342,10 @@ def presets_panel() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(placeholder="Apply a preset…", aria_label="Preset"),
                 rx.select.content(
-                    rx.foreach(S.presets, lambda p: rx.select.item(p["label"], value=p["id"]))
+                    rx.foreach(P.presets, lambda p: rx.select.item(p["label"], value=p["id"]))
                 ),
-                value=S.preset_id,
-                on_change=S.choose_preset,
+                value=P.preset_id,
+                on_change=P.choose_preset,
             ),
             save_preset_form(),
             spacing="3",
@@ -343,16 +353,16 @@ def presets_panel() -> rx.Component:
             align="center",
         ),
         rx.cond(
-            S.preset_changes,
+            P.preset_changes,
             rx.card(
                 rx.vstack(
                     rx.text("The preset would change:", weight="bold", size="2"),
                     rx.foreach(
-                        S.preset_changes, lambda c: rx.text(c, size="1", font_family="monospace")
+                        P.preset_changes, lambda c: rx.text(c, size="1", font_family="monospace")
                     ),
                     rx.hstack(
-                        rx.button("Apply preset", size="1", on_click=S.accept_preset),
-                        rx.button("Cancel", size="1", variant="soft", on_click=S.cancel_preset),
+                        rx.button("Apply preset", size="1", on_click=P.accept_preset),
+                        rx.button("Cancel", size="1", variant="soft", on_click=P.cancel_preset),
                     ),
                     spacing="2",
                 ),
@@ -432,11 +442,11 @@ def editor() -> rx.Component:
                 rx.tabs.list(
                     rx.tabs.trigger("Form", value="form"), rx.tabs.trigger("JSON", value="raw")
                 ),
-                rx.tabs.content(schema_form(S), value="form", padding_top="0.75em"),
+                rx.tabs.content(schema_form(S, F), value="form", padding_top="0.75em"),
                 rx.tabs.content(
                     rx.vstack(
                         rx.hstack(
-                            rx.button("Format", size="1", variant="soft", on_click=S.format_raw),
+                            rx.button("Format", size="1", variant="soft", on_click=F.format_raw),
                             rx.text(
                                 "Canonical key order, 2-space indent.",
                                 size="1",
@@ -446,7 +456,7 @@ def editor() -> rx.Component:
                         ),
                         rx.text_area(
                             value=S.raw_text,
-                            on_change=S.set_raw,
+                            on_change=F.set_raw,
                             rows="18",
                             width="100%",
                             font_family="monospace",
@@ -519,7 +529,7 @@ def history() -> rx.Component:
                                         "Revert",
                                         size="1",
                                         variant="soft",
-                                        on_click=S.revert_to(v["number"].to(int)),
+                                        on_click=V.revert_to(v["number"].to(int)),
                                     ),
                                 ),
                             )
@@ -534,25 +544,25 @@ def history() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(placeholder="From", aria_label="Compare from"),
                 rx.select.content(version_items),
-                value=S.diff_a,
-                on_change=S.set_diff_a,
+                value=V.diff_a,
+                on_change=V.set_diff_a,
             ),
             rx.select.root(
                 rx.select.trigger(placeholder="To", aria_label="Compare to"),
                 rx.select.content(version_items),
-                value=S.diff_b,
-                on_change=S.set_diff_b,
+                value=V.diff_b,
+                on_change=V.set_diff_b,
             ),
-            rx.button("Compare", on_click=S.compare, variant="soft"),
+            rx.button("Compare", on_click=V.compare, variant="soft"),
             spacing="2",
             align="center",
         ),
         rx.cond(
-            S.diff_rows,
+            V.diff_rows,
             rx.vstack(
                 rx.text("Changed paths", weight="bold", size="2"),
                 rx.foreach(
-                    S.diff_rows,
+                    V.diff_rows,
                     lambda r: rx.hstack(
                         rx.badge(
                             r["op"],
@@ -571,8 +581,8 @@ def history() -> rx.Component:
                     ),
                 ),
                 rx.grid(
-                    json_view(S.side_a),
-                    json_view(S.side_b),
+                    json_view(V.side_a),
+                    json_view(V.side_b),
                     columns=rx.breakpoints(initial="1", md="2"),
                     spacing="3",
                     width="100%",
@@ -592,28 +602,28 @@ def exports() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             *[
-                rx.button(label, variant="soft", on_click=S.show_export(kind))
+                rx.button(label, variant="soft", on_click=X.show_export(kind))
                 for kind, label in EXPORTS
             ],
             wrap="wrap",
             spacing="2",
         ),
         rx.cond(
-            S.export_text != "",
+            X.export_text != "",
             rx.vstack(
                 rx.hstack(
-                    rx.text(S.export_title, weight="bold"),
+                    rx.text(X.export_title, weight="bold"),
                     rx.button(
                         rx.icon("copy", size=14),
                         "Copy",
                         size="1",
                         variant="soft",
-                        on_click=S.copy_export,
+                        on_click=X.copy_export,
                     ),
                     align="center",
                     spacing="3",
                 ),
-                json_view(S.export_text),
+                json_view(X.export_text),
                 width="100%",
                 spacing="2",
             ),

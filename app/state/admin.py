@@ -7,15 +7,14 @@ import uuid
 from typing import Any
 
 import reflex as rx
-from sqlmodel import select
 
 from app import routes
 from app.services.accounts import users
 from app.services.accounts.auth import require_role, user_for_token
 from app.services.billing import billing, credits, pricing
 from app.services.core.db import session_scope
-from app.services.core.errors import InvalidInputError, NotFoundError
-from app.services.core.models import Role, User
+from app.services.core.errors import InvalidInputError
+from app.services.core.models import Role
 from app.state.admin_catalogue import AdminCatalogueState
 from app.state.admin_reports import AdminReportsState
 from app.state.base import run_service, user_message
@@ -41,9 +40,8 @@ def _rows(token: str, query: str) -> list[dict[str, Any]]:
 def _adjust(token: str, email: str, amount: int, reason: str, direction: str) -> tuple[str, int]:
     with session_scope() as session:
         actor = user_for_token(session, token)
-        target = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if target is None or target.id is None:
-            raise NotFoundError("No account with that email.")
+        target = users.find_by_email(session, actor=actor, email=email)
+        assert target.id is not None  # find_by_email returns stored accounts only
         fn = credits.grant if direction == "grant" else credits.revoke
         fn(
             session,

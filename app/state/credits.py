@@ -14,7 +14,6 @@ from app.services.accounts.auth import user_for_token
 from app.services.billing import billing, credits, reports
 from app.services.core.db import session_scope
 from app.services.core.errors import AuthenticationError
-from app.services.core.models import utcnow
 from app.settings import get_settings
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
@@ -68,11 +67,7 @@ def _overview(token: str) -> dict[str, Any]:
                 {"model": m.email, "credits": str(m.credits), "calls": str(m.calls)}
                 for m in reports.my_usage_by_model(session, user_id=user.id)
             ],
-            "paid_just_now": any(
-                p.status in ("paid", "succeeded", "complete")
-                and (utcnow() - p.created_at).total_seconds() < 120
-                for p in billing.billing_history(session, user_id=user.id, limit=1)
-            ),
+            "paid_just_now": reports.paid_just_now(session, user_id=user.id),
             "payments": [
                 {
                     "when": p.created_at.strftime("%d %b %Y"),

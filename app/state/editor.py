@@ -1,13 +1,17 @@
-"""`/prompts/[prompt_id]`: the prompt page — details, guided form and raw JSON, saving versions.
+"""`/prompts/[prompt_id]`: the prompt page's document — loading it, saving versions, conflicts.
 
 Edits live in a backend-only dict; inputs get flattened string values. Every change validates
 against the schema, and saving sends the version it started from, so a concurrent save by
 someone else becomes a conflict with a diff instead of an overwrite.
+
+The page's other parts live in their own states and reach this one with `get_state`:
+field edits (prompt_fields.py), favourite/rating/sharing/tags (prompt_meta.py), history and
+diffs (prompt_versions.py), exports (prompt_exports.py), presets (prompt_presets.py) and the
+on-load extras (prompt_tools.py).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import reflex as rx
@@ -178,52 +182,6 @@ class EditorState(SessionState):
         )
         self.conflict, self.message = [], ""
         self._set_data(loaded["data"], dirty=False)
-
-    @rx.event
-    def set_value(self, path: str, value: str) -> None:
-        if self.can_edit:
-            self._set_data(pf.set_value(self._data, path, str(value)[:5000]))
-
-    @rx.event
-    def set_item(self, key: str, index: int, name: str, value: str) -> None:
-        if self.can_edit:
-            self._set_data(pf.set_item(self._data, key, int(index), name, str(value)[:5000]))
-
-    @rx.event
-    def add_item(self, key: str) -> None:
-        if self.can_edit:
-            self._set_data(pf.add_item(self._data, key))
-
-    @rx.event
-    def remove_item(self, key: str, index: int) -> None:
-        if self.can_edit:
-            self._set_data(pf.remove_item(self._data, key, int(index)))
-
-    @rx.event
-    def move_item(self, key: str, index: int, delta: int) -> None:
-        if self.can_edit:
-            self._set_data(pf.move_item(self._data, key, int(index), int(delta)))
-
-    @rx.event
-    def set_raw(self, text: str) -> None:
-        """Raw mode: keep the text as typed; apply it to the form only when it parses."""
-        self.raw_text = text[:200_000]
-        try:
-            parsed = json.loads(self.raw_text)
-        except json.JSONDecodeError as e:
-            self.raw_error = f"Not valid JSON yet: {e.msg} (line {e.lineno}, column {e.colno})."
-            return
-        if not isinstance(parsed, dict):
-            self.raw_error = "The prompt must be a JSON object: { ... }."
-            return
-        raw = self.raw_text
-        self._set_data(parsed)
-        self.raw_text = raw  # don't reformat under the cursor
-
-    @rx.event
-    def format_raw(self) -> None:
-        if not self.raw_error:
-            self._set_data(self._data, dirty=self.dirty)
 
     @rx.event
     def set_message(self, value: str) -> None:

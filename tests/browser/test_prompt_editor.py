@@ -147,3 +147,52 @@ def test_moving_to_another_prompt_never_shows_or_duplicates_the_previous_one(pag
     stale = [h for p, h in frames if p == second_path and h == first_title]
     assert not stale, f"the previous prompt was shown at the new address {len(stale)} times"
     assert page.evaluate("location.pathname") not in (first_path, second_path)  # the copy
+
+
+def test_the_owner_marks_tags_shares_applies_a_preset_edits_a_list_and_exports(
+    page: Page,
+) -> None:
+    """One pass over every part of the prompt page that has its own state."""
+    sign_up(page, new_email())
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    _own_copy(page)
+
+    page.get_by_role("button", name="Add to favourites").click()
+    expect(page.get_by_text("Added to favourites.")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove from favourites")).to_be_visible()
+    page.get_by_role("button", name="Rate 4 stars").click()
+    expect(page.get_by_text("Rating saved.")).to_be_visible()
+    page.get_by_label("New tag").fill("harbour")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Tagged “harbour”.")).to_be_visible()
+    page.get_by_label("Remove tag harbour").click()
+    expect(page.get_by_text("Tag removed.")).to_be_visible()
+    expect(page.get_by_label("Remove tag harbour")).to_have_count(0)
+    page.get_by_role("button", name="Create share link").click()
+    expect(page.locator(".share-link")).to_contain_text("/share/")
+    shot(page, "prompt-overview-owner")
+    page.get_by_role("button", name="Revoke link").click()
+    expect(page.get_by_text("Share link revoked.")).to_be_visible()
+    expect(page.get_by_role("button", name="Create share link")).to_be_visible()
+
+    page.get_by_role("tab", name="Edit").click()
+    page.get_by_label("Preset", exact=True).click()
+    page.get_by_role("option", name="style: Film noir").click()
+    preview = page.get_by_label("Preset preview")
+    expect(preview).to_contain_text("mood")
+    shot(page, "prompt-preset-preview")
+    page.get_by_role("button", name="Apply preset").click()
+    expect(preview).to_have_count(0)
+    expect(page.get_by_label("Mood")).to_have_value("tense and mysterious")
+    remove_subject = page.get_by_role("button", name="Remove Subjects item")
+    subjects = remove_subject.count()
+    page.get_by_role("button", name="Add to subjects").click()
+    expect(remove_subject).to_have_count(subjects + 1)
+    remove_subject.last.click()
+    expect(remove_subject).to_have_count(subjects)
+    expect(page.get_by_role("button", name="Save version")).to_be_enabled()
+
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_role("button", name="Prose").click()
+    expect(page.get_by_text("Plain prose")).to_be_visible()
+    expect(page.get_by_text("tense and mysterious").first).to_be_visible()  # unsaved, as edited

@@ -685,3 +685,29 @@ def test_the_python_snippet_runs_and_sends_exactly_the_payload(
     sent = json.loads(body)
     assert sent == generation_payload(data, model="black-forest-labs/FLUX.1-dev")
     assert sent["prompt"] == to_prose(data)
+
+
+# --- the prompt page's similar prompts: a failure is said and logged, never swallowed ---------
+
+
+def test_similar_prompts_for_a_prompt_that_is_gone_say_so(session: Session) -> None:
+    from app.state.prompt_tools import SIMILAR_UNAVAILABLE, similar_or_notice
+
+    found, notice = similar_or_notice("", 987_654)
+    assert found == []
+    assert notice.startswith(SIMILAR_UNAVAILABLE)
+    assert "doesn't exist" in notice or "not found" in notice.lower()
+
+
+def test_an_unexpected_failure_of_similar_prompts_is_logged_with_the_id_it_shows(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.state.prompt_tools import SIMILAR_UNAVAILABLE, similar_or_notice
+
+    with caplog.at_level("ERROR", logger="jsoncraft.state"):
+        found, notice = similar_or_notice("", 2**70)  # too big for SQLite: not a user's error
+    assert found == []
+    assert notice.startswith(SIMILAR_UNAVAILABLE)
+    reference = notice.rsplit("Reference: ", 1)[1]
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None

@@ -48,6 +48,15 @@ def list_users(
     ]
 
 
+def find_by_email(session: Session, *, actor: User | None, email: str) -> User:
+    """The account with this email, however it was typed (admins only), else NotFoundError."""
+    require_role(actor, Role.admin)
+    found = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if found is None or found.id is None:
+        raise NotFoundError("No account with that email.")
+    return found
+
+
 def change_role(session: Session, *, actor: User | None, user_id: int, role: str) -> User:
     admin = require_role(actor, Role.admin)
     try:

@@ -18,7 +18,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
+from app.services.accounts import users
 from app.services.accounts.auth import require_role
+from app.services.billing import billing
+from app.services.billing.billing import PaymentStatus
 from app.services.core.errors import InvalidInputError, NotFoundError
 from app.services.core.models import Analysis, Job, Payment, Role, User, utcnow
 
@@ -275,11 +278,18 @@ def my_usage_by_model(session: Session, *, user_id: int, days: int = 30) -> list
 
 def find_user_id(session: Session, *, actor: User | None, email: str) -> int:
     """The id of the account with this email (admins only), else NotFoundError."""
-    require_role(actor, Role.admin)
-    found = session.exec(select(User.id).where(User.email == email.strip().lower())).first()
-    if found is None:
-        raise NotFoundError("No account with that email.")
-    return int(found)
+    return int(users.find_by_email(session, actor=actor, email=email).id or 0)
+
+
+def paid_just_now(session: Session, *, user_id: int, within_seconds: int = 120) -> bool:
+    """Whether the user's latest payment went through in the last couple of minutes: the
+    credits page then thanks them at once instead of watching for Stripe's webhook."""
+    latest = billing.billing_history(session, user_id=user_id, limit=1)
+    return any(
+        p.status == PaymentStatus.paid
+        and (utcnow() - p.created_at).total_seconds() < within_seconds
+        for p in latest
+    )
 
 
 def _as_date(value: Any) -> date:
