@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, select
 
 from app.services.accounts import auth
 from app.services.analyzer.embeddings import DIMENSIONS, cosine, embed
 from app.services.analyzer.style_memory import index_prompt, similar_prompts
+from app.services.core.models import PromptEmbedding
 from app.services.demo.images import demo_catalog, describe_demo
 from app.services.library.writes import create_prompt
 
@@ -50,3 +52,34 @@ def test_style_memory_finds_the_closest_prompts_visible_to_the_viewer(session: S
     assert not any("forest" in t for t in titles)  # someone else's private prompt never leaks
     assert any("mountain" in t for t in titles)  # public prompts are fair game
     assert similar_prompts(session, query="", viewer_id=me.id) == []
+
+
+def test_a_second_lookup_racing_to_embed_a_new_prompt_does_not_fail(session: Session) -> None:
+    """Two "similar prompts" lookups of a new copy both find no embedding and both insert one:
+    the one that loses the race to UNIQUE keeps the winner's row instead of failing."""
+    me = auth.create_user(session, email="me@example.com", password="a long passphrase here")
+    scene = demo_catalog()[0]
+    data = describe_demo(scene, scene.draw())
+    prompt = create_prompt(session, owner_id=me.id or 0, title="copy", data=data)
+    assert prompt.id is not None
+    prompt_id = prompt.id
+    session.commit()
+    bind = session.get_bind()
+
+    raced: list[bool] = []
+
+    def the_other_lookup_wins(flushing: Session, _context: object, _instances: object) -> None:
+        if raced:
+            return
+        raced.append(True)
+        with Session(bind) as other:
+            index_prompt(other, prompt_id=prompt_id, data=data)
+            other.commit()
+
+    event.listen(session, "before_flush", the_other_lookup_wins)
+    index_prompt(session, prompt_id=prompt_id, data=data)
+    session.commit()
+    event.remove(session, "before_flush", the_other_lookup_wins)
+    assert raced  # the other lookup did insert first
+    rows = session.exec(select(PromptEmbedding).where(PromptEmbedding.prompt_id == prompt_id))
+    assert len(rows.all()) == 1

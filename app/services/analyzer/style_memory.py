@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.services.analyzer import embeddings
@@ -40,11 +41,20 @@ def index_prompt(session: Session, *, prompt_id: int, data: dict[str, Any]) -> N
         return
     vector = embeddings.to_bytes(embeddings.embed_one(text))
     if row is None:
-        row = PromptEmbedding(
-            prompt_id=prompt_id, model=MODEL_NAME, vector=vector, text_hash=digest
-        )
-    else:
-        row.vector, row.text_hash, row.updated_at = vector, digest, utcnow()
+        try:
+            # Two "similar prompts" lookups of a new copy can both get here; UNIQUE stops one.
+            with session.begin_nested():
+                session.add(
+                    PromptEmbedding(
+                        prompt_id=prompt_id, model=MODEL_NAME, vector=vector, text_hash=digest
+                    )
+                )
+            return
+        except IntegrityError:
+            row = session.get(PromptEmbedding, prompt_id, populate_existing=True)
+            if row is None:  # the other writer's row is gone again: nothing left to race
+                raise
+    row.vector, row.text_hash, row.updated_at = vector, digest, utcnow()
     session.add(row)
     session.flush()
 
