@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 from app.services.core.errors import ImageTooLargeError, InvalidImageError, NotFoundError
 from app.services.core.models import Analysis, Asset, Prompt, utcnow
 from app.services.core.storage import CHUNK_SIZE, Storage, content_key
+from app.services.core.units import format_bytes
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def sniff_image(data: bytes, *, settings: Settings | None = None) -> str:
         raise InvalidImageError("The file is empty.")
     if len(data) > settings.max_upload_bytes:
         raise ImageTooLargeError(
-            f"The file is larger than {_human_bytes(settings.max_upload_bytes)}."
+            f"The file is larger than {format_bytes(settings.max_upload_bytes)}."
         )
     decoded = _decode(io.BytesIO(data), max_pixels=settings.max_image_pixels, thumb_size=64)
     return decoded.mime_type
@@ -248,7 +249,7 @@ def _spool(stream: BinaryIO, spool: IO[bytes], *, max_bytes: int) -> tuple[str, 
         size += len(chunk)
         if size > max_bytes:
             raise ImageTooLargeError(
-                f"The file is larger than the {_human_bytes(max_bytes)} upload limit."
+                f"The file is larger than the {format_bytes(max_bytes)} upload limit."
             )
         hasher.update(chunk)
         spool.write(chunk)
@@ -429,14 +430,6 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _format_name(fmt: str) -> str:
     return {"WEBP": "WebP"}.get(fmt, fmt)
-
-
-def _human_bytes(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:
