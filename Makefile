@@ -7,7 +7,7 @@ run:            ## install, migrate, seed, start the worker and a production bui
 dev:            ## the same with Reflex's dev server and hot reload (frontend :3000, backend :8000)
 	scripts/run.sh --dev
 
-test:           ## install (dev + chromium), ruff, mypy, pytest (unit, integration, browser)
+test:           ## install (dev + chromium), ruff, mypy, import contracts, pytest (unit, integration, browser)
 	scripts/test.sh
 
 install:        ## .venv + pinned packages + bun
@@ -27,6 +27,7 @@ worker:
 
 lint:
 	.venv/bin/ruff check app tests benchmarks && .venv/bin/ruff format --check app tests benchmarks
+	.venv/bin/lint-imports
 
 format:
 	.venv/bin/ruff format app tests benchmarks && .venv/bin/ruff check --fix app tests benchmarks

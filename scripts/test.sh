@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything (with dev tools and Debian chromium), then ruff, mypy on app/services and pytest:
+# Install everything (with dev tools and Debian chromium), then ruff, mypy on app/services, the
+# import contracts (lint-imports) and pytest:
 # unit tests, integration tests on a real PostgreSQL and S3 server, and browser tests.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -17,6 +18,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check app tests benchmarks
 echo "==> mypy app/services"
 .venv/bin/mypy app/services
+echo "==> lint-imports (the import contracts in pyproject.toml)"
+.venv/bin/lint-imports
 
 echo "==> starting PostgreSQL on 127.0.0.1 (the S3 and Redis servers are started by pytest fixtures)"
 TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"

@@ -12,6 +12,7 @@ from app.services.analyzer.providers import reset_registry
 from app.services.core.db import engine_for
 from app.services.core.migrations import upgrade_to_head
 from app.settings import Settings, get_settings, reset_settings
+from tests.utils.oidc import OidcProvider, running_oidc_provider
 
 _ENV_PREFIXES = (
     "DATABASE_URL",
@@ -46,6 +47,14 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield get_settings()
     reset_settings()
     reset_registry()  # models registered by a test (or against a fake server) don't leak
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider on loopback standing in for Google (one per session;
+    users a test adds stay, so tests use their own subjects)."""
+    with running_oidc_provider() as provider:
+        yield provider
 
 
 @pytest.fixture

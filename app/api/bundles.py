@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
+from app.api.models import fields_of
 from app.api.openapi import links
 from app.api.params import PathId, RowId, Text
 from app.services.core.errors import NotFoundError
@@ -21,6 +22,9 @@ from app.services.core.models import User
 from app.services.core.storage import CHUNK_SIZE, content_disposition, get_storage
 from app.services.library.bundles import (
     BundleRejectedError,
+    ImportReport,
+    ItemError,
+    ItemRef,
     export_bundle,
     get_bundle,
     import_bundle,
@@ -44,32 +48,17 @@ class BundlePublic(BaseModel):
     report: dict[str, Any]
 
 
-class ItemErrorOut(BaseModel):
-    index: int
-    title: str
-    message: str
+class ItemErrorOut(fields_of(ItemError)):  # type: ignore[misc]
+    pass
 
 
-class ItemRefOut(BaseModel):
-    index: int
-    title: str
-    existing_prompt_id: int | None
+class ItemRefOut(fields_of(ItemRef)):  # type: ignore[misc]
+    pass
 
 
-class ImportReportOut(BaseModel):
-    ok: bool
-    filename: str
-    item_count: int
-    message: str
-    imported: int
-    skipped_duplicates: int
-    images_added: int
-    images_reused: int
-    bundle_id: int | None
-    prompt_ids: list[int]
+class ImportReportOut(fields_of(ImportReport)):  # type: ignore[misc]
     duplicates: list[ItemRefOut]
     errors: list[ItemErrorOut] = Field(description="Items that were not valid, by index")
-    errors_omitted: int
 
 
 class BundleRejectedOut(ErrorOut):

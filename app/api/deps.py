@@ -13,7 +13,7 @@ from app.services.accounts.api_keys import PREFIX as API_KEY_PREFIX
 from app.services.accounts.api_keys import user_for_key
 from app.services.accounts.auth import require_role, user_for_token
 from app.services.accounts.session_cookie import SESSION_COOKIE
-from app.services.core.db import get_engine
+from app.services.core.db import session_scope
 from app.services.core.errors import AuthenticationError
 from app.services.core.models import Role, User
 
@@ -35,13 +35,9 @@ OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 
 
 def db_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """One session per request, committed when the handler returns (services' own scope)."""
+    with session_scope() as session:
+        yield session
 
 
 def session_token(request: Request) -> str | None:

@@ -20,6 +20,7 @@ from app.api.errors import COMMON, error_responses
 from app.api.params import Text
 from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
 from app.services.core.storage import LocalStorage, Storage, content_disposition, get_storage
+from app.services.core.units import format_bytes
 from app.settings import Settings, get_settings
 
 # 403: the signature is wrong, or the link expired. 404: no such file, or storage is S3.
@@ -115,7 +116,7 @@ async def put_file(
         raise HTTPException(status_code=403, detail=_FORBIDDEN)
     limit = settings.max_upload_bytes
     too_large = HTTPException(
-        status_code=413, detail=f"The file is larger than the {limit // (1024 * 1024)} MB limit."
+        status_code=413, detail=f"The file is larger than the {format_bytes(limit)} limit."
     )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:

@@ -22,6 +22,7 @@ from app.services.core import rate_limits
 from app.services.core.errors import ImageTooLargeError, InvalidInputError
 from app.services.core.models import User
 from app.services.core.storage import CHUNK_SIZE, content_disposition
+from app.services.core.units import format_bytes
 from app.services.studio import jobs
 from app.services.studio.imageops.spec import parse_spec
 from app.settings import get_settings
@@ -99,7 +100,7 @@ async def submit_job(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         # Refused before the body is read: nothing is spooled to disk.
-        raise ImageTooLargeError(f"The upload is larger than the {_megabytes(limit)} limit.")
+        raise ImageTooLargeError(f"The upload is larger than the {format_bytes(limit)} limit.")
     form = await request.form(max_files=_MAX_FILES, max_fields=20)
     try:
         spec = parse_spec(_spec_field(form.get("spec")))
@@ -116,7 +117,7 @@ async def submit_job(
             total += f.size or 0
             if (f.size or 0) > limit or total > limit:
                 raise ImageTooLargeError(
-                    f"The upload is larger than the {_megabytes(limit)} limit."
+                    f"The upload is larger than the {format_bytes(limit)} limit."
                 )
         uploads = [(f.filename or "image", f.file) for f in files]
         return await asyncio.to_thread(
@@ -216,10 +217,6 @@ def _spec_field(value: Any) -> str:
             'Send the operations as a JSON form field `spec`, e.g. {"convert": {"format": "webp"}}.'
         )
     return value
-
-
-def _megabytes(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
 
 
 def _chunks(spool: IO[bytes]) -> Iterator[bytes]:

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.api.deps import OPTIONAL_AUTH, current_user, db_session, optional_user
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_responses
+from app.api.models import fields_of
 from app.api.openapi import JsonPromptSchema, links
 from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
 from app.services.core.errors import NotFoundError, VersionConflictError
@@ -44,22 +45,8 @@ _PROMPT_LINKS = {
 # --- response models --------------------------------------------------------------------------
 
 
-class PromptCardOut(BaseModel):
-    id: int
-    title: str
-    model: str
-    style: str
-    author: str
-    owner_id: int
-    created_at: datetime
-    tags: list[str]
-    thumbnail_url: str
-    width: int
-    height: int
-    visibility: str
-    is_favorite: bool
-    rating: int | None
-    deleted_at: datetime | None
+class PromptCardOut(fields_of(gallery.PromptCard)):  # type: ignore[misc]
+    pass
 
 
 class PromptPageOut(BaseModel):
@@ -67,24 +54,14 @@ class PromptPageOut(BaseModel):
     next_cursor: str | None
 
 
-class VersionOut(BaseModel):
-    id: int
-    number: int
-    message: str
-    author_id: int | None
-    author: str
-    created_at: datetime
-    is_current: bool
+class VersionOut(fields_of(prompt_ops.VersionSummary)):  # type: ignore[misc]
+    pass
 
 
-class AnalysisOut(BaseModel):
-    id: int
-    kind: str
-    provider: str
-    model: str
-    status: str
-    reasoning: str
-    created_at: datetime
+class AnalysisOut(
+    fields_of(prompt_ops.AnalysisView, exclude=("latency_ms", "cost_credits"))  # type: ignore[misc]
+):
+    pass
 
 
 class PromptOut(BaseModel):
@@ -112,16 +89,8 @@ class PromptOut(BaseModel):
     can_manage: bool
 
 
-class SharedPromptOut(BaseModel):
-    title: str
-    author: str
-    version: int
-    tags: list[str]
-    updated_at: datetime
-    data: dict[str, Any]
-    image_url: str
-    width: int
-    height: int
+class SharedPromptOut(fields_of(prompt_ops.SharedPrompt)):  # type: ignore[misc]
+    pass
 
 
 # --- request models ---------------------------------------------------------------------------

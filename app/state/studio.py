@@ -15,6 +15,7 @@ import reflex as rx
 from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.errors import UserFacingError
+from app.services.core.units import format_bytes
 from app.services.studio import jobs
 from app.services.studio.imageops.spec import OpsSpec, parse_spec
 from app.settings import get_settings
@@ -89,7 +90,7 @@ class StudioState(SessionState):
 
     @rx.var
     def total_size(self) -> str:
-        return studio_files.human_size(sum(int(f["bytes"]) for f in self.files))
+        return format_bytes(sum(int(f["bytes"]) for f in self.files))
 
     @rx.var
     def picked_any(self) -> bool:

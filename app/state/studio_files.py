@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.services.core.errors import ImageTooLargeError
+from app.services.core.units import format_bytes
 from app.services.images.intake import sanitize_filename
 from app.settings import get_settings
 
@@ -66,7 +67,7 @@ def stage(folder: str, *, name: str, stream: BinaryIO) -> dict[str, object]:
         "name": safe,
         "path": str(target),
         "bytes": size,
-        "size": human_size(size),
+        "size": format_bytes(size),
         "kind": "zip" if is_zip else "image",
         "images": count_zip_images(target) if is_zip else 1,
     }
@@ -94,14 +95,6 @@ def remove(path: str) -> None:
 def discard(folder: str) -> None:
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def human_size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} B"
 
 
 def _sweep(root: Path) -> None:

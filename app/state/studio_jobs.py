@@ -18,11 +18,11 @@ from app.services.analyzer.analysis import run_analysis
 from app.services.analyzer.providers import ImageInput
 from app.services.analyzer.providers.local import LOCAL_MODEL_ID
 from app.services.core.db import session_scope
+from app.services.core.units import format_bytes
 from app.services.studio import jobs as job_service
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
-from app.state.studio_files import human_size
 
 POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 6 * 3600  # a forgotten tab stops asking after this, even mid-job
@@ -64,7 +64,7 @@ def _output_row(job_id: int, position: int, out: job_service.OutputView) -> dict
         "is_image": out.media_type.startswith("image/"),
         # What the analyzer (and so the gallery) can take; AVIF and TIFF results cannot.
         "sendable": out.media_type in SENDABLE,
-        "detail": " · ".join(p for p in (dims, human_size(out.size)) if p),
+        "detail": " · ".join(p for p in (dims, format_bytes(out.size)) if p),
     }
 
 

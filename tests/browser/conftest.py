@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.utils.fakes.openai_server import FakeOpenAIServer
 from tests.utils.fakes.stripe_server import FakeStripeServer
+from tests.utils.oidc import OidcProvider
 
 STRIPE_WEBHOOK_SECRET = "whsec_browser_test_secret"
 
@@ -85,32 +86,10 @@ def fake_openrouter() -> Iterator[FakeOpenAIServer]:
         yield server
 
 
-@dataclass
-class OidcMock:
-    url: str
-
-    def add_user(self, sub: str, **claims: object) -> None:
-        response = httpx.put(f"{self.url}/users/{sub}", json=claims)
-        assert response.status_code == 204, response.text
-
-
 @pytest.fixture(scope="session")
-def google_mock() -> Iterator[OidcMock]:
-    """A real OpenID Connect provider on loopback standing in for Google."""
-    import threading
-
-    import oidc_provider_mock
-    import werkzeug.serving
-
-    server = werkzeug.serving.make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield OidcMock(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
+def google_mock(oidc_provider: OidcProvider) -> OidcProvider:
+    """The OpenID provider standing in for Google (started once, in tests/conftest.py)."""
+    return oidc_provider
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +110,7 @@ def app_server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_openrouter: FakeOpenAIServer,
     fake_stripe: FakeStripeServer,
-    google_mock: OidcMock,
+    google_mock: OidcProvider,
     app_port: int,
 ) -> Iterator[RunningApp]:
     if not Path(CHROMIUM).exists():

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from app.services.accounts.session_cookie import SESSION_COOKIE
-from tests.browser.conftest import ConsoleWatch, OidcMock, RunningApp, shot
+from tests.browser.conftest import ConsoleWatch, RunningApp, shot
+from tests.utils.oidc import OidcProvider
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long and happy passphrase"
@@ -185,7 +186,7 @@ def test_narrow_window_and_dark_mode_screenshots(page: Page) -> None:
     shot(page, "login-narrow-dark")
 
 
-def test_sign_in_with_google(page: Page, google_mock: OidcMock) -> None:
+def test_sign_in_with_google(page: Page, google_mock: OidcProvider) -> None:
     email = new_email()
     google_mock.add_user("google-user-1", email=email, email_verified=True, name="Gigi")
     # The mock provider's page links a stylesheet on a CDN: answer it locally, never go out.

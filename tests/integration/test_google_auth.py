@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterator
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-import oidc_provider_mock
 import pytest
-import werkzeug.serving
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from joserfc import jwt
@@ -33,6 +27,7 @@ from app.services.accounts.session_cookie import SESSION_COOKIE
 from app.services.billing import credits, pricing
 from app.services.core.models import User, UserSession
 from app.settings import Settings, get_settings, reset_settings
+from tests.utils.oidc import OidcProvider
 
 pytestmark = pytest.mark.integration
 
@@ -40,64 +35,20 @@ CLIENT_ID = "jsoncraft-test-client"
 APP_URL = "http://app.test"
 PASSWORD = "correct horse battery staple"
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-@dataclass
-class OidcProvider:
-    url: str
-    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def add_user(self, sub: str, **claims: object) -> None:
-        response = httpx.put(f"{self.url}/users/{quote(sub, safe='')}", json=claims)
-        assert response.status_code == 204, response.text
-
-    def params_of(self, path: str) -> list[dict[str, str]]:
-        return [params for seen, params in self.calls if seen == path]
-
-
-def _recording(app: WsgiApp, calls: list[tuple[str, dict[str, str]]]) -> WsgiApp:
-    """Keep each request's query and form fields, so a test can check what we sent."""
-
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        params = dict(parse_qsl(environ.get("QUERY_STRING", "")))
-        params.update(parse_qsl(body.decode("latin-1")))
-        calls.append((environ["PATH_INFO"], params))
-        return app(environ, start_response)
-
-    return wrapped
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    found = OidcProvider(url="")
-    server = werkzeug.serving.make_server(
-        "127.0.0.1", 0, _recording(oidc_provider_mock.app(), found.calls), threaded=True
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    found.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield found
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
 
 @pytest.fixture
-def google(provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
+def google(oidc_provider: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcProvider]:
     monkeypatch.setenv("GOOGLE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "test-client-secret")
-    monkeypatch.setenv("GOOGLE_DISCOVERY_URL", f"{provider.url}/.well-known/openid-configuration")
+    monkeypatch.setenv(
+        "GOOGLE_DISCOVERY_URL", f"{oidc_provider.url}/.well-known/openid-configuration"
+    )
     monkeypatch.setenv("API_URL", "http://testserver")
     monkeypatch.setenv("APP_URL", APP_URL)
     reset_settings()
     google_auth.clear_caches()
-    provider.calls.clear()
-    yield provider
+    oidc_provider.calls.clear()
+    yield oidc_provider
     google_auth.clear_caches()
 
 

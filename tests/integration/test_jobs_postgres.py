@@ -16,7 +16,7 @@ from app.services.core.models import Job, JobItem, utcnow
 from app.services.core.queue import get_huey
 from app.services.studio import jobs
 from app.services.studio.jobs.lease import claim
-from app.services.worker.tasks import run_maintenance
+from app.services.worker.maintenance import run_maintenance
 from tests.utils.images import truncated_jpeg
 from tests.utils.job_helpers import make_user, photo, queued_tasks, run_queue, spec, uploads
 

@@ -25,11 +25,11 @@ from app.services.images.intake import ingest_image
 from app.services.library.bundles import (
     MAX_ENTRIES,
     BundleRejectedError,
-    _check_directory,
     export_bundle,
     import_bundle,
     list_bundles,
 )
+from app.services.library.bundles.archive import check_directory
 from app.services.library.writes import add_version, create_prompt
 from app.settings import Settings
 from tests.utils.images import jpeg_bytes, png_bomb
@@ -513,13 +513,13 @@ def test_archive_wide_limits(isolated_settings: Settings) -> None:
 
     many = [info(f"x/{n}", 1, 1) for n in range(MAX_ENTRIES + 1)]
     with pytest.raises(InvalidInputError, match="50,001 files; the limit is 50,000"):
-        _check_directory(many, settings=isolated_settings)
+        check_directory(many, settings=isolated_settings)
     big = [info(f"images/{n}.png", 400 * 1024**2, 400 * 1024**2) for n in range(6)]
     with pytest.raises(InvalidInputError, match="more than 2 GB"):
-        _check_directory(big, settings=isolated_settings)
+        check_directory(big, settings=isolated_settings)
     twice = [info("prompts/1.json", 10, 10), info("prompts/1.json", 10, 10)]
     with pytest.raises(InvalidInputError, match="twice"):
-        _check_directory(twice, settings=isolated_settings)
+        check_directory(twice, settings=isolated_settings)
 
 
 def test_not_a_zip_and_a_truncated_zip(session: Session) -> None:

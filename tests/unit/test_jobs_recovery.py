@@ -21,7 +21,7 @@ from app.services.core.storage import get_storage
 from app.services.studio import jobs
 from app.services.studio.jobs.lease import claim, heartbeat, holder_is_dead, release, touch
 from app.services.studio.jobs.runner import MISSING_INPUT
-from app.services.worker.tasks import run_maintenance
+from app.services.worker.maintenance import run_maintenance
 from app.settings import Settings, reset_settings
 from tests.utils.images import truncated_jpeg
 from tests.utils.job_helpers import (
@@ -138,7 +138,7 @@ def test_a_job_missing_from_the_queue_is_queued_again_once(session: Session, ada
     lost, kept = _new_job(session, ada, 1), _new_job(session, ada, 1)
     huey = get_huey()
     huey.flush()
-    jobs.records.enqueue(kept, mode="now")
+    jobs.dispatch.enqueue(kept, mode="now")
     long_ago = utcnow() - timedelta(minutes=10)
     _set(session, lost, heartbeat_at=long_ago)
     _set(session, kept, heartbeat_at=long_ago)

@@ -10,7 +10,7 @@ from app.services.accounts import auth
 from app.services.core.models import Prompt, PromptVersion, utcnow
 from app.services.demo.images import demo_catalog, describe_demo
 from app.services.library.writes import create_prompt
-from app.services.worker.tasks import run_maintenance
+from app.services.worker.maintenance import run_maintenance
 
 
 def test_old_trash_is_purged_and_recent_trash_kept(session: Session) -> None:

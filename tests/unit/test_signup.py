@@ -11,7 +11,7 @@ from app.services.accounts import auth, signup
 from app.services.billing import credits, pricing
 from app.services.core.errors import ConflictError, WeakPasswordError
 from app.services.core.models import CreditEntry, User, utcnow
-from app.services.worker.tasks import grant_plan_credits
+from app.services.worker.maintenance import grant_plan_credits
 
 PASSWORD = "a long and happy passphrase"
 FREE = pricing.PLANS["free"].monthly_credits

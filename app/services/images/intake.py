@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from app.services.core.errors import ImageTooLargeError, InvalidImageError, NotFoundError
 from app.services.core.models import Analysis, Asset, Prompt, utcnow
 from app.services.core.storage import CHUNK_SIZE, Storage, content_key
+from app.services.core.units import format_bytes
 
 # The checks themselves are pure and live in images.decode (the studio's engine shares them
 # without importing the database); these names stay importable from here.
@@ -136,7 +137,7 @@ def sniff_image(data: bytes, *, settings: Settings | None = None) -> str:
         raise InvalidImageError("The file is empty.")
     if len(data) > settings.max_upload_bytes:
         raise ImageTooLargeError(
-            f"The file is larger than {_human_bytes(settings.max_upload_bytes)}."
+            f"The file is larger than {format_bytes(settings.max_upload_bytes)}."
         )
     decoded = decode_upload(io.BytesIO(data), max_pixels=settings.max_image_pixels, thumb_size=64)
     return decoded.mime_type
@@ -225,7 +226,7 @@ def _spool(stream: BinaryIO, spool: IO[bytes], *, max_bytes: int) -> tuple[str, 
         size += len(chunk)
         if size > max_bytes:
             raise ImageTooLargeError(
-                f"The file is larger than the {_human_bytes(max_bytes)} upload limit."
+                f"The file is larger than the {format_bytes(max_bytes)} upload limit."
             )
         hasher.update(chunk)
         spool.write(chunk)
@@ -246,14 +247,6 @@ def _key_shared(session: Session, *, key: str, excluding: list[int | None]) -> b
         .where(col(Asset.id).not_in(excluding))
     ).first()
     return other is not None
-
-
-def _human_bytes(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.0f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:

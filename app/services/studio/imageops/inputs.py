@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from app.services.core.errors import UserFacingError
+from app.services.core.units import format_bytes
 from app.services.images.decode import sanitize_filename
 from app.services.studio.imageops.decode import read_header
 from app.settings import Settings, get_settings
@@ -166,18 +167,19 @@ def _entry_problem(info: zipfile.ZipInfo, settings: Settings, *, budget: int) ->
     if info.file_size == 0:
         return "The file is empty."
     if info.file_size > settings.max_upload_bytes:
-        return f"The file is larger than the {_mb(settings.max_upload_bytes)} upload limit."
+        limit = format_bytes(settings.max_upload_bytes)
+        return f"The file is larger than the {limit} upload limit."
     if info.file_size > _RATIO_FLOOR and (
         info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO
     ):
         return (
-            f"This entry would expand more than {MAX_RATIO} times ({_mb(info.file_size)} from "
-            f"{_mb(info.compress_size)}), which is how zip bombs look; skipped."
+            f"This entry would expand more than {MAX_RATIO} times ({format_bytes(info.file_size)} "
+            f"from {format_bytes(info.compress_size)}), which is how zip bombs look; skipped."
         )
     if info.file_size > budget:
         return (
-            f"The zip unpacks to more than {_mb(settings.imageops_zip_max_bytes)} in total; "
-            "this entry and the rest were skipped. Split it into smaller zips."
+            f"The zip unpacks to more than {format_bytes(settings.imageops_zip_max_bytes)} in "
+            "total; this entry and the rest were skipped. Split it into smaller zips."
         )
     return None
 
@@ -233,14 +235,12 @@ def _copy_limited(source: BinaryIO, target: IO[bytes], limit: int) -> int:
 
 def _too_big(name: str, settings: Settings) -> InputItem:
     return InputItem(
-        name, None, f"The file is larger than the {_mb(settings.max_upload_bytes)} upload limit."
+        name,
+        None,
+        f"The file is larger than the {format_bytes(settings.max_upload_bytes)} upload limit.",
     )
 
 
 def _printable(name: str) -> str:
     cleaned = "".join(ch for ch in unicodedata.normalize("NFC", name) if ch.isprintable())
     return cleaned[:255] or "entry"
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):,.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:,.0f} KB"

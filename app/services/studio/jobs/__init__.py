@@ -8,7 +8,8 @@ The life of a job (`jobs.status`)::
                     │           └──> cancelling ──> cancelled
                     └──> cancelled   (cancelled while waiting: at once)
 
-- records: create (uploads stored, credits reserved, queued), read, cancel, finish, settle.
+- records: admit (uploads stored, credits reserved), read, cancel, finish, settle.
+- dispatch: the queue's `run_job` task; create_job (admit, then enqueue); handing jobs back.
 - runner: the worker's side (`run_job`), through the engine in app/services/studio/imageops.
 - lease: which worker holds a job, heartbeats, claiming and handing back.
 - recovery: re-queue jobs of dead workers and lost queue entries; purge old jobs.
@@ -17,13 +18,13 @@ The life of a job (`jobs.status`)::
 
 from app.services.studio.jobs.archive import send_output_to_analyzer, write_zip
 from app.services.studio.jobs.costs import CostPreview, estimate_cost, job_cost
+from app.services.studio.jobs.dispatch import create_job
 from app.services.studio.jobs.records import (
     MODES,
     PRIORITY,
     Mode,
     cancel_job,
     check_batch_size,
-    create_job,
     get_job,
     list_jobs,
 )

@@ -93,15 +93,16 @@ class _Intake:
     stored: list[str] = field(default_factory=list)  # keys written, removed if the job is refused
 
 
-def create_job(
+def admit_job(
     session: Session,
     *,
     user: User,
     spec: OpsSpec,
     uploads: Iterable[tuple[str, BinaryIO]],
     mode: Mode,
-) -> JobView:
-    """Store the uploads (zip files expanded) as a job's items, reserve the credits and queue it.
+) -> int:
+    """Store the uploads (zip files expanded) as a job's items, reserve the credits and mark it
+    queued; returns its id. Putting it on the queue is dispatch.create_job's part.
 
     Files that can't be used become failed items with their reason; the rest still run.
     Raises PlanLimitError (too many images, or too many jobs at once), InsufficientCreditsError,
@@ -165,8 +166,7 @@ def create_job(
         session.rollback()
         _discard(session, job_id=job.id, keys=intake.stored, storage=storage)
         raise
-    enqueue(job.id, mode=mode)
-    return get_job(session, user=user, job_id=job.id)
+    return job.id
 
 
 def _receive(
@@ -283,17 +283,6 @@ def forget(session: Session, job_id: int) -> None:
             isinstance(obj, JobItem) and obj.job_id == job_id
         ):
             session.expunge(obj)
-
-
-def enqueue(job_id: int, *, mode: str) -> None:
-    """Put the job on the queue. If the queue can't be reached the job stays queued in the
-    database and recovery (tasks.recover_jobs) enqueues it once it can."""
-    from app.services.worker.tasks import enqueue_job
-
-    try:
-        enqueue_job(job_id, priority=PRIORITY.get(mode, 0))
-    except Exception:
-        log.error("could not enqueue job %s; recovery will retry", job_id, exc_info=True)
 
 
 def display_name(name: str) -> str:
@@ -492,9 +481,8 @@ __all__ = [
     "Mode",
     "cancel_job",
     "check_batch_size",
-    "create_job",
+    "admit_job",
     "display_name",
-    "enqueue",
     "finish_job",
     "forget",
     "get_job",

@@ -19,13 +19,13 @@ from app.services.core.logs import get_logger
 from app.services.core.models import Job, JobItem, utcnow
 from app.services.core.queue import get_huey, waiting_args
 from app.services.core.storage import Storage
+from app.services.studio.jobs.dispatch import RUN_TASK, enqueue
 from app.services.studio.jobs.lease import holder_is_dead, release, rows_changed, stale_before
-from app.services.studio.jobs.records import enqueue, forget, job_keys
+from app.services.studio.jobs.records import forget, job_keys
 from app.services.studio.jobs.views import FINISHED, STUDIO_KIND, JobStatus
 
 log = get_logger("jobs")
 
-RUN_TASK = "run_job"  # the huey task name (app/services/worker/tasks.py)
 # A job still "receiving" this long after its last upload was stored was abandoned by a request
 # that died; it never reached the queue or the ledger's charge.
 ABANDONED_AFTER = timedelta(hours=1)

@@ -1,29 +1,5 @@
-"""Stripe: credit packs through Checkout, the Pro plan as a subscription, and the webhook.
-
-Credits are only ever added by the webhook, after Stripe says the money arrived; creating a
-Checkout Session records a pending payment and nothing else. Every webhook event is:
-
-1. verified (`stripe.Webhook.construct_event`: HMAC-SHA256 with STRIPE_WEBHOOK_SECRET, and a
-   timestamp at most `WEBHOOK_TOLERANCE` seconds old), else `WebhookSignatureError` (HTTP 400);
-2. skipped if its id is in `stripe_events` (Stripe redelivers; a replay is acknowledged);
-3. applied: ledger writes first, each with a key derived from the Stripe object (the Checkout
-   Session, the invoice, the refund state), so a crash between steps and a retry can't apply
-   anything twice; then the payment rows and plan changes, committed together with the event
-   id. Two deliveries racing past step 2 meet the UNIQUE constraints and the loser rolls back.
-
-Stripe doesn't deliver events in order. Subscription events carry the whole subscription, so
-the newest one wins: `stripe_subscriptions` keeps, per subscription, the state and the `created`
-time of the event that set it, and an older event is acknowledged as "stale" without being
-applied (an old "active" arriving after "canceled" changes nothing). Events with the same
-`created` second apply in arrival order, except that "canceled" and "incomplete_expired" are
-final in Stripe and never give way. The check and the write are one conditional UPDATE, so two
-deliveries racing about one subscription can't both win. A user's plan then follows their live
-subscriptions: the late "canceled" of an old subscription doesn't end a newer one.
-
-The SDK is blocking: call these functions from a worker thread (`asyncio.to_thread`) or a sync
-FastAPI route, never on the event loop. Without STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET
-billing is off: `billing_enabled` is False, the UI hides purchases and admins grant credits.
-"""
+"""The Stripe webhook: verified, applied once, newest subscription state wins (see the
+package docstring)."""
 
 from __future__ import annotations
 
@@ -38,25 +14,21 @@ from sqlalchemy import func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from stripe.params.checkout import SessionCreateParams
 
-from app.services.accounts.auth import require_role
 from app.services.billing import credits
+from app.services.billing.billing.setup import PaymentKind, PaymentStatus, billing_enabled
 from app.services.billing.pricing import DEFAULT_PLAN, PLANS, grant_monthly_credits
 from app.services.core.errors import (
     BillingUnavailableError,
-    ConflictError,
-    InvalidInputError,
     WebhookSignatureError,
 )
 from app.services.core.logs import get_logger
-from app.services.core.models import Payment, Role, StripeEvent, StripeSubscription, User, utcnow
+from app.services.core.models import Payment, StripeEvent, StripeSubscription, User, utcnow
 from app.settings import Settings, get_settings
 
 log = get_logger("billing")
 
 WEBHOOK_TOLERANCE = 300  # seconds; Stripe's own default
-MAX_HISTORY = 200
 # Subscription states in which the customer keeps the paid plan. "past_due" keeps it while
 # Stripe retries the card; "canceled", "unpaid" and "incomplete_expired" end it.
 _ACTIVE_STATES = {"active", "trialing", "past_due"}
@@ -65,223 +37,6 @@ _ENDED_STATES = {"canceled", "unpaid", "incomplete_expired"}
 _FINAL_STATES = {"canceled", "incomplete_expired"}
 # A subscription known only from its checkout, not yet from an event about it: any event wins.
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class PaymentKind:
-    purchase = "purchase"
-    subscription = "subscription"
-    refund = "refund"
-
-
-class PaymentStatus:
-    pending = "pending"
-    paid = "paid"
-    partially_refunded = "partially_refunded"
-    refunded = "refunded"
-    flagged = "flagged"  # a refund whose credits were already spent: an admin should look
-
-
-@dataclass(frozen=True)
-class CreditPack:
-    id: str
-    credits: int
-    amount_cents: int
-    currency: str = "usd"
-
-    @property
-    def label(self) -> str:
-        return f"{self.credits} credits for ${self.amount_cents / 100:.2f}"
-
-
-PACKS: dict[str, CreditPack] = {
-    pack.id: pack
-    for pack in (
-        CreditPack(id="small", credits=100, amount_cents=500),
-        CreditPack(id="medium", credits=500, amount_cents=2000),
-        CreditPack(id="large", credits=2000, amount_cents=6000),
-    )
-}
-
-
-# -- setup -------------------------------------------------------------------------------------
-
-
-def billing_enabled(settings: Settings | None = None) -> bool:
-    """True when both Stripe keys are set. The UI shows purchases only then."""
-    settings = settings or get_settings()
-    return bool(
-        settings.stripe_secret_key
-        and settings.stripe_secret_key.get_secret_value()
-        and settings.stripe_webhook_secret
-        and settings.stripe_webhook_secret.get_secret_value()
-    )
-
-
-def stripe_client(settings: Settings | None = None) -> stripe.StripeClient:
-    """A client for STRIPE_API_BASE with STRIPE_SECRET_KEY (no module-level SDK state)."""
-    settings = settings or get_settings()
-    if not billing_enabled(settings) or settings.stripe_secret_key is None:
-        raise BillingUnavailableError(
-            "Buying credits is not available here. Ask an admin to add credits to your account."
-        )
-    return stripe.StripeClient(
-        settings.stripe_secret_key.get_secret_value(),
-        base_addresses={"api": settings.stripe_api_base.rstrip("/")},
-        max_network_retries=2,
-    )
-
-
-# -- checkout ----------------------------------------------------------------------------------
-
-
-def create_checkout_session(
-    session: Session,
-    *,
-    user: User,
-    pack_id: str,
-    success_url: str,
-    cancel_url: str,
-    settings: Settings | None = None,
-) -> str:
-    """Start buying a credit pack; returns the Stripe Checkout URL to send the browser to.
-    Records a pending payment (the caller commits); credits arrive with the webhook."""
-    assert user.id is not None
-    pack = PACKS.get(pack_id)
-    if pack is None:
-        raise InvalidInputError(f"Unknown credit pack. Pick one of: {', '.join(PACKS)}.")
-    client = stripe_client(settings)
-    metadata = {"user_id": str(user.id), "credits": str(pack.credits), "pack_id": pack.id}
-    params: SessionCreateParams = {
-        "mode": "payment",
-        "customer": ensure_customer(session, user=user, client=client),
-        "client_reference_id": str(user.id),
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": pack.currency,
-                    "unit_amount": pack.amount_cents,
-                    "product_data": {"name": f"{pack.credits} JSONCraft credits"},
-                },
-            }
-        ],
-        "success_url": _check_url(success_url),
-        "cancel_url": _check_url(cancel_url),
-        "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
-    }
-    checkout = _call(lambda: client.v1.checkout.sessions.create(params=params))
-    session.add(
-        Payment(
-            user_id=user.id,
-            stripe_session_id=checkout.id,
-            amount_cents=pack.amount_cents,
-            currency=pack.currency,
-            credits=pack.credits,
-            status=PaymentStatus.pending,
-            kind=PaymentKind.purchase,
-            note=pack.label,
-        )
-    )
-    session.flush()
-    return _checkout_url(checkout)
-
-
-def create_subscription_checkout(
-    session: Session,
-    *,
-    user: User,
-    success_url: str,
-    cancel_url: str,
-    plan: str = "pro",
-    settings: Settings | None = None,
-) -> str:
-    """Start a subscription to a paid plan; returns the Checkout URL. The plan changes when
-    the webhook says the subscription is paid."""
-    assert user.id is not None
-    target = PLANS.get(plan)
-    if target is None or target.price_cents <= 0:
-        raise InvalidInputError("Pick a paid plan to subscribe to.")
-    if user.plan == target.name:
-        raise ConflictError(f"You are already on the {target.display_name} plan.")
-    client = stripe_client(settings)
-    metadata = {"user_id": str(user.id), "plan": target.name}
-    params: SessionCreateParams = {
-        "mode": "subscription",
-        "customer": ensure_customer(session, user=user, client=client),
-        "client_reference_id": str(user.id),
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": "usd",
-                    "unit_amount": target.price_cents,
-                    "recurring": {"interval": "month"},
-                    "product_data": {"name": f"JSONCraft {target.display_name}"},
-                },
-            }
-        ],
-        "success_url": _check_url(success_url),
-        "cancel_url": _check_url(cancel_url),
-        "metadata": metadata,
-        "subscription_data": {"metadata": metadata},
-    }
-    checkout = _call(lambda: client.v1.checkout.sessions.create(params=params))
-    return _checkout_url(checkout)
-
-
-def ensure_customer(session: Session, *, user: User, client: stripe.StripeClient) -> str:
-    """The user's Stripe customer id, created once and reused for every checkout."""
-    if user.stripe_customer_id:
-        return user.stripe_customer_id
-    customer = _call(
-        lambda: client.v1.customers.create(
-            params={"email": user.email, "metadata": {"user_id": str(user.id)}},
-            # Two checkouts started at once must not create two customers.
-            options={"idempotency_key": f"jsoncraft-customer-{user.id}"},
-        )
-    )
-    user.stripe_customer_id = customer.id
-    session.add(user)
-    session.flush()
-    return customer.id
-
-
-# -- history -----------------------------------------------------------------------------------
-
-
-def billing_history(session: Session, *, user_id: int, limit: int = 50) -> list[Payment]:
-    """A user's payments and refunds, newest first."""
-    if not 1 <= limit <= MAX_HISTORY:
-        raise InvalidInputError(f"Ask for between 1 and {MAX_HISTORY} payments at a time.")
-    return list(
-        session.exec(
-            select(Payment)
-            .where(Payment.user_id == user_id)
-            .order_by(col(Payment.created_at).desc(), col(Payment.id).desc())
-            .limit(limit)
-        )
-    )
-
-
-def payments_log(
-    session: Session, *, actor: User | None, limit: int = 100, status: str | None = None
-) -> list[Payment]:
-    """Every payment, newest first (admins only); `status="flagged"` lists refunds to check."""
-    require_role(actor, Role.admin)
-    if not 1 <= limit <= MAX_HISTORY:
-        raise InvalidInputError(f"Ask for between 1 and {MAX_HISTORY} payments at a time.")
-    query = select(Payment)
-    if status:
-        query = query.where(Payment.status == status)
-    return list(
-        session.exec(
-            query.order_by(col(Payment.created_at).desc(), col(Payment.id).desc()).limit(limit)
-        )
-    )
-
-
-# -- webhook -----------------------------------------------------------------------------------
 
 
 def handle_webhook(
@@ -606,33 +361,6 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, Any], _Sent], str]] = {
     "customer.subscription.deleted": _subscription_deleted,
     "charge.refunded": _charge_refunded,
 }
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-
-def _call(request: Any) -> Any:
-    """Run one SDK call; Stripe's errors become a message the user can act on."""
-    try:
-        return request()
-    except stripe.StripeError as e:
-        log.error("stripe request failed: %s", e.__class__.__name__, exc_info=e)
-        raise BillingUnavailableError(
-            "Payments are unavailable right now. Nothing was charged; try again in a few minutes."
-        ) from e
-
-
-def _checkout_url(checkout: Any) -> str:
-    url = getattr(checkout, "url", None)
-    if not url:
-        raise BillingUnavailableError("Stripe did not return a checkout page. Try again.")
-    return str(url)
-
-
-def _check_url(url: str) -> str:
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000:
-        raise InvalidInputError("The return address must be an http(s) URL.")
-    return url
 
 
 def _user_for(session: Session, obj: dict[str, Any]) -> User | None:

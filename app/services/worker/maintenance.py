@@ -1,0 +1,87 @@
+"""Periodic maintenance run by the worker: purges, recovery, thumbnails, embeddings, grants.
+
+Every step is idempotent, so a run that is retried or overlaps another changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from app.services.accounts.auth import purge_expired_sessions
+from app.services.analyzer.catalogue.refresh import refresh_all
+from app.services.analyzer.style_memory import refresh_embeddings
+from app.services.billing import pricing
+from app.services.core.db import session_scope
+from app.services.core.logs import get_logger
+from app.services.core.models import Role, User
+from app.services.core.storage import get_storage
+from app.services.images.intake import purge_expired_assets, rebuild_missing_thumbnails
+from app.services.library.prompt_ops import purge_trash
+from app.services.studio import jobs
+from app.settings import get_settings
+
+log = get_logger("tasks")
+
+
+def grant_plan_credits() -> int:
+    """This month's plan credits for every active account (idempotent per user and month)."""
+    with session_scope() as session:
+        ids = [u for u in session.exec(select(User.id).where(User.is_active)).all() if u]
+    granted = 0
+    for user_id in ids:
+        # The ledger runs its own transactions: one short session per account.
+        with session_scope() as session:
+            user = session.get(User, user_id)
+            if user is not None and pricing.grant_monthly_credits(session, user=user) is not None:
+                granted += 1
+    return granted
+
+
+def run_maintenance() -> dict[str, int]:
+    """Empty old trash, purge expired uploads, sessions and old studio jobs, recover jobs of
+    dead workers, rebuild thumbnails, embed prompts, refresh stale model catalogues."""
+    storage = get_storage()
+    settings = get_settings()
+    # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
+    system = User(email="maintenance@jsoncraft.local", role=Role.admin.value)
+    with session_scope() as session:
+        trashed = purge_trash(
+            session, viewer=system, older_than=timedelta(days=settings.trash_retention_days)
+        )
+        purged = purge_expired_assets(session=session, storage=storage)
+        sessions = purge_expired_sessions(session)
+        rebuilt = rebuild_missing_thumbnails(session=session, storage=storage)
+        embedded = refresh_embeddings(session, limit=200)
+    with session_scope() as session:
+        purged_jobs = jobs.purge_old_jobs(
+            session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
+        )
+    recovered = len(jobs.recover_jobs())
+    granted = grant_plan_credits()
+    # Failures are logged and retried next run: the rest of maintenance must not depend on
+    # a provider being reachable.
+    refreshed = refresh_all(settings, only_stale=True)
+    result = {
+        "plan_grants": granted,
+        "purged_trash": trashed,
+        "purged_assets": purged,
+        "purged_sessions": sessions,
+        "rebuilt_thumbnails": rebuilt,
+        "embedded_prompts": embedded,
+        "purged_jobs": purged_jobs,
+        "recovered_jobs": recovered,
+        "catalogue_models": sum(r.listed for r in refreshed),
+        "catalogue_failures": sum(1 for r in refreshed if r.error),
+    }
+    log.info("maintenance done", extra=result)
+    return result
+
+
+def recover_stale_jobs() -> list[int]:
+    """Queue again the jobs of dead workers and jobs missing from the queue (worker start)."""
+    recovered = jobs.recover_jobs()
+    if recovered:
+        log.info("recovered jobs", extra={"jobs": recovered})
+    return recovered
