@@ -3,25 +3,36 @@
 One package per domain, so a feature reads pages/X → state/X → services/X → tables:
 
     core/       the database and its tables (models.py), object storage, the job queue, logs,
-                rate limits, health, migrations, and the one error hierarchy (errors.py)
+                rate limits, health, migrations, the one error hierarchy (errors.py), the
+                shared HTTP client per event loop and HTTP error mapping (http, http_errors),
+                units (byte sizes as people read them)
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
-    analyzer/   image → streamed JSON prompt (analysis), conversations, JSON repair and
-                streaming, offline refinement, style memory and embeddings;
-                providers/ (the model registry and each vendor), vision/ (the offline
-                analyzer: pixel measurements), catalogue/ (models the providers list)
+    analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
+                save), conversations, JSON repair and streaming, offline refinement, style
+                memory and embeddings; providers/ (plugins register their models through one
+                pluggy hook, `register_models`; the registry, typed options per provider, each
+                vendor), vision/ (the offline analyzer: it measures pixels itself: colour,
+                pixel_stats, palette, lighting...), catalogue/ (models the providers list)
     library/    the prompt library: prompts/ (the JSON schema, prose), writes, gallery and
-                search, prompt operations and versions, access rules, diffs, tools/ (lint,
-                presets, exports), bundles (import and export)
-    images/     image intake: checked by content, stored once, thumbnails
-    studio/     the image studio: jobs/ (batch jobs on the queue) and imageops/ (the image
-                engine: no database, no storage)
-    billing/    the credit ledger, prices and plans, Stripe checkout and webhooks, reports
-    demo/       demo data: drawn images and the prompts measured from them, the seed, the
-                landing page's live demo
-    worker/     what the huey worker runs: job tasks and periodic maintenance
+                search, prompt_ops/ (detail, versions, marks, sharing, bulk, trash), access
+                rules, diffs, tools/ (lint and its lighting rules, presets, exports), bundles/
+                (format, archive, export, importer, listing)
+    images/     decode (pure checks shared with the engine: format sniffing, pixel limits),
+                intake (checked by content, stored once, thumbnails), ownership (the one
+                "this image is yours" check)
+    studio/     the image studio: jobs/ (batch jobs; dispatch owns their queue task),
+                imageops/ (the image engine: no database, no storage, heavy libraries loaded
+                by the operation that needs them), staging (files picked before a run),
+                describe (describe an output into the gallery)
+    billing/    the credit ledger (credits, ledger_lock), prices and plans, billing/ (Stripe
+                checkout, webhooks, payment history), reports
+    demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
+                drawn images with vision's functions, the seed, the landing's live demo
+    worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance
 
-Dependencies point down this list's spirit: everything may use core; domains use each
-other's public functions; nothing here imports reflex, app.state, app.pages, app.components or
-app.api, and only demo/ (and the CLI) imports demo data.
+Everything may use core; domains use each other's public functions. The import contracts in
+pyproject.toml (checked by `lint-imports` in `make test`) hold the rest: nothing here imports
+reflex, app.state, app.pages, app.components or app.api; only demo/ imports demo data; the
+image engine imports no database or storage; and no two modules import each other in a cycle.
 """
