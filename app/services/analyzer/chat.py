@@ -8,7 +8,7 @@ not in the state.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -180,7 +180,9 @@ class AnswerSoFar:
     final: Update | None = None  # the result or the error, once it came
 
 
-async def follow(updates: AsyncIterator[Update], *, interval: float) -> AsyncIterator[AnswerSoFar]:
+async def follow(
+    updates: AsyncGenerator[Update, None], *, interval: float
+) -> AsyncIterator[AnswerSoFar]:
     """Fold `updates` into one AnswerSoFar, yielded at most once per `interval` seconds (a
     browser needs no more), and always for "started" and for the final update.
 

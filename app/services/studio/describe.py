@@ -73,4 +73,3 @@ def _save(user_id: int, asset_id: int, title: str, result: Update) -> int:
             session, user_id=user_id, conversation_id=conversation.id
         )
         return prompt_id
-
