@@ -24,9 +24,10 @@ from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, ErrorOut, error_resp
 from app.api.models import fields_of
 from app.api.openapi import JsonPromptSchema, links
 from app.api.params import IsoDate, PathId, RequestBody, RowId, Text
-from app.services.core.errors import NotFoundError, VersionConflictError
-from app.services.core.models import Asset, User
+from app.services.core.errors import VersionConflictError
+from app.services.core.models import User
 from app.services.core.storage import get_storage
+from app.services.images.ownership import owned_asset
 from app.services.library import gallery, prompt_ops
 from app.services.library.prompts import PromptValidationError
 from app.services.library.writes import create_prompt
@@ -257,9 +258,7 @@ def post_prompt(
 ) -> PromptOut | JSONResponse:
     assert user.id is not None
     if body.asset_id is not None:
-        asset = session.get(Asset, body.asset_id)
-        if asset is None or asset.owner_id != user.id:
-            raise NotFoundError("That image doesn't exist, or it isn't yours.")
+        owned_asset(session, user_id=user.id, asset_id=body.asset_id)
     try:
         prompt = create_prompt(
             session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.state.studio import StudioState as S
+from app.state.studio_checklist import StudioChecklistState as C
 from app.state.studio_form import ASPECT_PRESETS, FILTER_RANGES, FILTERS, THUMBNAIL_SIZES
 
 BG_LIMITS = (
@@ -31,7 +32,7 @@ def number_field(
             min=min_,
             max=max_,
             value=S.options[key],
-            on_change=lambda v: S.set_option(key, v),
+            on_change=lambda v: C.set_option(key, v),
             width=width,
             size="2",
         ),
@@ -46,7 +47,7 @@ def choice(label: str, key: str, items: list[tuple[str, str]]) -> rx.Component:
         rx.segmented_control.root(
             *[rx.segmented_control.item(text, value=value) for value, text in items],
             value=S.options[key],
-            on_change=lambda v: S.set_option(key, v),
+            on_change=lambda v: C.set_option(key, v),
             size="1",
             aria_label=label,
         ),
@@ -67,7 +68,7 @@ def slider(label: str, key: str, lo: float, hi: float, step: float) -> rx.Compon
             min=lo,
             max=hi,
             step=step,
-            on_change=lambda v: S.set_amount(key, v),
+            on_change=lambda v: C.set_amount(key, v),
             size="1",
             width="100%",
             max_width="240px",
@@ -91,7 +92,7 @@ def operation(
             rx.checkbox(
                 rx.text(title, weight="medium"),
                 checked=on,
-                on_change=lambda v: S.toggle_operation(name, v),
+                on_change=lambda v: C.toggle_operation(name, v),
                 size="2",
             ),
             rx.spacer(),
@@ -141,7 +142,7 @@ def resize_options() -> list[rx.Component]:
                     rx.select.item("Fill and crop", value="fill"),
                 ),
                 value=S.options["resize_mode"],
-                on_change=lambda v: S.set_option("resize_mode", v),
+                on_change=lambda v: C.set_option("resize_mode", v),
                 size="2",
             ),
             spacing="1",
@@ -169,7 +170,7 @@ def crop_options() -> list[rx.Component]:
                     id="studio-crop-custom",
                     placeholder="5:7",
                     value=S.options["crop_custom"],
-                    on_change=lambda v: S.set_option("crop_custom", v),
+                    on_change=lambda v: C.set_option("crop_custom", v),
                     width="110px",
                 ),
                 spacing="1",
@@ -196,7 +197,7 @@ def filter_options() -> list[rx.Component]:
         box = rx.checkbox(
             name.capitalize(),
             checked=on,
-            on_change=lambda v, n=name: S.toggle_filter(n, v),
+            on_change=lambda v, n=name: C.toggle_filter(n, v),
             size="1",
         )
         if name in FILTER_RANGES:
@@ -231,7 +232,7 @@ def watermark_options() -> list[rx.Component]:
                 id="studio-watermark-text",
                 placeholder="© Your name",
                 value=S.options["watermark_text"],
-                on_change=lambda v: S.set_option("watermark_text", v),
+                on_change=lambda v: C.set_option("watermark_text", v),
                 max_length=100,
                 width="200px",
             ),
@@ -248,7 +249,7 @@ def watermark_options() -> list[rx.Component]:
                     ]
                 ),
                 value=S.options["watermark_position"],
-                on_change=lambda v: S.set_option("watermark_position", v),
+                on_change=lambda v: C.set_option("watermark_position", v),
             ),
             spacing="1",
         ),
@@ -314,7 +315,7 @@ def checklist() -> rx.Component:
                     rx.checkbox(
                         f"{size} px",
                         checked=S.thumbnails.contains(size),
-                        on_change=lambda v, s=size: S.toggle_thumbnail(s, v),
+                        on_change=lambda v, s=size: C.toggle_thumbnail(s, v),
                         size="1",
                     )
                     for size in THUMBNAIL_SIZES
@@ -362,7 +363,7 @@ def background_engine() -> list[rx.Component]:
                 spacing="1",
             ),
             value=S.options["bg_provider"],
-            on_change=lambda v: S.set_option("bg_provider", v),
+            on_change=lambda v: C.set_option("bg_provider", v),
             aria_label="Background removal engine",
         ),
         rx.callout(BG_LIMITS, icon="info", size="1", color_scheme="gray", width="100%"),

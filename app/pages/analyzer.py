@@ -8,6 +8,9 @@ from app.components.prompt_cards import json_view, prompt_cards
 from app.components.shell import page_shell
 from app.pages.landing import landing
 from app.state.analyzer import MESSAGE_ID, UPLOAD_ID, AnalyzerState
+from app.state.analyzer_chat import AnalyzerChatState
+from app.state.analyzer_history import AnalyzerHistoryState
+from app.state.analyzer_models import AnalyzerModelsState
 from app.state.landing import LandingState
 from app.state.session import SessionState
 
@@ -47,7 +50,7 @@ def dropzone(compact: bool) -> rx.Component:
         max_files=1,
         # The text typed so far goes with the drop: the box sends it to the state only after
         # a pause in typing, so a quick drop would otherwise arrive before it.
-        on_drop=AnalyzerState.handle_upload(
+        on_drop=AnalyzerChatState.handle_upload(
             rx.upload_files(upload_id=UPLOAD_ID),
             typed=rx.Var(f"(document.getElementById('{MESSAGE_ID}')?.value ?? '')").to(str),
         ),
@@ -201,13 +204,13 @@ def actions() -> rx.Component:
             rx.icon("copy", size=14),
             "Copy JSON",
             variant="soft",
-            on_click=AnalyzerState.copy_json,
+            on_click=AnalyzerChatState.copy_json,
             disabled=~AnalyzerState.has_prompt,
         ),
         rx.button(
             rx.icon("bookmark-plus", size=14),
             "Save to gallery",
-            on_click=AnalyzerState.save,
+            on_click=AnalyzerHistoryState.save,
             disabled=~AnalyzerState.has_prompt | AnalyzerState.streaming,
         ),
         rx.button(
@@ -215,7 +218,7 @@ def actions() -> rx.Component:
             "Retry",
             variant="soft",
             color_scheme="gray",
-            on_click=AnalyzerState.retry,
+            on_click=AnalyzerChatState.retry,
             disabled=AnalyzerState.streaming | (AnalyzerState.conversation_id == 0),
         ),
         spacing="2",
@@ -227,8 +230,8 @@ def model_picker() -> rx.Component:
     return rx.hstack(
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),
-            value=AnalyzerState.model_query,
-            on_change=AnalyzerState.search_models,
+            value=AnalyzerModelsState.model_query,
+            on_change=AnalyzerModelsState.search_models,
             debounce_timeout=250,
             placeholder="Search models",
             aria_label="Search by name or vendor",
@@ -241,7 +244,7 @@ def model_picker() -> rx.Component:
             rx.select.trigger(aria_label="Model", min_width="220px", max_width="100%"),
             rx.select.content(
                 rx.foreach(
-                    AnalyzerState.models,
+                    AnalyzerModelsState.models,
                     lambda m: rx.select.item(
                         m["name"].to(str) + " · " + m["cost"].to(str) + " · " + m["caps"].to(str),
                         value=m["id"].to(str),
@@ -249,7 +252,7 @@ def model_picker() -> rx.Component:
                     ),
                 ),
                 rx.cond(
-                    AnalyzerState.models_more,
+                    AnalyzerModelsState.models_more,
                     rx.text(
                         "More models match: type in the search box to narrow the list.",
                         size="1",
@@ -258,21 +261,21 @@ def model_picker() -> rx.Component:
                     ),
                 ),
             ),
-            value=AnalyzerState.model_id,
-            on_change=AnalyzerState.set_model,
+            value=AnalyzerModelsState.model_id,
+            on_change=AnalyzerModelsState.set_model,
             size="2",
         ),
         rx.badge(
             rx.icon("coins", size=12),
-            rx.text("Cost: ", AnalyzerState.selected_model["cost"].to(str)),
+            rx.text("Cost: ", AnalyzerModelsState.selected_model["cost"].to(str)),
             variant="soft",
             color_scheme="green",
             aria_label="Cost per request",
         ),
         rx.hstack(
             rx.switch(
-                checked=AnalyzerState.use_memory,
-                on_change=AnalyzerState.set_use_memory,
+                checked=AnalyzerModelsState.use_memory,
+                on_change=AnalyzerModelsState.set_use_memory,
                 id="memory-switch",
                 aria_label="Style memory",
             ),
@@ -296,7 +299,7 @@ def composer() -> rx.Component:
                     id=MESSAGE_ID,
                     name="message",
                     value=AnalyzerState.message,
-                    on_change=AnalyzerState.set_message,
+                    on_change=AnalyzerChatState.set_message,
                     placeholder="Refine it: make it night, remove the boat, 35mm film look…",
                     aria_label="Message",
                     width="100%",
@@ -311,18 +314,20 @@ def composer() -> rx.Component:
                         type="button",
                         color_scheme="red",
                         size="3",
-                        on_click=AnalyzerState.stop,
+                        on_click=AnalyzerChatState.stop,
                     ),
                     rx.button(rx.icon("send", size=14), "Send", type="submit", size="3"),
                 ),
                 width="100%",
                 spacing="2",
             ),
-            on_submit=AnalyzerState.send_message,
+            on_submit=AnalyzerChatState.send_message,
             reset_on_submit=False,
             width="100%",
         ),
-        rx.text(AnalyzerState.selected_model["description"].to(str), size="1", color_scheme="gray"),
+        rx.text(
+            AnalyzerModelsState.selected_model["description"].to(str), size="1", color_scheme="gray"
+        ),
         spacing="2",
         width="100%",
     )
@@ -335,7 +340,7 @@ def history_panel() -> rx.Component:
             "New chat",
             variant="soft",
             width="100%",
-            on_click=AnalyzerState.new_chat,
+            on_click=AnalyzerHistoryState.new_chat,
         ),
         rx.text("History", size="1", weight="bold", color_scheme="gray", margin_top="0.5em"),
         rx.cond(
@@ -356,7 +361,7 @@ def history_panel() -> rx.Component:
                     height="auto",
                     padding="0.4em",
                     justify="start",
-                    on_click=AnalyzerState.open_conversation(c["id"].to(int)),
+                    on_click=AnalyzerHistoryState.open_conversation(c["id"].to(int)),
                 ),
             ),
             rx.text("Your analyses appear here.", size="1", color_scheme="gray"),

@@ -10,7 +10,9 @@ from app.components.studio_jobs import jobs_section
 from app.components.studio_ops import checklist
 from app.state.studio import UPLOAD_ID
 from app.state.studio import StudioState as S
+from app.state.studio_checklist import StudioChecklistState as C
 from app.state.studio_jobs import StudioJobsState as J
+from app.state.studio_uploads import StudioUploadsState as U
 
 ACCEPT = {
     "image/*": [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif"],
@@ -40,8 +42,8 @@ def dropzone() -> rx.Component:
         id=UPLOAD_ID,
         multiple=True,
         accept=ACCEPT,
-        on_drop=S.handle_upload(
-            rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=S.start_upload)
+        on_drop=U.handle_upload(
+            rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=U.start_upload)
         ),
         border=f"2px dashed {rx.color('violet', 7)}",
         border_radius="12px",
@@ -71,7 +73,7 @@ def file_row(f: rx.Var) -> rx.Component:
             size="1",
             variant="ghost",
             color_scheme="gray",
-            on_click=S.remove_file(f["id"].to(str)),
+            on_click=U.remove_file(f["id"].to(str)),
             aria_label="Remove " + f["name"].to(str),
         ),
         align="center",
@@ -95,7 +97,7 @@ def picked_files() -> rx.Component:
                         size="1",
                         variant="ghost",
                         color_scheme="gray",
-                        on_click=S.clear_files,
+                        on_click=U.clear_files,
                     ),
                 ),
                 align="center",
@@ -210,7 +212,7 @@ def cost_panel() -> rx.Component:
                             "Cheaper; runs when the queue is free.",
                         ),
                         value=S.mode,
-                        on_value_change=S.set_mode,
+                        on_value_change=C.set_mode,
                         columns="2",
                         size="1",
                         gap="2",

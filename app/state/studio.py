@@ -1,5 +1,9 @@
 """`/studio`: the files picked, the operations ticked, the live cost, and Run.
 
+StudioState holds what the page shows and runs the job; its substates change it by feature
+(studio_uploads: the files picked; studio_checklist: the operations and their settings) and
+re-price through `_reprice`. Picked files wait on disk (services/studio/staging.py).
+
 The checklist lives in plain dicts of strings (see studio_form); every change re-validates the
 spec with the same `parse_spec` the API uses and re-prices it with `jobs.estimate_cost`, so the
 page shows the service's own words when a combination is refused.
@@ -16,23 +20,15 @@ from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.errors import UserFacingError
 from app.services.core.units import format_bytes
-from app.services.studio import jobs
+from app.services.studio import jobs, staging
 from app.services.studio.imageops.spec import OpsSpec, parse_spec
 from app.settings import get_settings
-from app.state import studio_files
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
-from app.state.studio_form import (
-    DEFAULT_OPTIONS,
-    FILTERS,
-    OPERATIONS,
-    THUMBNAIL_SIZES,
-    build_raw_spec,
-)
+from app.state.studio_form import DEFAULT_OPTIONS, OPERATIONS, build_raw_spec
 from app.state.studio_jobs import StudioJobsState, job_row
 
 UPLOAD_ID = "studio-upload"
-MAX_PICKED = 500  # files in one pick list; zips count once here, their images count in the job
 
 
 def _cost(spec: OpsSpec, count: int) -> dict[str, Any]:
@@ -155,91 +151,6 @@ class StudioState(SessionState):
         await self._reprice()
 
     @rx.event
-    async def handle_upload(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
-        self.uploading = False
-        await self._refresh()
-        if not self.user_id:
-            yield rx.toast.error("Sign in to use the studio.")
-            return
-        if not self._staging:
-            self._staging = await run_service(studio_files.new_staging_dir, int(self.user_id))
-        problems, added = [], []
-        for file in files[: max(0, MAX_PICKED - len(self.files))]:
-            name = file.filename or "image"
-            try:
-                row = await run_service(
-                    studio_files.stage, self._staging, name=name, stream=file.file
-                )
-            except (UserFacingError, OSError) as e:
-                problems.append(f"{name}: {user_message(e)}")
-                continue
-            self._paths = {**self._paths, str(row["id"]): str(row.pop("path"))}
-            if row["kind"] == "zip" and not row["images"]:
-                problems.append(f"{name}: no images found inside this zip.")
-            added.append(row)
-        if len(files) > len(added) + len(problems):
-            problems.append(f"Only {MAX_PICKED} files fit in one job; the rest were left out.")
-        self.files = [*self.files, *added]
-        self.upload_error = " ".join(problems)
-        await self._reprice()
-
-    @rx.event
-    def start_upload(self, progress: dict[str, Any]) -> None:
-        self.uploading = float(progress.get("progress", 1) or 0) < 1
-
-    @rx.event
-    async def remove_file(self, file_id: str) -> None:
-        path = self._paths.pop(file_id, "")
-        if path:
-            await run_service(studio_files.remove, path)
-        self.files = [f for f in self.files if f["id"] != file_id]
-        await self._reprice()
-
-    @rx.event
-    async def clear_files(self) -> None:
-        await run_service(studio_files.discard, self._staging)
-        self._staging, self._paths, self.files, self.upload_error = "", {}, [], ""
-        await self._reprice()
-
-    @rx.event
-    async def toggle_operation(self, name: str, on: bool) -> None:
-        if name in OPERATIONS:
-            self.enabled = {**self.enabled, name: bool(on)}
-            await self._reprice()
-
-    @rx.event
-    async def set_option(self, key: str, value: str) -> None:
-        if key in DEFAULT_OPTIONS:
-            self.options = {**self.options, key: str(value)[:100]}
-            await self._reprice()
-
-    @rx.event
-    async def set_amount(self, key: str, value: list[float]) -> None:
-        if key in DEFAULT_OPTIONS and value:
-            self.options = {**self.options, key: f"{float(value[0]):g}"}
-            await self._reprice()
-
-    @rx.event
-    async def toggle_filter(self, name: str, on: bool) -> None:
-        if name in FILTERS:
-            rest = [f for f in self.filters if f != name]
-            self.filters = [*rest, name] if on else rest
-            await self._reprice()
-
-    @rx.event
-    async def toggle_thumbnail(self, size: int, on: bool) -> None:
-        if size in THUMBNAIL_SIZES:
-            rest = [s for s in self.thumbnails if s != size]
-            self.thumbnails = sorted([*rest, size]) if on else rest
-            await self._reprice()
-
-    @rx.event
-    def set_mode(self, value: str | list[str]) -> None:
-        value = value[0] if isinstance(value, list) and value else value
-        if value in ("now", "batch"):
-            self.mode = str(value)
-
-    @rx.event
     async def run_job(self):  # type: ignore[no-untyped-def]
         await self._refresh()
         await self._reprice()
@@ -257,7 +168,7 @@ class StudioState(SessionState):
             yield rx.toast.error(user_message(e))
             return
         self.submitting = False
-        await run_service(studio_files.discard, self._staging)
+        await run_service(staging.discard, self._staging)
         self._staging, self._paths, self.files, self.upload_error = "", {}, [], ""
         await self._refresh()
         await self._reprice()

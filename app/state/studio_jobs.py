@@ -13,13 +13,9 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services.analyzer import conversations
-from app.services.analyzer.analysis import run_analysis
-from app.services.analyzer.providers import ImageInput
-from app.services.analyzer.providers.local import LOCAL_MODEL_ID
-from app.services.core.db import session_scope
 from app.services.core.units import format_bytes
 from app.services.studio import jobs as job_service
+from app.services.studio.describe import describe_into_gallery
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
@@ -149,54 +145,17 @@ def _cancel(token: str, job_id: int) -> dict[str, Any]:
     )
 
 
-def _to_asset(token: str, job_id: int, position: int, name: str) -> int:
+def _to_asset(token: str, job_id: int, position: int, name: str) -> tuple[int, int]:
+    """The output as one of the person's images: (their user id, the image's asset id)."""
     return as_signed_in(
         token,
-        lambda s, u: job_service.send_output_to_analyzer(
-            s, user=u, job_id=job_id, position=position, name=name
+        lambda s, u: (
+            int(u.id),
+            job_service.send_output_to_analyzer(
+                s, user=u, job_id=job_id, position=position, name=name
+            ),
         ),
     )
-
-
-def _image(token: str, asset_id: int) -> tuple[int, ImageInput, str]:
-    from app.services.core.errors import NotFoundError
-    from app.services.core.models import Asset
-    from app.services.core.storage import get_storage
-
-    def load(session: Any, user: Any) -> tuple[int, ImageInput, str]:
-        asset = session.get(Asset, asset_id)
-        if asset is None or asset.owner_id != user.id:
-            raise NotFoundError("That image is no longer available.")
-        data = get_storage().read_bytes(asset.storage_key)
-        return (
-            int(user.id),
-            ImageInput(data=data, mime_type=asset.mime_type),
-            asset.original_filename,
-        )
-
-    return as_signed_in(token, load)
-
-
-def _save_prompt(user_id: int, asset_id: int, title: str, result: Any) -> int:
-    with session_scope() as session:
-        conversation = conversations.start(
-            session, user_id=user_id, asset_id=asset_id, model=LOCAL_MODEL_ID, title=title
-        )
-        conversations.add_turn(session, conversation=conversation, role="user", text=title)
-        conversations.add_turn(
-            session,
-            conversation=conversation,
-            role="assistant",
-            text="",
-            analysis_id=result.analysis_id,
-            data=result.data,
-            examples=[],
-        )
-        assert conversation.id is not None
-        prompt_id, _version = conversations.save_to_gallery(
-            session, user_id=user_id, conversation_id=conversation.id
-        )
-        return prompt_id
 
 
 class StudioJobsState(SessionState):
@@ -278,7 +237,9 @@ class StudioJobsState(SessionState):
     @rx.event
     async def send_to_analyzer(self, job_id: int, position: int, name: str):  # type: ignore[no-untyped-def]
         try:
-            asset_id = await run_service(_to_asset, self.token, int(job_id), int(position), name)
+            _user_id, asset_id = await run_service(
+                _to_asset, self.token, int(job_id), int(position), name
+            )
         except Exception as e:  # the output expired or is not an image
             return rx.toast.error(user_message(e))
         return rx.redirect(routes.analyzer_asset_url(asset_id))
@@ -289,26 +250,10 @@ class StudioJobsState(SessionState):
             token = self.token
         yield rx.toast.info(f"Describing {name} for the gallery…")
         try:
-            asset_id = await run_service(_to_asset, token, int(job_id), int(position), name)
-            user_id, image, title = await run_service(_image, token, asset_id)
-            result = None
-            async for update in run_analysis(
-                kind="describe",
-                model_id=LOCAL_MODEL_ID,
-                user_id=user_id,
-                image=image,
-                asset_id=asset_id,
-                use_memory=False,
-            ):
-                if update.kind == "error":
-                    yield rx.toast.error(f"{name}: {update.text}")
-                    return
-                if update.kind == "result":
-                    result = update
-            if result is None or not result.data:
-                yield rx.toast.error(f"{name}: the description did not finish.")
-                return
-            prompt_id = await run_service(_save_prompt, user_id, asset_id, title, result)
+            user_id, asset_id = await run_service(
+                _to_asset, token, int(job_id), int(position), name
+            )
+            prompt_id = await describe_into_gallery(user_id=user_id, asset_id=asset_id, label=name)
         except Exception as e:  # the output expired, the image is unreadable…
             yield rx.toast.error(user_message(e))
             return

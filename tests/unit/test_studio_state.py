@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.services.core.errors import ImageTooLargeError, InvalidInputError
+from app.services.studio import staging
 from app.services.studio.imageops.spec import parse_spec
 from app.settings import Settings
-from app.state import studio_files
 from app.state.studio_form import DEFAULT_OPTIONS, OPERATIONS, build_raw_spec
 from tests.utils.images import jpeg_bytes
 
@@ -103,9 +103,9 @@ def test_service_refusals_come_through_in_its_own_words() -> None:
 
 
 def test_staged_files_are_listed_counted_and_removed(isolated_settings: Settings) -> None:
-    folder = studio_files.new_staging_dir(7)
+    folder = staging.new_staging_dir(7)
     assert Path(folder).parent == isolated_settings.data_dir / "studio-staging"
-    photo = studio_files.stage(folder, name="../../etc/photo.jpg", stream=io.BytesIO(jpeg_bytes()))
+    photo = staging.stage(folder, name="../../etc/photo.jpg", stream=io.BytesIO(jpeg_bytes()))
     assert photo["name"] == "photo.jpg" and photo["kind"] == "image" and photo["images"] == 1
     assert Path(str(photo["path"])).parent == Path(folder)
 
@@ -116,13 +116,13 @@ def test_staged_files_are_listed_counted_and_removed(isolated_settings: Settings
         z.writestr("__MACOSX/._a.jpg", b"")
         z.writestr("notes.txt", b"hello")
     archive.seek(0)
-    row = studio_files.stage(folder, name="photos.zip", stream=archive)
+    row = staging.stage(folder, name="photos.zip", stream=archive)
     assert row["kind"] == "zip" and row["images"] == 2
 
-    broken = studio_files.stage(folder, name="broken.zip", stream=io.BytesIO(b"PK nope"))
+    broken = staging.stage(folder, name="broken.zip", stream=io.BytesIO(b"PK nope"))
     assert broken["images"] == 0
 
-    studio_files.discard(folder)
+    staging.discard(folder)
     assert not Path(folder).exists()
 
 
@@ -133,7 +133,7 @@ def test_a_file_over_the_upload_limit_is_refused_and_not_kept(
 
     monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
     reset_settings()
-    folder = studio_files.new_staging_dir(1)
+    folder = staging.new_staging_dir(1)
     with pytest.raises(ImageTooLargeError, match="upload limit"):
-        studio_files.stage(folder, name="big.jpg", stream=io.BytesIO(b"x" * 5000))
+        staging.stage(folder, name="big.jpg", stream=io.BytesIO(b"x" * 5000))
     assert list(Path(folder).iterdir()) == []
