@@ -1,0 +1,1 @@
+"""Image generation: from a JSON prompt to new images (rendering, sizes, presets, providers)."""
