@@ -258,9 +258,11 @@ _TEXT_SLOTS = {"top": 0.05, "center": 0.45, "middle": 0.45, "bottom": 0.7}
 
 def _draw_label(layer: ImageDraw.ImageDraw, width: int, height: int, caption: str) -> None:
     """The dark strip along the bottom: the label, then the ratio and size when they fit."""
-    font = _font(max(9, round(min(width, height) / 28)))
-    while font.size > 6 and _label_width(font) > width - 16:
-        font = _font(font.size - 1)
+    size = max(9, round(min(width, height) / 28))
+    font = _font(size)
+    while size > 6 and _label_width(font) > width - 16:
+        size -= 1
+        font = _font(size)
     strip = _line_height(font) + 12
     top = height - strip
     layer.rectangle((0, top, width, height), fill=(10, 10, 12, 230))

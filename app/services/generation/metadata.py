@@ -342,9 +342,9 @@ def _webp_embed(image: bytes, packet: bytes) -> bytes:
     first, start, end = chunks[0]
     body = bytearray()
     if first == b"VP8X":
-        header = bytearray(image[start:end])
-        header[0] |= 0x04  # the XMP flag
-        body += _chunk(b"VP8X", bytes(header))
+        flagged = bytearray(image[start:end])
+        flagged[0] |= 0x04  # the XMP flag
+        body += _chunk(b"VP8X", bytes(flagged))
         rest = chunks[1:]
     else:
         # A simple WebP (one VP8 or VP8L chunk) needs the extended header to carry XMP.
