@@ -194,9 +194,12 @@ def _draw_subjects(
         if not words and index == 0:
             words = _clean(composition.get("subject_position"))
         x, y = place(words)
-        # The seed only decides what the prompt leaves open, so a stated position never moves.
-        fx = x if x is not None else rng.uniform(0.25, 0.75)
-        fy = y if y is not None else rng.uniform(0.35, 0.65)
+        # The seed only places a subject the prompt gives no position at all, so a stated
+        # position never moves; half a position ("left") is centred on the other axis.
+        if x is None and y is None:
+            fx, fy = rng.uniform(0.25, 0.75), rng.uniform(0.35, 0.65)
+        else:
+            fx, fy = (0.5 if x is None else x), (0.5 if y is None else y)
         scale = 0.75 if "background" in words.lower() else 1.0
         w, h = side * scale, side * scale * 1.2
         left = min(max(0.0, fx * width - w / 2), width - w)
@@ -235,7 +238,7 @@ def _draw_text_lines(layer: ImageDraw.ImageDraw, value: object, width: int, heig
             slot = "top"
         row = rows.get(slot, 0)
         rows[slot] = row + 1
-        shown = _fit(f"“{_clean(item.get('text'))}”", font, width - 36)
+        shown = _fit(_clean(item.get("text")), font, width - 36)
         if not shown:
             continue
         text_width = font.getlength(shown)

@@ -85,7 +85,9 @@ def preview_style(
     """
     if not isinstance(prompt, Mapping):
         raise InvalidInputError("The prompt must be a JSON object, like the editor shows.")
-    chosen = find_style_preset(preset) if isinstance(preset, str) else preset
+    chosen = (
+        preset if preset is None or isinstance(preset, PresetInfo) else find_style_preset(preset)
+    )
     patch: dict[str, Any] = {}
     if chosen is not None:
         patch = copy.deepcopy(_without_aspect(chosen).data)

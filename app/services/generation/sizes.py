@@ -20,7 +20,7 @@ ASPECT_PRESETS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
 SIDE_STEP = 16
 MAX_RATIO = 4.0
 MAX_ASPECT_TEXT = 20
-_ASPECT_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:x×]\s*(\d+(?:\.\d+)?)\s*$")
+_ASPECT_PATTERN = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*[:x×]\s*([0-9]+(?:\.[0-9]+)?)\s*$")
 # A side may drift from the exact ratio by this much to land on a multiple of 16.
 _RATIO_TOLERANCE = 0.02
 
