@@ -85,7 +85,7 @@ def test_a_subject_is_drawn_where_its_position_says() -> None:
     data = _lighthouse(color_palette=[{"hex": "#1b2a49"}], text_render=[])
     image = _open(draw_board(data, width=900, height=600))
 
-    # "left third": the box sits over x = 300 and lightens the navy there; the right third stays navy.
+    # "left third": the box sits over x = 300 and lightens the navy there; the right stays navy.
     assert image.getpixel((300, 330)) != NAVY
     assert image.getpixel((600, 330)) == NAVY
 
