@@ -172,3 +172,9 @@ def test_odd_fields_are_skipped_not_fatal() -> None:
     assert json.loads(render_for_model(data, FLUX2[0]).text)["subjects"] == [
         {"description": "tabby"}
     ]
+
+
+def test_the_offline_preview_takes_odd_prompts_as_they_are() -> None:
+    odd = {"scene": 5, "subjects": "x", "negative": "no"}
+    rendered = render_for_model(odd, OFFLINE_MODEL_ID)
+    assert json.loads(rendered.text) == {"scene": 5, "subjects": "x"}

@@ -12,6 +12,7 @@ from app.services.generation.sizes import (
     ImageSize,
     aspect_label,
     budget_for,
+    orientation,
     parse_aspect,
     size_for,
 )
@@ -131,3 +132,11 @@ def test_size_names_its_preset() -> None:
     assert ImageSize(1360, 768).aspect == "16:9"
     assert ImageSize(1536, 656).aspect == "21:9"
     assert ImageSize(1000, 800).aspect == "5:4"
+
+
+def test_orientation_words_match_the_schema() -> None:
+    assert [orientation(3, 2), orientation(2, 3), orientation(5, 5)] == [
+        "landscape",
+        "portrait",
+        "square",
+    ]

@@ -217,3 +217,18 @@ def test_a_prompt_that_is_not_an_object_is_refused(prompt: object) -> None:
 def test_a_nonsense_aspect_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="too stretched"):
         render_preview({}, aspect="40:1")
+
+
+def test_the_main_subject_is_drawn_on_top_of_later_ones() -> None:
+    data = _lighthouse(
+        color_palette=[{"hex": "#1b2a49"}],
+        text_render=[],
+        subjects=[
+            {"description": "MAIN", "position": "center"},
+            {"description": "OTHER", "position": "center"},
+        ],
+    )
+    png, _ = render_preview(data, aspect="1:1")
+    found = "|".join(line.text for line in read_text(np.asarray(_open(png))))
+    assert "1.MAIN" in found.replace(" ", "")
+    assert "OTHER" not in found

@@ -189,6 +189,7 @@ def _draw_subjects(
     unit = min(width, height)
     side = unit * (0.42 if len(subjects) <= 1 else max(0.16, 0.42 / len(subjects) ** 0.5))
     font = _font(max(10, round(unit / 34)))
+    placed: list[tuple[bool, int, tuple[int, int, int, int], str]] = []
     for index, subject in enumerate(subjects):
         words = _clean(subject.get("position"))
         if not words and index == 0:
@@ -200,15 +201,20 @@ def _draw_subjects(
             fx, fy = rng.uniform(0.25, 0.75), rng.uniform(0.35, 0.65)
         else:
             fx, fy = (0.5 if x is None else x), (0.5 if y is None else y)
-        scale = 0.75 if "background" in words.lower() else 1.0
-        w, h = side * scale, side * scale * 1.2
+        behind = "background" in words.lower()
+        w = side * (0.75 if behind else 1.0)
+        h = w * 1.2
         left = min(max(0.0, fx * width - w / 2), width - w)
         top = min(max(0.0, fy * height - h / 2), height - h)
         box = (round(left), round(top), round(left + w), round(top + h))
+        label = f"{index + 1}. {_clean(subject.get('description')) or 'subject'}"
+        placed.append((behind, index, box, label))
+    # Background subjects first, then the rest from least to most important, so the main
+    # subject's box and label are never covered by a later one.
+    for _, _, box, label in sorted(placed, key=lambda p: (not p[0], -p[1])):
         layer.rectangle(
             box, fill=(255, 255, 255, 70), outline=(20, 20, 24, 220), width=max(2, unit // 300)
         )
-        label = f"{index + 1}. {_clean(subject.get('description')) or 'subject'}"
         _text_in_box(layer, label, box, font)
 
 

@@ -19,7 +19,7 @@ import re
 import struct
 import zlib
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import Literal
 from xml.etree import ElementTree
 
 from app.services.core.errors import InvalidImageError, InvalidInputError
@@ -380,8 +380,3 @@ def _webp_find(image: bytes) -> bytes | None:
                 raise InvalidInputError("The file's generation details are too large to read.")
             return image[start:end]
     return None
-
-
-def as_dict(metadata: GenerationMetadata) -> dict[str, Any]:
-    """The metadata as a plain dict (for the gallery and the API)."""
-    return asdict(metadata)

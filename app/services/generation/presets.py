@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.services.core.errors import InvalidInputError
-from app.services.generation.sizes import aspect_label, parse_aspect
+from app.services.generation.sizes import aspect_label, orientation, parse_aspect
 from app.services.library.diff import Change
 from app.services.library.tools.presets import BUILTIN_PRESETS, PresetInfo, preview_preset
 
@@ -93,9 +93,10 @@ def preview_style(
         patch = copy.deepcopy(_without_aspect(chosen).data)
     if aspect is not None:
         width, height = parse_aspect(aspect)
-        shape = "square" if width == height else "landscape" if width > height else "portrait"
         composition = patch.setdefault("composition", {})
-        composition.update({"aspect_ratio": aspect_label(aspect), "orientation": shape})
+        composition.update(
+            {"aspect_ratio": aspect_label(aspect), "orientation": orientation(width, height)}
+        )
     # Even with nothing to apply, the prompt goes through the same validation, so the
     # generate page never sends a prompt the editor would refuse.
     merged, changes = preview_preset(prompt, patch)

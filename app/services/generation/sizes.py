@@ -130,10 +130,11 @@ def _neighbours(side: float) -> tuple[int, ...]:
     return (low, low + SIDE_STEP)
 
 
-def orientation(size: ImageSize) -> str:
-    if size.width == size.height:
+def orientation(width: float, height: float) -> str:
+    """The schema's `composition.orientation` for a width and height (or a ratio's two sides)."""
+    if width == height:
         return "square"
-    return "landscape" if size.width > size.height else "portrait"
+    return "landscape" if width > height else "portrait"
 
 
 def aspect_label(aspect: object) -> str:
