@@ -1,0 +1,1 @@
+"""Image generation from JSON prompts, and how faithfully the images follow them."""
