@@ -1,4 +1,4 @@
-"""Separate things in a picture, found by colour: areas of one palette colour the frame does not cut.
+"""Separate things in a picture, found by colour: areas of one colour that the frame does not cut.
 
 Spectral-residual saliency (the analyzer's measure) fires on every strong edge, so on flat,
 banded pictures, which generated posters and layout previews often are, the border between two
