@@ -24,6 +24,7 @@ from app.services.generation.fidelity_checks import (
     check_palette,
     check_subjects,
     check_text,
+    wanted_text,
 )
 from app.services.generation.fidelity_reading import ImageReading
 from app.services.library.prompts.schema import assert_valid_prompt
@@ -87,7 +88,7 @@ def score_fidelity(image: bytes, prompt: object) -> FidelityScore:
     """Compare one image with its prompt. Raises PromptValidationError for a prompt that breaks
     the schema, InvalidImageError / ImageTooLargeError for bytes that are not a usable image."""
     checked = assert_valid_prompt(prompt)
-    wants_text = any(str(t.get("text", "")).strip() for t in checked.get("text_render") or [])
+    wants_text = bool(wanted_text(checked))
     reading = ImageReading(image, with_text=wants_text)
     found = [(spec, spec.check(checked, reading)) for spec in PARTS]
     applied = [(spec, check) for spec, check in found if check is not None]

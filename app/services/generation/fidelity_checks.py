@@ -54,28 +54,29 @@ def check_palette(prompt: dict[str, Any], reading: ImageReading) -> Check | None
     shares = [c.get("proportion") for c in colours]
     proportions = [float(s) for s in shares if isinstance(s, int | float)]
     if len(proportions) == len(shares) and sum(proportions) > 0:
-        mean, worst = _transport(np.array(proportions, np.float64), image.shares, cost)
-        how = "colours and their shares match"
+        mean, per_colour = _transport(np.array(proportions, np.float64), image.shares, cost)
+        how, where = "colours and their shares match", "from the image colours its share lands on"
     else:
-        nearest = cost.min(axis=1)
-        mean, worst = float(nearest.mean()), int(np.argmax(nearest))
+        per_colour = cost.min(axis=1)
+        mean = float(per_colour.mean())
         how = "the listed colours are found"
-    nearest_index = int(np.argmin(cost[worst]))
+        nearest = image.hexes[int(np.argmin(cost[int(np.argmax(per_colour))]))]
+        where = f"from the nearest image colour, {nearest}"
+    worst = int(np.argmax(per_colour))
     explanation = (
         f"Palette: {how} at a mean CIEDE2000 difference of {mean:.1f} "
         f"({_delta_e_words(mean)}). Furthest off: {hexes[worst]} "
-        f"({nearest_color_name(_rgb(hexes[worst]))}), nearest in the image "
-        f"{image.hexes[nearest_index]} at {cost[worst, nearest_index]:.1f}."
+        f"({nearest_color_name(_rgb(hexes[worst]))}), {per_colour[worst]:.1f} {where}."
     )
     return Check(ramp(mean, _DELTA_E_FULL, _DELTA_E_ZERO), explanation)
 
 
-def _transport(wanted: np.ndarray, found: np.ndarray, cost: np.ndarray) -> tuple[float, int]:
+def _transport(wanted: np.ndarray, found: np.ndarray, cost: np.ndarray) -> tuple[float, np.ndarray]:
     """Earth mover's distance: the cheapest way to turn the prompt's shares into the image's.
 
     Shares summing to less than 1 (a prompt listing only its main colours) move only that much
     mass, onto whichever image colours suit them best. Returns the mean difference per unit
-    moved and the prompt colour that moved at the highest mean cost.
+    moved, and the mean difference each prompt colour moved at.
     """
     wanted = wanted / max(1.0, float(wanted.sum()))
     _, _, flow = cv2.EMD(
@@ -87,7 +88,7 @@ def _transport(wanted: np.ndarray, found: np.ndarray, cost: np.ndarray) -> tuple
     flow = np.asarray(flow, np.float64)
     mean = float((flow * cost).sum() / max(flow.sum(), 1e-9))
     per_colour = (flow * cost).sum(axis=1) / np.maximum(flow.sum(axis=1), 1e-9)
-    return mean, int(np.argmax(per_colour))
+    return mean, per_colour
 
 
 def check_aspect(prompt: dict[str, Any], reading: ImageReading) -> Check | None:
@@ -121,10 +122,10 @@ def _orientation(aspect: float) -> str:
 def check_composition(prompt: dict[str, Any], reading: ImageReading) -> Check | None:
     composition = prompt.get("composition") or {}
     subjects = [s for s in prompt.get("subjects") or [] if isinstance(s, dict)]
-    wanted = str(composition.get("subject_position") or "") or (
-        str(subjects[0].get("position") or "") if subjects else ""
-    )
-    region = region_for(wanted) if wanted else None
+    # The composition's own words first, else where the main (first) subject is said to be.
+    said = [composition.get("subject_position"), subjects[0].get("position") if subjects else None]
+    placed = [(str(words), region_for(str(words))) for words in said if words]
+    wanted, region = next(((w, r) for w, r in placed if r is not None), ("", None))
     thirds = composition.get("rule_of_thirds") is True
     if region is None and not thirds:
         return None
@@ -144,9 +145,15 @@ def check_composition(prompt: dict[str, Any], reading: ImageReading) -> Check | 
     return Check(float(np.mean(scores)), "Composition: " + "; ".join(sentences) + ".")
 
 
-def check_text(prompt: dict[str, Any], reading: ImageReading) -> Check | None:
+def wanted_text(prompt: dict[str, Any]) -> list[tuple[str, str]]:
+    """The prompt's `text_render` entries that have letters or digits to look for, each with
+    the form they are compared in."""
     entries = [str(t["text"]) for t in prompt.get("text_render") or [] if isinstance(t, dict)]
-    wanted = [(entry, _letters(entry)) for entry in entries if _letters(entry)]
+    return [(entry, _letters(entry)) for entry in entries if _letters(entry)]
+
+
+def check_text(prompt: dict[str, Any], reading: ImageReading) -> Check | None:
+    wanted = wanted_text(prompt)
     lines = reading.text
     if not wanted or lines is None:
         return None
