@@ -122,3 +122,53 @@ def nearest_color_name(rgb: tuple[int, int, int]) -> str:
     names, labs = _name_table()
     lab = srgb_to_lab(np.array(rgb, dtype=np.float64))
     return names[int(np.argmin(np.sum((labs - lab) ** 2, axis=1)))]
+
+
+def delta_e_2000(lab1: FloatArray, lab2: FloatArray) -> FloatArray:
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005) between CIELAB colours, broadcast.
+
+    Plain Euclidean distance in CIELAB overstates differences between saturated colours and
+    understates them between blues; CIEDE2000 corrects both, so 2 is "just noticeable" and
+    anything above about 10 reads as another colour, wherever in the gamut the pair sits.
+    """
+    lab1, lab2 = np.asarray(lab1, dtype=np.float64), np.asarray(lab2, dtype=np.float64)
+    l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
+    l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
+    c_mean = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_mean**7 / (c_mean**7 + 25.0**7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    chroma_zero = (c1p * c2p) == 0
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(chroma_zero, 0.0, dh)
+    d_l, d_c = l2 - l1, c2p - c1p
+    d_h = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_mean, cp_mean = (l1 + l2) / 2, (c1p + c2p) / 2
+    h_sum = h1p + h2p
+    h_mean = np.where(
+        np.abs(h1p - h2p) <= 180,
+        h_sum / 2,
+        np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2),
+    )
+    h_mean = np.where(chroma_zero, h_sum, h_mean)
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_mean - 30))
+        + 0.24 * np.cos(np.radians(2 * h_mean))
+        + 0.32 * np.cos(np.radians(3 * h_mean + 6))
+        - 0.20 * np.cos(np.radians(4 * h_mean - 63))
+    )
+    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / np.sqrt(20 + (l_mean - 50) ** 2)
+    s_c = 1 + 0.045 * cp_mean
+    s_h = 1 + 0.015 * cp_mean * t
+    rotation = -2 * np.sqrt(cp_mean**7 / (cp_mean**7 + 25.0**7))
+    rotation *= np.sin(np.radians(60 * np.exp(-(((h_mean - 275) / 25) ** 2))))
+    return np.sqrt(
+        (d_l / s_l) ** 2
+        + (d_c / s_c) ** 2
+        + (d_h / s_h) ** 2
+        + rotation * (d_c / s_c) * (d_h / s_h)
+    )
