@@ -143,12 +143,8 @@ class OpenRouterImageModel(ImageModel):
             payload = self.payload(request, index)
             answer = await request_json(
                 http, "POST", url, endpoint=endpoint, headers=headers, body=payload,
-                timeout=self._timeout, retry=self._retry,
+                timeout=self._timeout, retry=self._retry, check=self._raise_sent_error,
             )  # fmt: skip
-            if isinstance(answer, dict) and answer.get("error"):
-                raise error_for_chunk(
-                    answer["error"], label=LABEL, model=self.info.model_id, api_key=api_key
-                )
             request_id = answer.get("id") if isinstance(answer, dict) else None
             for url_ in _image_urls(answer):
                 data, mime = await download_image(
@@ -168,6 +164,14 @@ class OpenRouterImageModel(ImageModel):
                 )
         await report(on_progress, Progress("done"))
         return images
+
+    def _raise_sent_error(self, answer: Any) -> None:
+        """OpenRouter reports a failed upstream call as `{"error": {...}}` in a 200 answer;
+        a retryable one (5xx code) is tried again like an HTTP 5xx."""
+        if isinstance(answer, dict) and answer.get("error"):
+            raise error_for_chunk(
+                answer["error"], label=LABEL, model=self.info.model_id, api_key=self._api_key()
+            )
 
     def _api_key(self) -> str | None:
         secret = self._settings.openrouter_api_key

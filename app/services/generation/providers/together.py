@@ -194,7 +194,7 @@ class TogetherImageModel(ImageModel):
 
 def multiple_of_16(side: int) -> int:
     """Together refuses sizes that are not multiples of 16: the nearest one (at least 16)."""
-    return max(16, round(side / 16) * 16)
+    return max(16, (side + 8) // 16 * 16)  # halves round up
 
 
 _MISSING_KEY = f"Set {KEY_ENV_VAR} to generate with Together AI, or pick the offline renderer."

@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,15 +76,17 @@ async def request_json(
     retry: RetryPolicy,
     body: Any = None,
     ok_statuses: frozenset[int] = frozenset({200, 201, 202}),
+    check: Callable[[Any], None] | None = None,
 ) -> Any:
-    """The decoded JSON answer of one call, retried on 5xx and failed connections."""
+    """The decoded JSON answer of one call, retried on 5xx and failed connections. `check`
+    sees each answer and may raise (RetryableError for an error sent inside a 200 answer)."""
     idempotent = method.upper() in {"GET", "PUT", "DELETE"}
     reason = ""
     for attempt in range(1, retry.attempts + 1):
         try:
             return await _request_once(
                 client, method, url, endpoint=endpoint, headers=headers, timeout=timeout,
-                body=body, ok_statuses=ok_statuses, idempotent=idempotent,
+                body=body, ok_statuses=ok_statuses, idempotent=idempotent, check=check,
             )  # fmt: skip
         except RetryableError as e:
             reason = e.reason
@@ -111,6 +113,7 @@ async def _request_once(
     body: Any,
     ok_statuses: frozenset[int],
     idempotent: bool,
+    check: Callable[[Any], None] | None,
 ) -> Any:
     try:
         async with client.stream(
@@ -132,12 +135,15 @@ async def _request_once(
             f"{endpoint.label} dropped the connection before answering. Try again."
         ) from e
     try:
-        return json.loads(raw)
+        answer = json.loads(raw)
     except ValueError as e:
         said = clip(raw[:200].decode("utf-8", "replace"), endpoint.api_key)
         raise InvalidOutputError(
             f"{endpoint.label} answered with something that is not JSON: {said}"
         ) from e
+    if check is not None:
+        check(answer)
+    return answer
 
 
 def error_for_response(
