@@ -42,7 +42,7 @@ class GenerationRequest:
     loras: tuple[LoraWeight, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.prompt_text().strip():
+        if not self.prompt or not self.prompt_text().strip():
             raise InvalidInputError("The prompt is empty: write or pick a prompt first.")
         for name, side in (("width", self.width), ("height", self.height)):
             if isinstance(side, bool) or not isinstance(side, int):
@@ -55,11 +55,11 @@ class GenerationRequest:
             raise InvalidInputError(
                 f"Ask for 1 to {MAX_IMAGES} images at a time; run a batch for more."
             )
-        if self.seed is not None and (isinstance(self.seed, bool) or not 0 <= self.seed < 2**32):
+        if self.seed is not None and (not _whole(self.seed) or not 0 <= self.seed < 2**32):
             raise InvalidInputError("The seed must be a whole number from 0 to 4294967295.")
-        if self.steps is not None and (isinstance(self.steps, bool) or not 1 <= self.steps <= 100):
+        if self.steps is not None and (not _whole(self.steps) or not 1 <= self.steps <= 100):
             raise InvalidInputError("Steps must be a whole number from 1 to 100.")
-        if self.guidance is not None and not 0 <= self.guidance <= 50:
+        if self.guidance is not None and not (_number(self.guidance) and 0 <= self.guidance <= 50):
             raise InvalidInputError("Guidance must be a number from 0 to 50.")
 
     def prompt_text(self) -> str:
@@ -67,6 +67,15 @@ class GenerationRequest:
         if isinstance(self.prompt, str):
             return self.prompt
         return json.dumps(self.prompt, ensure_ascii=False)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    # NaN fails every comparison, so the range check that follows refuses it too.
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

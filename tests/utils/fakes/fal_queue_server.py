@@ -219,7 +219,7 @@ class FakeFalQueueServer:
                 elif queued.completed:
                     self._json(400, {"status": "ALREADY_COMPLETED"})
                 else:
-                    queued.cancelled = True
+                    queued.cancelled = queued.completed = True
                     self._json(202, {"status": "CANCELLATION_REQUESTED"})
 
             def do_POST(self) -> None:  # noqa: N802
