@@ -17,6 +17,7 @@ from app.services.core.errors import (
     ProviderAuthError,
     ProviderPaymentError,
     ProviderTimeoutError,
+    ProviderUnavailableError,
     RateLimitedError,
 )
 from app.services.generation.providers.fal import BUILTIN_MODELS, FalImageModel
@@ -162,7 +163,10 @@ def test_a_caller_that_stops_waiting_cancels_the_request_at_fal(
                 running.set()
 
         task = asyncio.create_task(model().generate(request(), on_progress=on_progress))
-        await running.wait()
+        waiting = asyncio.create_task(running.wait())
+        await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        assert not task.done(), task.exception()  # still waiting on Fal: nothing failed early
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -251,3 +255,13 @@ def test_some_images_flagged_keep_their_flag(fal: FakeFalQueueServer) -> None:
     fal.nsfw = [False, True]
     images = generate(model(), request(n=2))
     assert [i.nsfw for i in images] == [False, True]
+
+
+def test_polling_that_keeps_failing_gives_up_and_cancels_the_run(fal: FakeFalQueueServer) -> None:
+    fal.script_polls(error(503))
+    with pytest.raises(ProviderUnavailableError, match="not answering properly"):
+        generate(model(), request())
+    polls = [r for r in fal.requests if r.path.endswith("/status")]
+    assert len(polls) == NO_WAIT.attempts
+    [queued] = fal.queued.values()
+    assert queued.cancelled

@@ -16,6 +16,7 @@ LoRA training all go through this one client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,12 @@ class FalQueue:
         except asyncio.CancelledError:
             # Not paying for images nobody waits for; the cancel itself must not be cut short.
             await asyncio.shield(self.cancel(queued))
+            raise
+        except ProviderError:
+            # Polling failed (after its retries): stop the run at Fal too, if Fal still
+            # answers, so nobody pays for images we can no longer collect.
+            with contextlib.suppress(ProviderError):
+                await self.cancel(queued)
             raise
         output = await self.result(queued)
         await report(on_progress, Progress("done", request_id=queued.request_id))
