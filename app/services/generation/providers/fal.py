@@ -57,16 +57,34 @@ def _info(model_id: str, display: str, alias: str, credits: int, note: str) -> M
 
 # model info, takes steps and guidance, takes LoRAs (Fal's prices when written).
 BUILTIN_MODELS: tuple[tuple[ModelInfo, bool, bool], ...] = (
-    (_info("fal-ai/flux/schnell", "FLUX.1 [schnell] on Fal", "fal-schnell", 1, "$0.003 / MP"),
-     True, False),
+    (
+        _info("fal-ai/flux/schnell", "FLUX.1 [schnell] on Fal", "fal-schnell", 1, "$0.003 / MP"),
+        True,
+        False,
+    ),
     (_info("fal-ai/flux/dev", "FLUX.1 [dev] on Fal", "fal-dev", 3, "$0.025 / MP"), True, False),
-    (_info("fal-ai/flux-pro/v1.1", "FLUX1.1 [pro] on Fal", "fal-pro", 4, "$0.04 / MP"),
-     False, False),
-    (_info("fal-ai/flux-pro/v1.1-ultra", "FLUX1.1 [pro] ultra on Fal", "fal-ultra", 6,
-           "$0.06 / image"), False, False),
-    (_info("fal-ai/flux-lora", "FLUX.1 [dev] with LoRAs on Fal", "fal-lora", 4,
-           "$0.035 / MP"), True, True),
-)  # fmt: skip
+    (
+        _info("fal-ai/flux-pro/v1.1", "FLUX1.1 [pro] on Fal", "fal-pro", 4, "$0.04 / MP"),
+        False,
+        False,
+    ),
+    (
+        _info(
+            "fal-ai/flux-pro/v1.1-ultra",
+            "FLUX1.1 [pro] ultra on Fal",
+            "fal-ultra",
+            6,
+            "$0.06 / image",
+        ),
+        False,
+        False,
+    ),
+    (
+        _info("fal-ai/flux-lora", "FLUX.1 [dev] with LoRAs on Fal", "fal-lora", 4, "$0.035 / MP"),
+        True,
+        True,
+    ),
+)
 ULTRA = "fal-ai/flux-pro/v1.1-ultra"
 
 

@@ -142,15 +142,26 @@ class OpenRouterImageModel(ImageModel):
         for index in range(request.n):
             payload = self.payload(request, index)
             answer = await request_json(
-                http, "POST", url, endpoint=endpoint, headers=headers, body=payload,
-                timeout=self._timeout, retry=self._retry, check=self._raise_sent_error,
-            )  # fmt: skip
+                http,
+                "POST",
+                url,
+                endpoint=endpoint,
+                headers=headers,
+                body=payload,
+                timeout=self._timeout,
+                retry=self._retry,
+                check=self._raise_sent_error,
+            )
             request_id = answer.get("id") if isinstance(answer, dict) else None
             for url_ in _image_urls(answer):
                 data, mime = await download_image(
-                    http, url_, endpoint=endpoint, timeout=self._timeout, retry=self._retry,
+                    http,
+                    url_,
+                    endpoint=endpoint,
+                    timeout=self._timeout,
+                    retry=self._retry,
                     limit=self._settings.max_upload_bytes,
-                )  # fmt: skip
+                )
                 images.append(
                     GeneratedImage(
                         data=data,

@@ -61,24 +61,40 @@ def _flux(
 
 # As Together lists them (prices per megapixel when written). FLUX.2 takes JSON prompts.
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
-    _flux("FLUX.1-schnell", "FLUX.1 [schnell]", aliases=("flux-schnell",), credits=1,
-          note="$0.0027 / MP"),
-    _flux("FLUX.1-schnell-Free", "FLUX.1 [schnell] Free", aliases=("flux-schnell-free",),
-          credits=1, note="free on Together (rate-limited)"),
-    _flux("FLUX.1.1-pro", "FLUX1.1 [pro]", aliases=("flux-1.1-pro",), credits=4,
-          note="$0.04 / MP"),
-    _flux("FLUX.1-kontext-pro", "FLUX.1 Kontext [pro]", aliases=("flux-kontext-pro",),
-          credits=4, note="$0.04 / MP"),
-    _flux("FLUX.2-pro", "FLUX.2 [pro]", aliases=("flux-2-pro",), credits=3,
-          note="$0.03 / MP"),
-    _flux("FLUX.2-dev", "FLUX.2 [dev]", aliases=("flux-2-dev",), credits=2,
-          note="$0.0154 / MP"),
-    _flux("FLUX.2-flex", "FLUX.2 [flex]", aliases=("flux-2-flex",), credits=3,
-          note="$0.03 / MP"),
-)  # fmt: skip
+    _flux(
+        "FLUX.1-schnell",
+        "FLUX.1 [schnell]",
+        aliases=("flux-schnell",),
+        credits=1,
+        note="$0.0027 / MP",
+    ),
+    _flux(
+        "FLUX.1-schnell-Free",
+        "FLUX.1 [schnell] Free",
+        aliases=("flux-schnell-free",),
+        credits=1,
+        note="free on Together (rate-limited)",
+    ),
+    _flux("FLUX.1.1-pro", "FLUX1.1 [pro]", aliases=("flux-1.1-pro",), credits=4, note="$0.04 / MP"),
+    _flux(
+        "FLUX.1-kontext-pro",
+        "FLUX.1 Kontext [pro]",
+        aliases=("flux-kontext-pro",),
+        credits=4,
+        note="$0.04 / MP",
+    ),
+    _flux("FLUX.2-pro", "FLUX.2 [pro]", aliases=("flux-2-pro",), credits=3, note="$0.03 / MP"),
+    _flux("FLUX.2-dev", "FLUX.2 [dev]", aliases=("flux-2-dev",), credits=2, note="$0.0154 / MP"),
+    _flux("FLUX.2-flex", "FLUX.2 [flex]", aliases=("flux-2-flex",), credits=3, note="$0.03 / MP"),
+)
 # The pro models pick their own number of steps.
-_STEPLESS = frozenset({"black-forest-labs/FLUX.1.1-pro", "black-forest-labs/FLUX.1-kontext-pro",
-                       "black-forest-labs/FLUX.2-pro"})  # fmt: skip
+_STEPLESS = frozenset(
+    {
+        "black-forest-labs/FLUX.1.1-pro",
+        "black-forest-labs/FLUX.1-kontext-pro",
+        "black-forest-labs/FLUX.2-pro",
+    }
+)
 
 
 @hookimpl

@@ -85,15 +85,27 @@ async def request_json(
     for attempt in range(1, retry.attempts + 1):
         try:
             return await _request_once(
-                client, method, url, endpoint=endpoint, headers=headers, timeout=timeout,
-                body=body, ok_statuses=ok_statuses, idempotent=idempotent, check=check,
-            )  # fmt: skip
+                client,
+                method,
+                url,
+                endpoint=endpoint,
+                headers=headers,
+                timeout=timeout,
+                body=body,
+                ok_statuses=ok_statuses,
+                idempotent=idempotent,
+                check=check,
+            )
         except RetryableError as e:
             reason = e.reason
             logger.warning(
                 "%s %s attempt %d/%d failed: %s",
-                endpoint.label, method, attempt, retry.attempts, reason,
-            )  # fmt: skip
+                endpoint.label,
+                method,
+                attempt,
+                retry.attempts,
+                reason,
+            )
             if attempt < retry.attempts:
                 await asyncio.sleep(retry.delay(attempt))
     raise ProviderUnavailableError(
