@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     together_base_url: str = "https://api.together.xyz/v1"
     fal_key: SecretStr | None = None
     fal_base_url: str = "https://fal.run"
+    # Image generation on Fal goes through its queue (submit, poll, fetch, cancel).
+    fal_queue_url: str = "https://queue.fal.run"
+    # How often the Fal queue is polled, and how long one generation may take in all.
+    fal_poll_interval_seconds: float = Field(default=1.0, ge=0)
+    generation_timeout_seconds: float = Field(default=300.0, gt=0)
 
     # Google sign-in (OpenID Connect).
     google_client_id: str | None = None

@@ -31,6 +31,7 @@ JSONCraftError
 │       ├── ModelNotFoundError        the provider does not offer that model (404)
 │       ├── ProviderTimeoutError      no answer in time
 │       ├── ProviderUnavailableError  5xx or a broken stream, after retries
+│       ├── ContentRefusedError       the provider's safety filter refused the prompt or image
 │       └── InvalidOutputError        the answer holds no usable JSON
 └── InternalError              logged with its traceback; users see a generic message
     ├── ConfigurationError
@@ -181,6 +182,12 @@ class ProviderTimeoutError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     status_code = 503
+
+
+class ContentRefusedError(ProviderError):
+    """The provider's safety checker refused the prompt or flagged every image it made."""
+
+    status_code = 422
 
 
 class InvalidOutputError(ProviderError):

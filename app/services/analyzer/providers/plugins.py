@@ -46,9 +46,16 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 # The offline analyzer first, so it heads the model picker; then the remote providers.
 OFFLINE_PLUGINS: tuple[str, ...] = ("app.services.analyzer.providers.local",)
+# Image generation's providers register their models (kind "image_generation") the same way.
+GENERATION_PLUGINS: tuple[str, ...] = (
+    "app.services.generation.providers.together",
+    "app.services.generation.providers.fal",
+    "app.services.generation.providers.openrouter_images",
+)
 REMOTE_PLUGINS: tuple[str, ...] = (
     "app.services.analyzer.providers.openrouter",
     "app.services.analyzer.providers.openai_compatible",
+    *GENERATION_PLUGINS,
 )
 BUILTIN_PLUGINS = OFFLINE_PLUGINS + REMOTE_PLUGINS
 
