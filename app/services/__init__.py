@@ -27,8 +27,10 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 describe (describe an output into the gallery)
     billing/    the credit ledger (credits, ledger_lock), prices and plans, billing/ (Stripe
                 checkout, webhooks, payment history), reports
-    generation/ image generation from a JSON prompt (in progress, issue 12): render (what each
-                model family receives), sizes (aspect presets), presets (style presets shown as a
+    generation/ image generation from a JSON prompt (in progress, issue 12): types (request,
+                result, progress), providers/ (Together, the Fal queue, OpenRouter image models,
+                registered through the analyzer's plugin hook as kind image_generation; one
+                transport with retries), render (what each model family receives), sizes (aspect presets), presets (style presets shown as a
                 diff), layout_preview (the offline renderer), metadata (parameters inside PNG/JPEG/
                 WebP files), fidelity* (the round-trip score: docs/fidelity.md)
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
