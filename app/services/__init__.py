@@ -9,7 +9,7 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
     analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
-                save), conversations, JSON repair and streaming, offline refinement, style
+                save), batch (the CLI's analyze … --save), conversations, JSON repair and streaming, offline refinement, style
                 memory and embeddings; providers/ (plugins register their models through one
                 pluggy hook, `register_models`; the registry, typed options per provider, each
                 vendor), vision/ (the offline analyzer: it measures pixels itself: colour,
@@ -30,9 +30,10 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     generation/ image generation from a JSON prompt (in progress, issue 12): types (request,
                 result, progress), providers/ (Together, the Fal queue, OpenRouter image models,
                 registered through the analyzer's plugin hook as kind image_generation; one
-                transport with retries), render (what each model family receives), sizes (aspect presets), presets (style presets shown as a
-                diff), layout_preview (the offline renderer), metadata (parameters inside PNG/JPEG/
-                WebP files), fidelity* (the round-trip score: docs/fidelity.md)
+                transport with retries), render (what each model family receives), sizes
+                (aspect presets), presets (style presets shown as a diff), layout_preview (the
+                offline renderer), metadata (parameters inside PNG/JPEG/WebP files), fidelity*
+                (the round-trip score: docs/fidelity.md)
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
                 drawn images with vision's functions, the seed, the landing's live demo
     worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance
