@@ -146,6 +146,8 @@ def test_save_needs_an_owner_that_exists_and_nothing_runs_without_one(
     assert main(["analyze", *map(str, images), "--save", "--owner", "ghost@example.com"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == "error: No account with the email ghost@example.com.\n"
+    assert main(["analyze", str(images[0]), "--owner", "ghost@example.com"]) == 2
+    assert "No account with the email ghost@example.com" in capsys.readouterr().err
     assert session.exec(select(Analysis)).all() == []
     assert session.exec(select(Prompt)).all() == []
 
