@@ -1,7 +1,8 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
 Commands: migrate, seed, create-admin EMAIL, worker, maintenance, refresh-models, health,
-export --out FILE [--tag T] [--owner EMAIL], import FILE [--owner EMAIL],
+analyze IMAGE... [--save --owner EMAIL], export --out FILE [--tag T] [--owner EMAIL],
+import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py).
 Honours DATABASE_URL and DATA_DIR like the app.
 """
@@ -83,7 +84,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from app.services.core.migrations import upgrade_to_head
     from app.services.images.intake import sniff_image
 
-    path = Path(args.image)
+    if len(args.images) > 1 or args.save:
+        return _analyze_batch(args)
+    path = Path(args.images[0])
     if not path.is_file():
         sys.stderr.write(f"error: no such file: {path}\n")
         return 2
@@ -91,13 +94,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     mime = sniff_image(data)  # refuses non-images, bombs and truncated files with a clear message
     upgrade_to_head()
     ensure_models()
+    owner_id = _analyze_owner_id(args.owner)
 
     async def run() -> tuple[dict[str, object] | None, str]:
         result, error = None, "the analysis did not finish"
         async for update in run_analysis(
             kind="describe",
             model_id=args.model,
-            user_id=None,
+            user_id=owner_id,
             image=ImageInput(data=data, mime_type=mime),
             instructions=args.instructions,
             use_memory=False,
@@ -118,6 +122,66 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     else:
         _out(text)
     return 0
+
+
+def _analyze_owner_id(email: str | None) -> int | None:
+    """The account --owner names (charged for paid models), or None: nothing is charged."""
+    from app.services.analyzer.batch import find_owner_id
+
+    return find_owner_id(email) if email is not None else None
+
+
+def _analyze_batch(args: argparse.Namespace) -> int:
+    """Several images, or --save: one JSON line per image, on past a bad one, exit 1 if any
+    failed. Saved prompts carry one tag for the whole run (batch-YYYYMMDD-HHMMSS, UTC)."""
+    import asyncio
+    from pathlib import Path
+
+    from app.services.analyzer.batch import batch_tag, describe_file
+    from app.services.analyzer.providers.setup import ensure_models
+    from app.services.core.migrations import upgrade_to_head
+    from app.services.core.models import utcnow
+
+    if args.save and not args.owner:
+        sys.stderr.write("error: --save needs --owner EMAIL: the account whose gallery gets them\n")
+        return 2
+    if args.out:
+        sys.stderr.write("error: --out takes one image without --save; redirect the lines\n")
+        return 2
+    upgrade_to_head()
+    ensure_models()
+    owner_id = _analyze_owner_id(args.owner)
+    tag = batch_tag(utcnow()) if args.save else None
+
+    async def run() -> tuple[int, int]:
+        saved = failed = 0
+        for image in args.images:
+            done = await describe_file(
+                Path(image),
+                model_id=args.model,
+                owner_id=owner_id,
+                instructions=args.instructions,
+                save_tag=tag,
+            )
+            line: dict[str, object] = {"file": done.file}
+            if done.error is not None:
+                line["error"] = done.error
+                failed += 1
+            else:
+                if done.prompt_id is not None:
+                    line["prompt_id"] = done.prompt_id
+                    saved += 1
+                line["prompt"] = done.prompt
+            _out(json.dumps(line, ensure_ascii=False))
+            sys.stdout.flush()  # a line per image as it finishes, not all at the end
+        return saved, failed
+
+    saved, failed = asyncio.run(run())
+    if tag is not None:
+        sys.stderr.write(
+            f"Saved {saved} of {len(args.images)} to the gallery of {args.owner}, tagged {tag}.\n"
+        )
+    return 1 if failed else 0
 
 
 def cmd_create_api_key(args: argparse.Namespace) -> int:
@@ -291,11 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "refresh-models", help="fetch the provider model catalogues now (OpenRouter's /models)"
     ).set_defaults(func=cmd_refresh_models)
-    analyze = sub.add_parser("analyze", help="print the JSON prompt for an image")
-    analyze.add_argument("image")
+    analyze = sub.add_parser(
+        "analyze",
+        help="print the JSON prompt for an image; for several, one JSON line each "
+        "(--save: into an account's gallery)",
+    )
+    analyze.add_argument("images", nargs="+", metavar="IMAGE")
     analyze.add_argument("--model", default="local", help="model id or alias (default: offline)")
     analyze.add_argument("--instructions", default="", help="extra instructions for the model")
-    analyze.add_argument("--out", help="write the JSON here instead of stdout")
+    analyze.add_argument("--out", help="write the JSON here instead of stdout (one image)")
+    analyze.add_argument("--save", action="store_true", help="save each prompt to the gallery")
+    analyze.add_argument("--owner", help="account email: charged for paid models, owns saves")
     analyze.set_defaults(func=cmd_analyze)
     key = sub.add_parser("create-api-key", help="create an API key for an account (printed once)")
     key.add_argument("email")
