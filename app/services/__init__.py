@@ -9,8 +9,8 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
     analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
-                save), batch (the CLI's analyze … --save), conversations, JSON repair and streaming, offline refinement, style
-                memory and embeddings; providers/ (plugins register their models through one
+                save), batch (the CLI's analyze … --save), conversations, JSON repair and
+                streaming, offline refinement, style memory and embeddings; providers/ (plugins register their models through one
                 pluggy hook, `register_models`; the registry, typed options per provider, each
                 vendor), vision/ (the offline analyzer: it measures pixels itself: colour,
                 pixel_stats, palette, lighting...), catalogue/ (models the providers list)
