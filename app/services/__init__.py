@@ -10,10 +10,11 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 the admin's user list, the signed-in overview, the product-updates list
     analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
                 save), batch (the CLI's analyze … --save), conversations, JSON repair and
-                streaming, offline refinement, style memory and embeddings; providers/ (plugins register their models through one
-                pluggy hook, `register_models`; the registry, typed options per provider, each
-                vendor), vision/ (the offline analyzer: it measures pixels itself: colour,
-                pixel_stats, palette, lighting...), catalogue/ (models the providers list)
+                streaming, offline refinement, style memory and embeddings; providers/
+                (plugins register their models through one pluggy hook, `register_models`; the
+                registry, typed options per provider, each vendor), vision/ (the offline
+                analyzer: it measures pixels itself: colour, pixel_stats, palette, lighting...),
+                catalogue/ (models the providers list)
     library/    the prompt library: prompts/ (the JSON schema, prose), writes, gallery and
                 search, prompt_ops/ (detail, versions, marks, sharing, bulk, trash), access
                 rules, diffs, tools/ (lint and its lighting rules, presets, exports), bundles/
