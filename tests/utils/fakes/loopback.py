@@ -38,7 +38,7 @@ class RecordedRequest:
 
 
 class LoopbackServer:
-    """A fake's server half: `with Fake() as server:` serves on `server.url` until the block ends."""
+    """`with Fake() as server:` serves on `server.url` until the block ends."""
 
     def __init__(self, default_reply: Any = None) -> None:
         self.requests: list[Any] = []
