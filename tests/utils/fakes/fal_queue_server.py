@@ -29,7 +29,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer, RecordedRequest
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "fal-queue-test-key"
 PRESETS = {
@@ -83,7 +83,7 @@ def app_id(model_id: str) -> str:
     return "/".join(model_id.strip("/").split("/")[:2])
 
 
-class FakeFalQueueServer(LoopbackServer):
+class FakeFalQueueServer(ScriptedServer):
     """`with FakeFalQueueServer() as server:`; `server.url` is FAL_QUEUE_URL."""
 
     requests: list[RecordedRequest]

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
 
-from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer, RecordedRequest
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "fal-test-key"
 PATH = "/fal-ai/imageutils/rembg"
@@ -55,7 +55,7 @@ def cut_left_half(png: bytes) -> bytes:
     return buf.getvalue()
 
 
-class FakeFalServer(LoopbackServer):
+class FakeFalServer(ScriptedServer):
     """`with FakeFalServer() as server:`; `server.url` is the base URL (FAL_BASE_URL)."""
 
     requests: list[RecordedRequest]

@@ -1,8 +1,8 @@
 """What every loopback fake server shares: a threaded HTTP server on 127.0.0.1 (a free port)
-in a daemon thread, started and stopped by `with`, scripted replies, and a handler base that
-records requests and sends bodies.
+in a daemon thread, started and stopped by `with` (LoopbackServer), scripted replies
+(ScriptedServer), and a handler base that records requests and sends bodies (LoopbackHandler).
 
-    class FakeThing(LoopbackServer):
+    class FakeThing(ScriptedServer):
         def __init__(self) -> None:
             super().__init__(ok())            # the reply served until a test scripts others
 
@@ -40,9 +40,8 @@ class RecordedRequest:
 class LoopbackServer:
     """`with Fake() as server:` serves on `server.url` until the block ends."""
 
-    def __init__(self, default_reply: Any = None) -> None:
+    def __init__(self) -> None:
         self.requests: list[Any] = []
-        self._replies: list[Any] = [default_reply]
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -55,11 +54,6 @@ class LoopbackServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def script(self, *replies: Any) -> None:
-        """Serve these replies in order; the last one repeats."""
-        with self._lock:
-            self._replies = list(replies)
-
     def __enter__(self) -> Self:
         self._thread.start()
         return self
@@ -69,13 +63,26 @@ class LoopbackServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+
+class ScriptedServer(LoopbackServer):
+    """A loopback server whose replies each test scripts, in order (the last one repeats)."""
+
+    def __init__(self, default_reply: Any) -> None:
+        self._replies: list[Any] = [default_reply]
+        super().__init__()
+
+    def script(self, *replies: Any) -> None:
+        """Serve these replies in order; the last one repeats."""
+        with self._lock:
+            self._replies = list(replies)
+
     def _next(self, queue: list[T]) -> T:
         """The next scripted reply of `queue`; the last one stays."""
         with self._lock:
             return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):

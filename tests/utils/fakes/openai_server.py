@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.utils.fakes import loopback
-from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer
+from tests.utils.fakes.loopback import LoopbackHandler, ScriptedServer
 
 VALID_PROMPT: dict[str, Any] = {
     "schema_version": "1.0",
@@ -332,7 +332,7 @@ SCENARIOS = {
 }
 
 
-class FakeOpenAIServer(LoopbackServer):
+class FakeOpenAIServer(ScriptedServer):
     """Start with `with FakeOpenAIServer() as server:`; `server.url` is the API base URL."""
 
     requests: list[RecordedRequest]

@@ -26,7 +26,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer, RecordedRequest
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "openrouter-images-test-key"
 PATH = "/api/v1/chat/completions"
@@ -66,7 +66,7 @@ def png_for(aspect: str, seed: int) -> bytes:
     return buf.getvalue()
 
 
-class FakeOpenRouterImagesServer(LoopbackServer):
+class FakeOpenRouterImagesServer(ScriptedServer):
     """`with FakeOpenRouterImagesServer() as server:`; `server.base_url` is OPENROUTER_BASE_URL."""
 
     requests: list[RecordedRequest]

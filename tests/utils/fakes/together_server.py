@@ -26,7 +26,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer, RecordedRequest
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "together-test-key"
 PATH = "/v1/images/generations"
@@ -58,7 +58,7 @@ def png(width: int, height: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
-class FakeTogetherServer(LoopbackServer):
+class FakeTogetherServer(ScriptedServer):
     """`with FakeTogetherServer() as server:`; `server.base_url` is TOGETHER_BASE_URL."""
 
     requests: list[RecordedRequest]
