@@ -21,14 +21,15 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from PIL import Image
+
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "fal-queue-test-key"
 PRESETS = {
@@ -60,14 +61,6 @@ def error(status: int, detail: str = "", *, headers: dict[str, str] | None = Non
     return Reply(status=status, headers=headers or {}, body=body)
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
-
-
 @dataclass
 class Queued:
     app_id: str
@@ -90,53 +83,30 @@ def app_id(model_id: str) -> str:
     return "/".join(model_id.strip("/").split("/")[:2])
 
 
-class FakeFalQueueServer:
+class FakeFalQueueServer(ScriptedServer):
     """`with FakeFalQueueServer() as server:`; `server.url` is FAL_QUEUE_URL."""
 
+    requests: list[RecordedRequest]
+    _replies: list[Reply]  # to submits
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
+        super().__init__(ok())
         self.queued: dict[str, Queued] = {}
         self.queue_positions: list[int] = [2, 1, 0]
         self.running_polls = 1
         self.finish = True
         self.nsfw: list[bool] | None = None  # has_nsfw_concepts per image; default all False
-        self._submits: list[Reply] = [ok()]
         self._polls: list[Reply] = [ok()]
         self._files: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def script(self, *replies: Reply) -> None:
         """Replies to submits, in order; ok() means "queue it"."""
-        with self._lock:
-            self._submits = list(replies)
+        super().script(*replies)
 
     def script_polls(self, *replies: Reply) -> None:
         """Replies to status polls, in order; ok() means "the next status"."""
         with self._lock:
             self._polls = list(replies)
-
-    def __enter__(self) -> FakeFalQueueServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next(self, queue: list[Reply]) -> Reply:
-        with self._lock:
-            return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def _submit(self, model_id: str, arguments: dict[str, Any]) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
@@ -182,12 +152,7 @@ class FakeFalQueueServer:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:  # noqa: N802
                 server.requests.append(self._record(None))
                 if self.path.startswith("/files/"):
@@ -223,15 +188,11 @@ class FakeFalQueueServer:
                     self._json(202, {"status": "CANCELLATION_REQUESTED"})
 
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = None
+                body = self._read_json(keep_text=False)
                 server.requests.append(self._record(body))
                 if not self._authorised():
                     return
-                reply = server._next(server._submits)
+                reply = server._next(server._replies)
                 if reply.body is not None:
                     self._send(reply.status, reply.body, headers=reply.headers)
                     return
@@ -265,28 +226,6 @@ class FakeFalQueueServer:
                     self._send(403, b"forbidden", "text/plain")
                 else:
                     self._send(200, data, "image/png")
-
-            def _record(self, body: Any) -> RecordedRequest:
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                return RecordedRequest(self.command, self.path, headers, body)
-
-            def _json(self, status: int, answer: Any) -> None:
-                self._send(status, json.dumps(answer).encode())
-
-            def _send(
-                self,
-                status: int,
-                body: bytes,
-                content_type: str = "application/json",
-                headers: dict[str, str] | None = None,
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 
 from PIL import Image
+
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "fal-test-key"
 PATH = "/fal-ai/imageutils/rembg"
@@ -45,14 +45,6 @@ def error(status: int, message: str = "", *, headers: dict[str, str] | None = No
     return Reply(status=status, headers=headers or {}, body=body)
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
-
-
 def cut_left_half(png: bytes) -> bytes:
     image = Image.open(io.BytesIO(png)).convert("RGBA")
     alpha = Image.new("L", image.size, 255)
@@ -63,51 +55,20 @@ def cut_left_half(png: bytes) -> bytes:
     return buf.getvalue()
 
 
-class FakeFalServer:
+class FakeFalServer(ScriptedServer):
     """`with FakeFalServer() as server:`; `server.url` is the base URL (FAL_BASE_URL)."""
 
+    requests: list[RecordedRequest]
+    _replies: list[Reply]
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: list[Reply] = [ok()]
+        super().__init__(ok())
         self._results: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def script(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies = list(replies)
-
-    def __enter__(self) -> FakeFalServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next_reply(self) -> Reply:
-        with self._lock:
-            return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:  # noqa: N802
                 server.requests.append(self._record(None))
                 data = server._results.get(self.path)
@@ -117,17 +78,12 @@ class FakeFalServer:
                 self._send(200, data, "image/png")
 
             def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
+                body = self._read_json()
                 server.requests.append(self._record(body))
                 if self.path != PATH:
                     self._send(404, b'{"detail": "Application not found"}')
                     return
-                reply = server._next_reply()
+                reply = server._next(server._replies)
                 if reply.body is not None:
                     self._send(reply.status, reply.body, headers=reply.headers)
                     return
@@ -153,25 +109,6 @@ class FakeFalServer:
                     }
                 }
                 self._send(200, json.dumps(answer).encode())
-
-            def _record(self, body: Any) -> RecordedRequest:
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                return RecordedRequest(self.command, self.path, headers, body)
-
-            def _send(
-                self,
-                status: int,
-                body: bytes,
-                content_type: str = "application/json",
-                headers: dict[str, str] | None = None,
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

@@ -23,8 +23,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.utils.fakes import loopback
+from tests.utils.fakes.loopback import LoopbackHandler, ScriptedServer
 
 VALID_PROMPT: dict[str, Any] = {
     "schema_version": "1.0",
@@ -75,11 +78,7 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
+class RecordedRequest(loopback.RecordedRequest):
     # The client's port: requests sent over one kept-alive connection share it.
     client_port: int | None = None
 
@@ -333,118 +332,65 @@ SCENARIOS = {
 }
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(ScriptedServer):
     """Start with `with FakeOpenAIServer() as server:`; `server.url` is the API base URL."""
 
+    requests: list[RecordedRequest]
+    _replies: list[Reply]
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: list[Reply] = [ok()]
+        super().__init__(ok())
         self._models_reply: Reply = json_reply(openrouter_catalogue())
-        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
         # Clients that hang up (timeouts, cut streams) are part of the tests, not errors.
         self._httpd.handle_error = lambda *_: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/api/v1"
+        return super().url + "/api/v1"
 
     def scenario(self, name: str) -> None:
         self.script(*SCENARIOS[name]())
-
-    def script(self, *replies: Reply) -> None:
-        """Serve these replies in order; the last one repeats."""
-        with self._lock:
-            self._replies = list(replies)
 
     def serve_models(self, reply: Reply | dict[str, Any]) -> None:
         """What `GET .../models` answers from now on (a payload, or any Reply)."""
         with self._lock:
             self._models_reply = reply if isinstance(reply, Reply) else json_reply(reply)
 
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
         self._stop.set()  # wakes handlers that are stalling on purpose
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next_reply(self) -> Reply:
-        with self._lock:
-            return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
+        super().__exit__(*exc)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:  # noqa: N802
-                server.requests.append(
-                    RecordedRequest(
-                        "GET",
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        None,
-                        self.client_address[1],
-                    )
-                )
+                server.requests.append(self._record(None))
                 if self.path.split("?")[0] != "/api/v1/models":
-                    self._send_plain(404, b'{"error": {"message": "Not Found"}}')
+                    self._send(404, b'{"error": {"message": "Not Found"}}')
                     return
                 with server._lock:
                     reply = server._models_reply
                 self._respond(reply)
 
             def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                server.requests.append(
-                    RecordedRequest(
-                        "POST",
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                        self.client_address[1],
-                    )
-                )
+                body = self._read_json()
+                server.requests.append(self._record(body))
                 if self.path != "/api/v1/chat/completions":
-                    self._send_plain(404, b'{"error": {"message": "Not Found"}}')
+                    self._send(404, b'{"error": {"message": "Not Found"}}')
                     return
-                self._respond(server._next_reply())
+                self._respond(server._next(server._replies))
 
-            def _send_plain(
-                self, status: int, body: bytes, headers: dict[str, str] | None = None
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+            def _record(self, body: Any) -> RecordedRequest:
+                r = super()._record(body)
+                return RecordedRequest(r.method, r.path, r.headers, r.body, self.client_address[1])
 
             def _respond(self, reply: Reply) -> None:
                 if reply.body is not None:
                     if reply.stall and server._stop.wait(reply.stall):
                         return
-                    self._send_plain(reply.status, reply.body, reply.headers)
+                    self._send(reply.status, reply.body, headers=reply.headers)
                     return
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "text/event-stream")

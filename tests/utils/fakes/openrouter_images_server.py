@@ -18,14 +18,15 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from PIL import Image
+
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "openrouter-images-test-key"
 PATH = "/api/v1/chat/completions"
@@ -57,14 +58,6 @@ def in_body_error(code: int | str, message: str = "Provider returned error") -> 
     return Reply(body=json.dumps({"error": {"code": code, "message": message}}).encode())
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
 def png_for(aspect: str, seed: int) -> bytes:
     w, h = (int(part) for part in aspect.split(":"))
     size = (SIDE, round(SIDE * h / w)) if w >= h else (round(SIDE * w / h), SIDE)
@@ -73,40 +66,18 @@ def png_for(aspect: str, seed: int) -> bytes:
     return buf.getvalue()
 
 
-class FakeOpenRouterImagesServer:
+class FakeOpenRouterImagesServer(ScriptedServer):
     """`with FakeOpenRouterImagesServer() as server:`; `server.base_url` is OPENROUTER_BASE_URL."""
 
+    requests: list[RecordedRequest]
+    _replies: list[Reply]
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: list[Reply] = [ok()]
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__(ok())
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/api/v1"
-
-    def script(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies = list(replies)
-
-    def __enter__(self) -> FakeOpenRouterImagesServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next(self) -> Reply:
-        with self._lock:
-            return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
+        return self.url + "/api/v1"
 
     @staticmethod
     def _answer(body: dict[str, Any], with_image: bool) -> dict[str, Any]:
@@ -129,43 +100,22 @@ class FakeOpenRouterImagesServer:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = None
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                server.requests.append(RecordedRequest("POST", self.path, headers, body))
+                body = self._read_json(keep_text=False)
+                server.requests.append(self._record(body))
                 if self.path != PATH:
                     self._send(404, b'{"error": {"code": 404, "message": "Not Found"}}')
                     return
                 if self.headers.get("Authorization") != f"Bearer {KEY}":
                     self._send(401, b'{"error": {"code": 401, "message": "No auth credentials"}}')
                     return
-                reply = server._next()
+                reply = server._next(server._replies)
                 if reply.body is not None:
-                    self._send(reply.status, reply.body, reply.headers)
+                    self._send(reply.status, reply.body, headers=reply.headers)
                     return
                 answer = server._answer(body if isinstance(body, dict) else {}, reply.with_image)
                 self._send(200, json.dumps(answer).encode())
-
-            def _send(
-                self, status: int, body: bytes, headers: dict[str, str] | None = None
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

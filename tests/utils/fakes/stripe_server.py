@@ -23,14 +23,15 @@ import hmac
 import json
 import re
 import secrets
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.utils.fakes.loopback import LoopbackHandler, LoopbackServer
 
 API_VERSION = "2025-09-30.clover"
 
@@ -102,8 +103,10 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_test_{secrets.token_hex(12)}"
 
 
-class FakeStripeServer:
+class FakeStripeServer(LoopbackServer):
     """Start with `with FakeStripeServer() as server:`; `server.url` is STRIPE_API_BASE."""
+
+    requests: list[RecordedRequest]
 
     def __init__(
         self,
@@ -112,34 +115,14 @@ class FakeStripeServer:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
     ) -> None:
+        super().__init__()
         self.api_key_prefix = api_key_prefix
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.requests: list[RecordedRequest] = []
         self.customers: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.fail_next: int = 0  # answer this many API requests with a 500
         self._idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> FakeStripeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
     # -- what tests drive -------------------------------------------------------------------
 
@@ -239,12 +222,7 @@ class FakeStripeServer:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:  # noqa: N802
                 self._dispatch("GET")
 
@@ -304,16 +282,15 @@ class FakeStripeServer:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                self._send(status, json.dumps(body).encode(), "application/json")
-
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Request-Id", _new_id("req"))
-                self.end_headers()
-                self.wfile.write(body)
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                content_type: str = "application/json",
+                headers: dict[str, str] | None = None,
+            ) -> None:
+                headers = {"Request-Id": _new_id("req"), **(headers or {})}
+                super()._send(status, body, content_type, headers)
 
         return Handler
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from PIL import Image
+
+from tests.utils.fakes.loopback import LoopbackHandler, RecordedRequest, ScriptedServer
 
 KEY = "together-test-key"
 PATH = "/v1/images/generations"
@@ -49,14 +50,6 @@ def error(status: int, message: str = "", *, headers: dict[str, str] | None = No
     return Reply(status=status, headers=headers or {}, body=json.dumps(body).encode())
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: Any
-
-
 def png(width: int, height: int, seed: int) -> bytes:
     """A real PNG of that size, in a colour the seed picks."""
     colour = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
@@ -65,51 +58,25 @@ def png(width: int, height: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
-class FakeTogetherServer:
+class FakeTogetherServer(ScriptedServer):
     """`with FakeTogetherServer() as server:`; `server.base_url` is TOGETHER_BASE_URL."""
 
+    requests: list[RecordedRequest]
+    _replies: list[Reply]
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._replies: list[Reply] = [ok()]
+        super().__init__(ok())
         self._downloads: list[int | str] = [SERVE]
         self._files: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
 
-    def script(self, *replies: Reply) -> None:
-        with self._lock:
-            self._replies = list(replies)
-
     def script_downloads(self, *outcomes: int | str) -> None:
         """What the CDN does for each download: SERVE, DROP, or an HTTP status."""
         with self._lock:
             self._downloads = list(outcomes)
-
-    def __enter__(self) -> FakeTogetherServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def _next(self, queue: list[Any]) -> Any:
-        with self._lock:
-            return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def _generate(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         width, height = body.get("width", 1024), body.get("height", 1024)
@@ -136,12 +103,7 @@ class FakeTogetherServer:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:  # noqa: N802
                 server.requests.append(self._record(None))
                 data = server._files.get(self.path)
@@ -167,11 +129,7 @@ class FakeTogetherServer:
                 self._send(200, data, "image/png")
 
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    body: Any = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
+                body = self._read_json()
                 server.requests.append(self._record(body))
                 if self.path != PATH:
                     self._send(404, b'{"error": {"message": "not found"}}')
@@ -185,25 +143,6 @@ class FakeTogetherServer:
                     return
                 status, answer = server._generate(body if isinstance(body, dict) else {})
                 self._send(status, json.dumps(answer).encode())
-
-            def _record(self, body: Any) -> RecordedRequest:
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                return RecordedRequest(self.command, self.path, headers, body)
-
-            def _send(
-                self,
-                status: int,
-                body: bytes,
-                content_type: str = "application/json",
-                headers: dict[str, str] | None = None,
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 
