@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, TypeVar
@@ -37,7 +38,7 @@ class RecordedRequest:
     body: Any
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """`with Fake() as server:` serves on `server.url` until the block ends."""
 
     def __init__(self) -> None:
@@ -63,8 +64,9 @@ class LoopbackServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
+    @abstractmethod
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
+        """The request handler, a closure over this server."""
 
 
 class ScriptedServer(LoopbackServer):
