@@ -26,7 +26,7 @@ from app.services.core.storage import get_storage
 from app.services.generation import metadata, run_queue, runs
 from app.services.generation.render import OFFLINE_MODEL_ID
 from app.services.generation.run_lease import claim
-from app.services.generation.run_worker import _image, _mark_running
+from app.services.generation.run_worker import _image, _mark_running, _run_image
 from app.services.library.writes import add_version, create_prompt
 from app.settings import reset_settings
 from tests.utils.fakes.together_server import KEY, FakeTogetherServer, error, serve
@@ -207,15 +207,18 @@ def test_a_killed_workers_run_is_picked_up_again_without_double_charge(
 ) -> None:
     per_image = runs.quote(session, model=SCHNELL, n=1).credits_per_image
     started = runs.start_generation(session, user=ada, model=SCHNELL, prompt_id=saved.id, n=2)
-    for task in queued_tasks():  # the worker took it off the queue...
-        get_huey().dequeue()
-    # ...claimed it, finished nothing, and its heartbeat stopped long ago.
-    assert claim(session, generation_id=started.id, worker_id="gone-host:1:dead")
-    generation = session.get(Generation, started.id)
+    assert get_huey().dequeue() is not None  # a worker took it off the queue,
+    dead = "gone-host:1:dead"
+    assert claim(session, generation_id=started.id, worker_id=dead)
+    _run_image(started.id, 0, dead)  # made and charged the first image,
+    second = _image(session, started.id, 1)
+    assert second is not None and _mark_running(session, second, dead)  # started the second...
+    generation = session.get(Generation, started.id)  # ...and was killed: no more heartbeats.
     assert generation is not None
     generation.heartbeat_at = utcnow() - timedelta(hours=1)
     session.add(generation)
     session.commit()
+    assert balance(session, ada) == 20 - 2 * per_image  # one charged, one still held
 
     assert run_queue.recover_generations() == [started.id]
     assert run_queue.recover_generations() == []  # idempotent: queued once
