@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -450,3 +450,74 @@ class CatalogueModel(SQLModel, table=True):
     listed: bool = Field(default=True, index=True)  # in the provider's latest answer
     offered: bool | None = None  # the admin's choice; None follows the default rule
     fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class Generation(SQLModel, table=True):
+    """One request to generate images from a JSON prompt (app/services/generation/runs.py).
+
+    Everything needed to reproduce it is kept here and on its images: the prompt as the model
+    received it, the model, size, steps, guidance and preset; each image has its own seed. The
+    rows are the truth the queue works from: a restarted worker resumes from them.
+    """
+
+    __tablename__ = "generations"
+    __table_args__ = (
+        Index("ix_generations_user_created", "user_id", "created_at", "id"),
+        # Recovery looks for held runs whose heartbeat stopped, and waiting ones never picked up.
+        Index("ix_generations_status_heartbeat", "status", "heartbeat_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    # The saved prompt version it came from (None for a JSON prompt given directly).
+    prompt_id: int | None = Field(default=None, foreign_key="prompts.id", index=True)
+    prompt_version_id: int | None = Field(default=None, foreign_key="prompt_versions.id")
+    prompt_data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # after preset
+    provider: str = Field(max_length=64)
+    model: str = Field(max_length=200)
+    prompt_format: str = Field(max_length=8)  # "text" | "json"
+    prompt_sent: str = Field(sa_column=Column(Text, nullable=False))
+    negative: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    width: int
+    height: int
+    aspect: str = Field(max_length=20)
+    steps: int | None = None
+    guidance: float | None = None
+    preset: str | None = Field(default=None, max_length=200)
+    n: int
+    status: str = Field(default="queued", max_length=16)
+    credits_per_image: int = 0  # the price when it was started: later price changes don't apply
+    cancel_requested: bool = False
+    # The worker that holds the run (None while it waits in the queue) and its last sign of life.
+    worker_id: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class GenerationImage(SQLModel, table=True):
+    """One image of a generation: its own seed, credit reservation and outcome."""
+
+    __tablename__ = "generation_images"
+    __table_args__ = (
+        UniqueConstraint("generation_id", "position", name="uq_generation_images_position"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generations.id", ondelete="CASCADE")
+    position: int
+    status: str = Field(default="queued", max_length=16)
+    # Chosen at start, so a random seed is still reproducible; up to 2**32 - 1, past int4.
+    seed: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The credit reservation's idempotency key (None when the model is free).
+    reservation_key: str | None = Field(default=None, max_length=190)
+    asset_id: int | None = Field(default=None, foreign_key="assets.id", index=True)
+    request_id: str | None = Field(default=None, max_length=200)  # the provider's id
+    duration_ms: int | None = None
+    cost_credits: int = 0  # what was charged (0 until done, and when refunded)
+    nsfw: bool | None = None
+    error: str | None = Field(default=None, max_length=2000)
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

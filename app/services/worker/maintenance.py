@@ -17,6 +17,7 @@ from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import Role, User
 from app.services.core.storage import get_storage
+from app.services.generation.run_queue import recover_generations
 from app.services.images.intake import purge_expired_assets, rebuild_missing_thumbnails
 from app.services.library.prompt_ops import purge_trash
 from app.services.studio import jobs
@@ -84,4 +85,8 @@ def recover_stale_jobs() -> list[int]:
     recovered = jobs.recover_jobs()
     if recovered:
         log.info("recovered jobs", extra={"jobs": recovered})
+    # Generation runs follow the same lease rule; they are reported apart from studio jobs.
+    generations = recover_generations()
+    if generations:
+        log.info("recovered generations", extra={"generations": generations})
     return recovered
