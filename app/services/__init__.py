@@ -34,7 +34,8 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 transport with retries), render (what each model family receives), sizes
                 (aspect presets), presets (style presets shown as a diff), layout_preview (the
                 offline renderer), metadata (parameters inside PNG/JPEG/WebP files), fidelity*
-                (the round-trip score: docs/fidelity.md)
+                (the round-trip score: docs/fidelity.md), runs (start, quote, cancel; credits
+                per image) with run_records, run_queue, run_worker, run_lease (the queue task)
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
                 drawn images with vision's functions, the seed, the landing's live demo
     worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance
