@@ -146,7 +146,8 @@ class FakeFalQueueServer:
         steps = [{"status": "IN_QUEUE", "queue_position": p} for p in self.queue_positions]
         steps += [{"status": "IN_PROGRESS", "logs": []}] * self.running_polls
         output = self._next(self.outputs) if self.outputs else None
-        self.queued[request_id] = Queued(app_id(model_id), model_id, arguments, steps, output)
+        queued = Queued(app_id(model_id), model_id, arguments, steps, output=output)
+        self.queued[request_id] = queued
         base = f"{self.url}/{app_id(model_id)}/requests/{request_id}"
         return {
             "status": "IN_QUEUE",
