@@ -69,6 +69,7 @@ class Queued:
     steps: list[dict[str, Any]]  # the statuses still to show, one per poll
     cancelled: bool = False
     completed: bool = False
+    output: Any = None  # the result of a text endpoint; None: images
 
 
 def png(width: int, height: int, seed: int) -> bytes:
@@ -96,6 +97,8 @@ class FakeFalQueueServer(ScriptedServer):
         self.running_polls = 1
         self.finish = True
         self.nsfw: list[bool] | None = None  # has_nsfw_concepts per image; default all False
+        # Results of text endpoints (vision LLMs), one per submit (the last repeats); none: images.
+        self.outputs: list[Any] = []
         self._polls: list[Reply] = [ok()]
         self._files: dict[str, bytes] = {}
 
@@ -112,7 +115,9 @@ class FakeFalQueueServer(ScriptedServer):
         request_id = str(uuid.uuid4())
         steps = [{"status": "IN_QUEUE", "queue_position": p} for p in self.queue_positions]
         steps += [{"status": "IN_PROGRESS", "logs": []}] * self.running_polls
-        self.queued[request_id] = Queued(app_id(model_id), model_id, arguments, steps)
+        output = self._next(self.outputs) if self.outputs else None
+        queued = Queued(app_id(model_id), model_id, arguments, steps, output=output)
+        self.queued[request_id] = queued
         base = f"{self.url}/{app_id(model_id)}/requests/{request_id}"
         return {
             "status": "IN_QUEUE",
@@ -134,7 +139,9 @@ class FakeFalQueueServer(ScriptedServer):
             return queued.steps.pop(0)
         return queued.steps[0] if queued.steps else {"status": "IN_PROGRESS", "logs": []}
 
-    def _result(self, queued: Queued) -> dict[str, Any]:
+    def _result(self, queued: Queued) -> Any:
+        if queued.output is not None:
+            return queued.output
         args = queued.arguments
         size = args.get("image_size", "landscape_4_3")
         width, height = PRESETS[size] if isinstance(size, str) else (size["width"], size["height"])

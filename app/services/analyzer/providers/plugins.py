@@ -55,6 +55,7 @@ GENERATION_PLUGINS: tuple[str, ...] = (
 REMOTE_PLUGINS: tuple[str, ...] = (
     "app.services.analyzer.providers.openrouter",
     "app.services.analyzer.providers.openai_compatible",
+    "app.services.analyzer.providers.fal_vision",
     *GENERATION_PLUGINS,
 )
 BUILTIN_PLUGINS = OFFLINE_PLUGINS + REMOTE_PLUGINS
