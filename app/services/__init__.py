@@ -12,7 +12,8 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 save), batch (the CLI's analyze … --save), conversations, JSON repair and
                 streaming, offline refinement, style memory and embeddings; providers/
                 (plugins register their models through one pluggy hook, `register_models`; the
-                registry, typed options per provider, each vendor), vision/ (the offline
+                registry, typed options per provider, each vendor, Fal vision models through
+                the Fal queue), vision/ (the offline
                 analyzer: it measures pixels itself: colour, pixel_stats, palette, lighting...),
                 catalogue/ (models the providers list)
     library/    the prompt library: prompts/ (the JSON schema, prose), writes, gallery and
