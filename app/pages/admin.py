@@ -300,7 +300,8 @@ def catalogue_panel() -> rx.Component:
                     size="2",
                     variant="soft",
                     on_click=C.refresh_catalogue,
-                    disabled=C.refreshing,
+                    # Until the page is live a click would be lost (the server never hears it).
+                    disabled=C.refreshing | ~rx.State.is_hydrated,
                 ),
                 width="100%",
                 align="center",
