@@ -17,12 +17,10 @@ from sqlmodel import Session, col
 
 from app.services.core.db import session_scope
 from app.services.core.errors import LeaseLostError
-from app.services.core.logs import get_logger
+from app.services.core.heartbeat import keep_alive
 from app.services.core.models import Generation, GenerationImage, utcnow
 from app.services.generation.run_records import ImageStatus, RunStatus
 from app.services.studio.jobs.lease import heartbeat_interval, rows_changed
-
-log = get_logger("generation")
 
 
 def claim(session: Session, *, generation_id: int, worker_id: str) -> bool:
@@ -90,25 +88,12 @@ def touch(session: Session, *, generation_id: int, worker_id: str, **values: Any
 def heartbeat(generation_id: int, worker_id: str) -> Iterator[threading.Event]:
     """Keep the lease fresh while one slow provider call blocks the run. The event is set
     once the lease is lost."""
-    lost = threading.Event()
-    stop = threading.Event()
-    interval = heartbeat_interval()
 
-    def beat() -> None:
-        while not stop.wait(interval):
-            try:
-                with session_scope() as session:
-                    touch(session, generation_id=generation_id, worker_id=worker_id)
-            except LeaseLostError:
-                lost.set()
-                return
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("heartbeat for generation %s failed", generation_id, exc_info=True)
+    def renew() -> None:
+        with session_scope() as session:
+            touch(session, generation_id=generation_id, worker_id=worker_id)
 
-    thread = threading.Thread(target=beat, name=f"generation-{generation_id}", daemon=True)
-    thread.start()
-    try:
+    with keep_alive(
+        renew, interval=heartbeat_interval(), name=f"generation-{generation_id}"
+    ) as lost:
         yield lost
-    finally:
-        stop.set()
-        thread.join(timeout=interval + 5)

@@ -24,12 +24,10 @@ from sqlmodel import Session, col
 
 from app.services.core.db import session_scope
 from app.services.core.errors import LeaseLostError
-from app.services.core.logs import get_logger
+from app.services.core.heartbeat import keep_alive
 from app.services.core.models import Job, JobItem, utcnow
 from app.services.studio.jobs.views import STUDIO_KIND, ItemStatus, JobStatus
 from app.settings import get_settings
-
-log = get_logger("jobs")
 
 _HOST = socket.gethostname()[:60]
 _PROCESS_ID = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -140,28 +138,13 @@ def touch(session: Session, *, job_id: int, worker_id: str, **values: Any) -> No
 def heartbeat(job_id: int, worker_id: str) -> Iterator[threading.Event]:
     """Keep the lease fresh from a thread while the body runs, even while one slow image
     keeps the main loop waiting. The event is set once the lease is lost."""
-    lost = threading.Event()
-    stop = threading.Event()
-    interval = heartbeat_interval()
 
-    def beat() -> None:
-        while not stop.wait(interval):
-            try:
-                with session_scope() as session:
-                    touch(session, job_id=job_id, worker_id=worker_id)
-            except LeaseLostError:
-                lost.set()
-                return
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("heartbeat for job %s failed", job_id, exc_info=True)
+    def renew() -> None:
+        with session_scope() as session:
+            touch(session, job_id=job_id, worker_id=worker_id)
 
-    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
+    with keep_alive(renew, interval=heartbeat_interval(), name=f"job-{job_id}") as lost:
         yield lost
-    finally:
-        stop.set()
-        thread.join(timeout=interval + 5)
 
 
 def rows_changed(session: Session, statement: Any) -> int:
