@@ -5,7 +5,7 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     core/       the database and its tables (models.py), object storage, the job queue, logs,
                 rate limits, health, migrations, the one error hierarchy (errors.py), the
                 shared HTTP client per event loop and HTTP error mapping (http, http_errors),
-                units (byte sizes as people read them)
+                units (byte sizes as people read them), heartbeat (a worker's lease kept alive)
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
     analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
