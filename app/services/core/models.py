@@ -113,6 +113,7 @@ class Prompt(SQLModel, table=True):
         Index("ix_prompts_visibility_created", "visibility", "created_at", "id"),
         Index("ix_prompts_model_created", "model", "created_at", "id"),
         Index("ix_prompts_style_created", "style", "created_at", "id"),
+        Index("ix_prompts_origin_created", "origin", "created_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(foreign_key="users.id", index=True)
@@ -121,6 +122,11 @@ class Prompt(SQLModel, table=True):
     title: str = Field(max_length=200)
     model: str = Field(default="", max_length=120)
     style: str = Field(default="", max_length=120)
+    # "analyzed" (JSON read from an image) or "generated" (an image made from a JSON prompt;
+    # `model` is then the model that made it, and generation_images.gallery_prompt_id links back).
+    origin: str = Field(
+        default="analyzed", max_length=16, sa_column_kwargs={"server_default": "analyzed"}
+    )
     visibility: str = Field(default="private", max_length=16)
     current_version_id: int | None = None
     is_favorite: bool = Field(default=False)
@@ -517,6 +523,13 @@ class GenerationImage(SQLModel, table=True):
     duration_ms: int | None = None
     cost_credits: int = 0  # what was charged (0 until done, and when refunded)
     nsfw: bool | None = None
+    # The round trip: the image read back and compared with the JSON it came from (0-100), with
+    # the parts of that score (fidelity.py), and the gallery entry the image became.
+    fidelity_score: int | None = None
+    fidelity_parts: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    gallery_prompt_id: int | None = Field(default=None, foreign_key="prompts.id", index=True)
     error: str | None = Field(default=None, max_length=2000)
     attempts: int = 0
     started_at: datetime | None = None

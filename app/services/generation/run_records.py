@@ -51,6 +51,10 @@ class ImageView:
     error: str | None
     # Images of this run still to go before this one (queued images only), for "queued (2nd)".
     waiting_ahead: int | None
+    # The round trip (None until scored) and the gallery entry the image became.
+    fidelity_score: int | None = None
+    fidelity_parts: tuple[dict[str, object], ...] = ()
+    gallery_prompt_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ def view_of(session: Session, generation: Generation) -> GenerationView:
                 cost_credits=i.cost_credits,
                 error=i.error,
                 waiting_ahead=queued.index(i.position) if i.position in queued else None,
+                fidelity_score=i.fidelity_score,
+                fidelity_parts=tuple(i.fidelity_parts or ()),
+                gallery_prompt_id=i.gallery_prompt_id,
             )
             for i in images
         ],
