@@ -190,6 +190,7 @@ def test_too_slow_a_run_is_cancelled_and_reported_as_a_timeout(
         generate(model(), request())
     [queued] = fal.queued.values()
     assert queued.cancelled
+    assert [r.method for r in fal.requests].count("PUT") == 1
 
 
 @pytest.mark.parametrize(

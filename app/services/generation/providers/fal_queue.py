@@ -154,6 +154,8 @@ class FalQueue:
             # Not paying for images nobody waits for; the cancel itself must not be cut short.
             await asyncio.shield(self.cancel(queued))
             raise
+        except ProviderTimeoutError:
+            raise  # wait() cancelled it at Fal already
         except ProviderError:
             # Polling failed (after its retries): stop the run at Fal too, if Fal still
             # answers, so nobody pays for images we can no longer collect.
