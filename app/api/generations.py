@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlmodel import Session
 
 from app.api.deps import current_user, db_session
@@ -56,10 +56,40 @@ HEARTBEAT_SECONDS = 15.0
 SEED_LIMIT = 2**32
 
 _THIS_RUN = {"generation_id": "$response.body#/id"}
+# What the docs (and the API fuzzer's first requests) start from: free, no key needed.
+_EXAMPLE: dict[str, Any] = {
+    "prompt": {
+        "schema_version": "1.0",
+        "scene": "A lighthouse on a cliff at dusk",
+        "subjects": [{"type": "object", "description": "a lighthouse", "position": "center"}],
+        "style": {"medium": "photograph"},
+        "color_palette": [{"hex": "#1b2a49"}, {"hex": "#e8a33d"}],
+        "lighting": {"conditions": "golden hour"},
+        "composition": {"framing": "wide shot"},
+    },
+    "model": "jsoncraft/layout-preview",
+    "n": 2,
+    "seed": 7,
+    "aspect": "16:9",
+}
+# Before OpenAPI 3.2 an event stream's `schema` describes one event.
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["progress", "done", "error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "`progress` and `done`: the generation, as without `stream`; "
+            "`error`: `{detail}`",
+        },
+    },
+}
 _STREAM: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The generation; or, with `?stream=true`, a stream of events",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
     }
 }
 
@@ -85,6 +115,8 @@ class GenerationOut(fields_of(GenerationView, exclude=("images",))):  # type: ig
 class GenerationCreate(RequestBody):
     """A saved prompt (`prompt_id`, optional `version`: its current one by default) or a JSON
     prompt (`prompt`), not both; the model and how many images, at what seed, aspect, style."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     prompt_id: RowId | None = Field(default=None, strict=True)
     version: int | None = Field(default=None, ge=1, le=MAX_ID, strict=True)
