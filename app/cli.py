@@ -3,7 +3,9 @@
 Commands: migrate, seed, create-admin EMAIL, worker, maintenance, refresh-models, health,
 analyze IMAGE... [--save --owner EMAIL], export --out FILE [--tag T] [--owner EMAIL],
 import FILE [--owner EMAIL],
-ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py).
+ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py),
+generate PROMPT --model ID [--n N] [--seed S] [--aspect W:H] [--preset NAME] [--out DIR]
+(see app/cli_generate.py).
 Honours DATABASE_URL and DATA_DIR like the app.
 """
 
@@ -16,6 +18,7 @@ import secrets
 import sys
 from typing import TYPE_CHECKING
 
+from app.cli_generate import add_generate_parser
 from app.cli_ops import add_ops_parser
 from app.services.core.errors import JSONCraftError, UserFacingError
 
@@ -383,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
     add_ops_parser(sub)
+    add_generate_parser(sub)
     return parser
 
 

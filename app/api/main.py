@@ -20,6 +20,7 @@ from app.api import admin, analyze, assets, files, oauth, prompts, system
 from app.api import auth as auth_api
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
+from app.api import generations as generations_api
 from app.api import jobs as jobs_api
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
@@ -152,6 +153,7 @@ def create_api() -> FastAPI:
     api.include_router(prompts.router)
     api.include_router(bundles_api.router)
     api.include_router(jobs_api.router)
+    api.include_router(generations_api.router)
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
     api.include_router(auth_api.router)

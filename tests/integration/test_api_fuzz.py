@@ -2,7 +2,8 @@
 
 The real app (`create_api`) runs under uvicorn on a loopback port, on a migrated SQLite file in
 the test's own DATA_DIR, with a few prompts, Stripe on a loopback fake and the offline analyzer
-(the default model, so analyze answers fast). The `schemathesis run` CLI (pinned in
+(the default model, so analyze answers fast), and a queue worker, so generations finish and
+their progress streams (`?stream=true`) end. The `schemathesis run` CLI (pinned in
 requirements-dev.txt) drives it the way the issue's run did, authenticated as an admin by an API
 key: a fixed seed and bounded examples keep it repeatable and under three minutes. Narrow
 exceptions live in api_fuzz.toml, each with its reason.
@@ -25,8 +26,9 @@ from sqlmodel import Session
 
 from app.services.accounts import api_keys
 from app.services.core.models import Role
-from app.settings import reset_settings
+from app.settings import get_settings, reset_settings
 from tests.utils.fakes.stripe_server import FakeStripeServer
+from tests.utils.job_helpers import Worker, worker_env
 from tests.utils.prompt_factories import make_prompt, make_user
 
 pytestmark = pytest.mark.integration
@@ -81,10 +83,12 @@ def api_url(
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        worker = Worker(worker_env(get_settings()), tmp_path / "worker.log")
         try:
             _wait_until_up(f"http://127.0.0.1:{port}/api/health", server, log)
             yield f"http://127.0.0.1:{port}", key
         finally:
+            worker.stop()
             server.terminate()
             server.wait(timeout=20)
 

@@ -28,9 +28,13 @@ def engine_for(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the worker and the web app read while the other writes.
+    # WAL lets the worker and the web app read while the other writes. In WAL mode NORMAL
+    # syncs at checkpoints instead of at every commit (SQLite's advice for WAL): a crash of
+    # the app loses nothing, a power cut may lose the last commits but never corrupts the
+    # file. A generation commits about 15 times; a sync each cost 5-15 ms on this disk.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

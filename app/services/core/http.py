@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import ssl
 import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -34,7 +36,21 @@ USER_AGENT = "JSONCraft"
 def new_client(timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
     """A client with our limits and User-Agent (some CDNs refuse requests without one).
     Prefer `shared_client()`; this is for code that must own and close its client."""
-    return httpx.AsyncClient(timeout=timeout, limits=LIMITS, headers={"User-Agent": USER_AGENT})
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=LIMITS,
+        headers={"User-Agent": USER_AGENT},
+        verify=tls_context(),
+    )
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client shares, made once per process. Loading the CA bundle
+    takes about 0.1 s, and each `asyncio.run` (a queue worker's image, a CLI call) starts a
+    new loop and so a new client: made per client, it was most of a generation's overhead.
+    SSLContext is safe to share between threads and clients."""
+    return httpx.create_ssl_context()
 
 
 @dataclass

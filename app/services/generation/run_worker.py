@@ -9,24 +9,18 @@ refunded.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import json
-import time
 
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from app.services.analyzer.providers.setup import ensure_models
 from app.services.core.db import session_scope
-from app.services.core.errors import InvalidOutputError, LeaseLostError, UserFacingError
+from app.services.core.errors import LeaseLostError, UserFacingError
 from app.services.core.logs import get_logger
 from app.services.core.models import Generation, GenerationImage, PromptVersion, utcnow
 from app.services.core.storage import get_storage
-from app.services.generation.layout_preview import draw_board
+from app.services.generation.image_maker import OFFLINE_PROVIDER, image_model, make_image
 from app.services.generation.metadata import GenerationMetadata, embed
-from app.services.generation.providers.base import ImageModel
-from app.services.generation.render import OFFLINE_MODEL_ID
 from app.services.generation.run_lease import claim, heartbeat, release, touch
 from app.services.generation.run_records import (
     WAITING_IMAGE,
@@ -35,13 +29,14 @@ from app.services.generation.run_records import (
     images_of,
     settle,
 )
-from app.services.generation.types import GeneratedImage, GenerationRequest
+from app.services.generation.types import GeneratedImage
 from app.services.images.intake import ingest_image
 from app.services.studio.jobs.lease import current_worker_id, rows_changed
 
 log = get_logger("generation")
 
-OFFLINE_PROVIDER = "offline"
+__all__ = ["OFFLINE_PROVIDER", "image_model", "run_generation"]  # runs.py and pages use both
+
 UNEXPECTED = "Something went wrong while making this image. Its credits were refunded."
 
 
@@ -165,45 +160,17 @@ def _fail(
 
 def _make(generation: Generation, image: GenerationImage) -> GeneratedImage:
     """One image from the provider (or the offline layout preview), exactly as recorded."""
-    sent: str | dict[str, object] = generation.prompt_sent
-    if generation.prompt_format == "json":
-        sent = json.loads(generation.prompt_sent)
-    if generation.model == OFFLINE_MODEL_ID:
-        assert isinstance(sent, dict)
-        started = time.monotonic()
-        data = draw_board(
-            sent, width=generation.width, height=generation.height, seed=image.seed or 0
-        )
-        return GeneratedImage(
-            data=data,
-            mime_type="image/png",
-            provider=OFFLINE_PROVIDER,
-            model=OFFLINE_MODEL_ID,
-            seed=image.seed,
-            request_id=None,
-            duration_seconds=time.monotonic() - started,
-        )
-    model = image_model(generation.model)
-    request = GenerationRequest(
+    return make_image(
         model_id=generation.model,
-        prompt=sent,
+        prompt_format=generation.prompt_format,
+        prompt_sent=generation.prompt_sent,
         width=generation.width,
         height=generation.height,
-        n=1,
         seed=image.seed,
         steps=generation.steps,
         guidance=generation.guidance,
         negative=generation.negative,
     )
-    made = asyncio.run(model.generate(request))
-    if not made:
-        raise InvalidOutputError("The provider sent no image back. The credits were refunded.")
-    return made[0]
-
-
-def image_model(name: str) -> ImageModel:
-    """The registered image-generation model `name` stands for; UnknownModelError if none."""
-    return ensure_models().get_model(name, ImageModel)  # type: ignore[type-abstract]
 
 
 def _store(
