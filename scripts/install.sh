@@ -14,6 +14,8 @@ echo "==> installing Python packages"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+# The `jsoncraft` command (pyproject's [project.scripts]), built with the pinned setuptools.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 fi
