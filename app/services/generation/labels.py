@@ -1,0 +1,34 @@
+"""What people read for a model id: "FLUX.1 [schnell]" for `black-forest-labs/FLUX.1-schnell`.
+
+The offline renderer is a layout preview, never a generative model, and is named so everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.services.analyzer.providers.base import ANALYSIS
+from app.services.analyzer.providers.setup import ensure_models
+from app.services.generation.providers.base import IMAGE_GENERATION
+from app.services.generation.render import OFFLINE_MODEL_ID
+
+LAYOUT_PREVIEW = "Layout preview"
+
+
+def model_labels(model_ids: Iterable[str]) -> dict[str, str]:
+    """Display names for these ids: registered models by their name, others as they are."""
+    wanted = {m for m in model_ids if m}
+    if not wanted:
+        return {}
+    known: dict[str, str] = {}
+    registry = ensure_models()
+    # Only registered models: a catalogue source would query a provider's list per name.
+    for kind in (ANALYSIS, IMAGE_GENERATION):
+        for info in registry.list_models(kind=kind):
+            known.setdefault(info.model_id.casefold(), info.display_name)
+    known[OFFLINE_MODEL_ID] = LAYOUT_PREVIEW
+    return {m: known.get(m.casefold(), m) for m in wanted}
+
+
+def model_label(model_id: str) -> str:
+    return model_labels([model_id]).get(model_id, model_id)
