@@ -8,6 +8,7 @@ from app import routes
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.prompt_editor import editor
 from app.components.shell import empty_state, link_button, page_shell
+from app.pages.prompt_round_trip import generated_versions, made_from
 from app.state.editor import EditorState as S
 from app.state.prompt_exports import PromptExportsState as X
 from app.state.prompt_meta import PromptMetaState as M
@@ -188,6 +189,7 @@ def overview() -> rx.Component:
                 rx.image(src=S.image_url, alt=S.title, width="100%", border_radius="10px"),
             ),
             tags_row(),
+            made_from(),
             rx.cond(
                 S.model != "",
                 rx.text("Made with ", rx.code(S.model), size="2", color_scheme="gray"),
@@ -250,6 +252,7 @@ def overview() -> rx.Component:
                     class_name="reasoning",
                 ),
             ),
+            generated_versions(),
             similar_prompts(),
             width=rx.breakpoints(initial="100%", md="40%"),
             spacing="3",

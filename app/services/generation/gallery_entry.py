@@ -83,5 +83,3 @@ def _style(data: dict[str, Any]) -> str:
     # As the analyzer saves it: the style's medium is what the gallery's style filter matches.
     style = data.get("style")
     return str(style.get("medium", "") if isinstance(style, dict) else "")[:120]
-
-
