@@ -82,10 +82,10 @@ def header() -> rx.Component:
                 on_click=X.download_json,
             ),
             rx.cond(
-                S.image_url != "",
+                S.download_url != "",
                 rx.link(
                     rx.button(rx.icon("image-down", size=14), "Download image", variant="soft"),
-                    href=S.image_url,
+                    href=S.download_url,
                     is_external=True,
                 ),
             ),
