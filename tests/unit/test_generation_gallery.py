@@ -212,7 +212,10 @@ def test_the_gallery_filters_generated_from_analyzed(
 
     def listed(**query: object) -> list[int]:
         page = gallery.list_prompts(
-            session, storage=storage, viewer=ada, query=GalleryQuery(**query)  # type: ignore[arg-type]
+            session,
+            storage=storage,
+            viewer=ada,
+            query=GalleryQuery(**query),  # type: ignore[arg-type]
         )
         return [c.id for c in page.items]
 
@@ -249,7 +252,7 @@ def test_a_saved_filter_keeps_the_origin(session: Session, ada: User) -> None:
     assert GalleryQuery.from_dict({"text": "old filter"}).origin == ""  # older filters load
 
 
-# --- the prompt page's round trip ------------------------------------------------------------------
+# --- the prompt page's round trip -----------------------------------------------------------------
 
 
 def test_a_generated_entry_says_what_made_it_and_links_back(
@@ -487,7 +490,7 @@ def test_the_api_lists_prompts_by_origin(session: Session, ada: User, saved: Pro
     assert client.get("/api/prompts?origin=stolen", headers=headers).status_code == 422
 
 
-# --- every way a person downloads the image keeps the details --------------------------------------
+# --- every way a person downloads the image keeps the details -------------------------------------
 
 
 def test_the_prompt_pages_download_serves_the_file_with_its_details(
