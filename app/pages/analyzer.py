@@ -207,7 +207,7 @@ def embedded_details() -> rx.Component:
                     Imported.embedded["can_restore"].to(bool),
                     rx.callout.text(
                         "It carries the JSON prompt it was made from: restore it exactly, "
-                        "with no analysis and no credits, or analyse the image anyway.",
+                        "with no analysis and no credits, or analyze the image anyway.",
                         size="2",
                     ),
                     rx.callout.text(Imported.embedded["note"].to(str), size="2"),

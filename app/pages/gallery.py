@@ -163,6 +163,14 @@ def filter_bar() -> rx.Component:
                     size="1",
                     value=G.filters["model"].to(str),
                     on_change=lambda v: G.set_filter("model", v),
+                    list="gallery-models",
+                ),
+                rx.el.datalist(
+                    rx.foreach(
+                        G.model_choices,
+                        lambda m: rx.el.option(m["label"].to(str), value=m["id"].to(str)),
+                    ),
+                    id="gallery-models",
                 ),
                 rx.input(
                     name="style",

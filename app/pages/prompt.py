@@ -12,6 +12,7 @@ from app.pages.prompt_round_trip import generated_versions, made_from
 from app.state.editor import EditorState as S
 from app.state.prompt_exports import PromptExportsState as X
 from app.state.prompt_meta import PromptMetaState as M
+from app.state.prompt_round_trip import PromptRoundTripState as R
 from app.state.prompt_tools import PromptToolsState as T
 from app.state.prompt_versions import PromptVersionsState as V
 
@@ -191,7 +192,7 @@ def overview() -> rx.Component:
             tags_row(),
             made_from(),
             rx.cond(
-                S.model != "",
+                (S.model != "") & ~R.is_generated,  # a generated image says so above
                 rx.text("Made with ", rx.code(S.model), size="2", color_scheme="gray"),
             ),
             rx.cond(

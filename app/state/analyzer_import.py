@@ -48,7 +48,13 @@ class AnalyzerImportState(AnalyzerState):
 
     @rx.var
     def shows_embedded(self) -> bool:
-        return bool(self.embedded) and self.embedded_conversation == self.conversation_id
+        """Until the person chooses: an analysis started (Retry does too) hides the choice."""
+        answered = any(t.get("role") == "assistant" for t in self.turns)
+        return (
+            bool(self.embedded)
+            and self.embedded_conversation == self.conversation_id
+            and not answered
+        )
 
     async def found_details(self, asset_id: int) -> bool:
         """Look for generation details in the image just dropped; True when it has some."""

@@ -14,7 +14,7 @@ import reflex as rx
 from app.services.accounts.auth import user_for_token
 from app.services.core.db import session_scope
 from app.services.core.storage import get_storage
-from app.services.generation.labels import model_labels
+from app.services.generation.labels import known_models, model_labels
 from app.services.library import gallery
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
@@ -101,6 +101,8 @@ class GalleryState(SessionState):
     # Shown with the grid, changed by GalleryBulkState; a new listing clears the selection.
     selected: list[int] = []
     import_report: dict[str, Any] = {}
+    # Suggestions for the model filter: generating models and analysers, by their names.
+    model_choices: list[dict[str, str]] = []
 
     @rx.var
     def selection_count(self) -> int:
@@ -123,6 +125,9 @@ class GalleryState(SessionState):
     async def load_gallery(self) -> None:
         await self._refresh()
         self.selected, self.import_report = [], {}
+        if not self.model_choices:
+            models = await run_service(known_models)
+            self.model_choices = [{"id": m, "label": label} for m, label in models]
         await self._reload()
 
     @rx.event

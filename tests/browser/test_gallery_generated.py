@@ -115,6 +115,21 @@ def _version_data(prompt_id: int) -> dict[str, object]:
         return dict(version.data)
 
 
+def _entry_file(prompt_id: int) -> bytes:
+    """The stored file of a gallery entry: what its download serves."""
+    from app.services.core.db import session_scope
+    from app.services.core.models import Asset, Prompt
+    from app.services.core.storage import get_storage
+
+    with session_scope() as session:
+        prompt = session.get(Prompt, prompt_id)
+        assert prompt is not None
+        asset = session.get(Asset, prompt.asset_id)
+        assert asset is not None
+        key = asset.storage_key
+    return get_storage().read_bytes(key)
+
+
 def _drop(page: Page, name: str, data: bytes) -> None:
     page.locator("#analyzer-upload input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": data}]
@@ -151,6 +166,13 @@ def test_generated_images_in_the_gallery_prompt_page_download_and_reimport(
     expect(cards.first).not_to_contain_text("Generated")
     shot(page, "gallery-analyzed-filter")
     page.get_by_label("Origin").select_option("")
+    expect(cards).to_have_count(3)
+    # The model filter covers the model that made an image.
+    page.get_by_label("Filter by model").fill("jsoncraft/layout-preview")
+    page.get_by_role("button", name="Search").click()
+    expect(cards).to_have_count(2)
+    page.get_by_label("Filter by model").fill("")
+    page.get_by_role("button", name="Search").click()
     expect(cards).to_have_count(3)
 
     # The prompt page of an image: how it was made, its fidelity, and the link back.
@@ -222,7 +244,16 @@ def test_dark_and_narrow(page: Page, app_db: None) -> None:
     shot(page, "gallery-generated-dark-narrow")
     cards.first.locator("h3").click()
     expect(page.get_by_label("How this image was made")).to_contain_text("Made from")
+    page_id = page.url.rstrip("/").rsplit("/", 1)[1]
     shot(page, "prompt-generated-dark-narrow")
+
+    # A generated file can still be analysed like any image, when the person asks.
+    page.goto("/")
+    _drop(page, "quay.png", _entry_file(int(page_id)))
+    expect(page.get_by_text("Made with JSONCraft: Layout preview, seed 5")).to_be_visible()
+    page.get_by_role("button", name="Analyze it anyway").click()
+    expect(page.locator(".assistant-turn .field-card").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Made with JSONCraft")).to_have_count(0)
 
 
 def _forged(payload: bytes) -> bytes:

@@ -30,5 +30,15 @@ def model_labels(model_ids: Iterable[str]) -> dict[str, str]:
     return {m: known.get(m.casefold(), m) for m in wanted}
 
 
+def known_models() -> list[tuple[str, str]]:
+    """(id, display name) of every model that analyses or makes images, for filter pickers:
+    the image models first (the offline layout preview leading), then the analysers."""
+    registry = ensure_models()
+    out = [(OFFLINE_MODEL_ID, LAYOUT_PREVIEW)]
+    for kind in (IMAGE_GENERATION, ANALYSIS):
+        out += [(info.model_id, info.display_name) for info in registry.list_models(kind=kind)]
+    return list(dict(out).items())
+
+
 def model_label(model_id: str) -> str:
     return model_labels([model_id]).get(model_id, model_id)
