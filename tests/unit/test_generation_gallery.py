@@ -586,3 +586,39 @@ def test_an_older_bundle_is_read_by_the_details_inside_its_images(
     assert sorted(entry(session, i).origin for i in imported) == ["analyzed", "generated"]
     with pytest.raises(BundleRejectedError, match="origin"):
         _import(session, make_user(session, "cy@example.com"), _rewrite(bundle, {"origin": 7}))
+
+
+# --- what the gallery's state makes of it --------------------------------------------------------
+
+
+def test_saved_filters_keep_the_origin_through_the_filter_bar() -> None:
+    from app.state.gallery import NO_FILTERS
+    from app.state.saved_filters import _filters, _query
+
+    bar = {**NO_FILTERS, "origin": "generated", "model": SCHNELL}
+    kept = _query(bar).to_dict()
+    assert _filters(kept)["origin"] == "generated" and _filters(kept)["model"] == SCHNELL
+    assert _filters({"text": "an old filter"})["origin"] == ""
+
+
+def test_cards_say_which_model_made_them() -> None:
+    from datetime import UTC, datetime
+
+    from app.services.generation.labels import known_models, model_labels
+    from app.state.gallery import _card
+
+    def card(origin: str, model: str) -> gallery.PromptCard:
+        return gallery.PromptCard(
+            id=1, title="t", model=model, style="", author="a", created_at=datetime.now(UTC),
+            tags=[], thumbnail_url="", width=1, height=1, visibility="private", origin=origin,
+        )  # fmt: skip
+
+    labels = model_labels([SCHNELL, OFFLINE_MODEL_ID, "someone/unknown-model"])
+    assert _card(card("generated", SCHNELL), labels)["made_by"] == "Generated · FLUX.1 [schnell]"
+    preview = _card(card("generated", OFFLINE_MODEL_ID), labels)
+    assert preview["made_by"] == "Generated · Layout preview"
+    analyzed = _card(card("analyzed", "someone/unknown-model"), labels)
+    assert analyzed["made_by"] == "Analyzed · someone/unknown-model"
+    assert _card(card("analyzed", ""), labels)["made_by"] == "Analyzed"
+    ids = [m for m, _ in known_models()]
+    assert ids[0] == OFFLINE_MODEL_ID and SCHNELL in ids and len(ids) == len(set(ids))
