@@ -48,7 +48,9 @@ def read_embedded(image: bytes) -> EmbeddedGeneration | None:
     """The file's generation details, or None when it has none or they can't be trusted."""
     try:
         found = read(image)
-    except (InvalidInputError, InvalidImageError) as e:
+    except InvalidImageError:
+        return None  # a GIF, or a container too broken to walk: nothing of ours to read
+    except InvalidInputError as e:
         log.info("ignored generation details in an imported file: %s", e)
         return None
     except Exception:  # a reader bug must not break an upload: log it, read nothing
