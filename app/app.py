@@ -31,6 +31,7 @@ from app.state.dashboard import DashboardState
 from app.state.editor import EditorState
 from app.state.gallery import GalleryState
 from app.state.pricing import PricingState
+from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
 from app.state.session import SessionState
@@ -88,7 +89,11 @@ app.add_page(
     prompt_page,
     route=routes.PROMPT_ROUTE,
     title="Prompt · JSONCraft",
-    on_load=[EditorState.load_prompt, PromptToolsState.load_tools],
+    on_load=[
+        EditorState.load_prompt,
+        PromptToolsState.load_tools,
+        PromptRoundTripState.load_round_trip,
+    ],
 )
 app.add_page(
     share_page,

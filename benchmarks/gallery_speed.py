@@ -122,9 +122,12 @@ def seed(url: str, n: int) -> dict[str, Any]:
                 # Seconds apart with some exact ties, so the keyset's id tiebreak is exercised.
                 created = start + timedelta(seconds=pid * 300 - (pid % 7 == 0))
                 title = data["scene"][:60]
+                model = rng.choice(MODELS)
                 prompts.append({
                     "id": pid, "owner_id": rng.randint(1, N_USERS), "title": title,
-                    "model": rng.choice(MODELS), "style": data["style"]["medium"],
+                    "model": model, "style": data["style"]["medium"],
+                    # A generating model's prompts are gallery entries of generated images.
+                    "origin": "generated" if model.startswith("together/") else "analyzed",
                     "visibility": "public" if rng.random() < PUBLIC_SHARE else "private",
                     "current_version_id": pid, "is_favorite": rng.random() < 0.05,
                     "rating": rng.choice([None, None, 3, 4, 5]), "created_at": created,
@@ -228,6 +231,8 @@ def main() -> None:
                 ("text, two words 'fox misty'", lambda: page(q(text="fox misty"))),
                 ("text, prefix 'waterf'", lambda: page(q(text="waterf"))),
                 ("model + style", lambda: page(q(model="local/demo", style="watercolor"))),
+                ("origin: generated", lambda: page(q(origin="generated"))),
+                ("origin: analyzed + tag", lambda: page(q(origin="analyzed", tags=(mid,)))),
                 (f"deep page via cursor (row {deep_rank:,})", lambda: page(cursor=deep_cursor)),
                 (f"baseline: same page via OFFSET {deep_rank:,}", offset_page),
             ]

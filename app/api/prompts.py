@@ -196,6 +196,9 @@ def list_prompts(
     date_to: IsoDate | None = Query(None, description="Exclusive; a date = whole day"),
     model: Text = Query("", max_length=120),
     style: Text = Query("", max_length=120),
+    origin: Literal["", "analyzed", "generated"] = Query(
+        "", description="analyzed: JSON read from an image; generated: images made from a prompt"
+    ),
     favorites_only: bool = False,
     include_trash: bool = False,
     trash_only: bool = False,
@@ -212,6 +215,7 @@ def list_prompts(
         date_to=_day_start(date_to, next_day=True),
         model=model,
         style=style,
+        origin=origin,
         favorites_only=favorites_only,
         include_trash=include_trash,
         trash_only=trash_only,

@@ -10,6 +10,7 @@ from app.pages.landing import landing
 from app.state.analyzer import MESSAGE_ID, UPLOAD_ID, AnalyzerState
 from app.state.analyzer_chat import AnalyzerChatState
 from app.state.analyzer_history import AnalyzerHistoryState
+from app.state.analyzer_import import AnalyzerImportState as Imported
 from app.state.analyzer_models import AnalyzerModelsState
 from app.state.landing import LandingState
 from app.state.session import SessionState
@@ -191,6 +192,51 @@ def assistant_bubble(turn: rx.Var) -> rx.Component:
         ),
         width="100%",
         class_name="assistant-turn",
+    )
+
+
+def embedded_details() -> rx.Component:
+    """A dropped image JSONCraft generated: how it was made, restore its prompt or analyse."""
+    return rx.cond(
+        Imported.shows_embedded,
+        rx.callout.root(
+            rx.callout.icon(rx.icon("sparkles")),
+            rx.vstack(
+                rx.callout.text(Imported.embedded["summary"].to(str), weight="bold"),
+                rx.cond(
+                    Imported.embedded["can_restore"].to(bool),
+                    rx.callout.text(
+                        "It carries the JSON prompt it was made from: restore it exactly, "
+                        "with no analysis and no credits, or analyze the image anyway.",
+                        size="2",
+                    ),
+                    rx.callout.text(Imported.embedded["note"].to(str), size="2"),
+                ),
+                rx.hstack(
+                    rx.cond(
+                        Imported.embedded["can_restore"].to(bool),
+                        rx.button(
+                            rx.icon("history", size=14),
+                            "Restore its JSON prompt",
+                            size="2",
+                            on_click=Imported.restore_prompt,
+                        ),
+                    ),
+                    rx.button(
+                        "Analyze it anyway",
+                        size="2",
+                        variant="soft",
+                        on_click=Imported.analyze_anyway,
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                spacing="2",
+            ),
+            color_scheme="violet",
+            width="100%",
+            role="status",
+        ),
     )
 
 
@@ -423,6 +469,7 @@ def analyzer() -> rx.Component:
                         width="100%",
                     ),
                 ),
+                embedded_details(),
                 rx.cond(AnalyzerState.turns, actions()),
                 rx.cond(AnalyzerState.turns, dropzone(compact=True), dropzone(compact=False)),
                 composer(),

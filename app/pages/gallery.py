@@ -39,6 +39,20 @@ def _title_link(card: rx.Var, size: str = "3") -> rx.Component:
     )
 
 
+def _made_by(card: rx.Var) -> rx.Component:
+    """Which model made the card: generated images and analysed prompts look different."""
+    generated = card["origin"].to(str) == "generated"
+    return rx.badge(
+        rx.icon(rx.cond(generated, "sparkles", "scan-search"), size=12),
+        card["made_by"].to(str),
+        color_scheme=rx.cond(generated, "violet", "gray"),
+        variant="soft",
+        size="1",
+        class_name="made-by truncate",
+        max_width="100%",
+    )
+
+
 def prompt_card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -86,7 +100,7 @@ def prompt_card(card: rx.Var) -> rx.Component:
                 color_scheme="gray",
                 class_name="truncate",
             ),
-            rx.code(card["model"], size="1", variant="soft"),
+            _made_by(card),
             spacing="2",
         ),
         class_name="prompt-card",
@@ -108,7 +122,7 @@ def prompt_row(card: rx.Var) -> rx.Component:
         ),
         rx.table.cell(_title_link(card, "2")),
         rx.table.cell(_tags(card), class_name="hide-narrow"),
-        rx.table.cell(rx.code(card["model"], size="1"), class_name="hide-narrow"),
+        rx.table.cell(_made_by(card), class_name="hide-narrow"),
         rx.table.cell(card["created"], class_name="hide-narrow"),
         class_name="prompt-card",
         align="center",
@@ -149,6 +163,14 @@ def filter_bar() -> rx.Component:
                     size="1",
                     value=G.filters["model"].to(str),
                     on_change=lambda v: G.set_filter("model", v),
+                    list="gallery-models",
+                ),
+                rx.el.datalist(
+                    rx.foreach(
+                        G.model_choices,
+                        lambda m: rx.el.option(m["label"].to(str), value=m["id"].to(str)),
+                    ),
+                    id="gallery-models",
                 ),
                 rx.input(
                     name="style",
@@ -157,6 +179,16 @@ def filter_bar() -> rx.Component:
                     size="1",
                     value=G.filters["style"].to(str),
                     on_change=lambda v: G.set_filter("style", v),
+                ),
+                rx.el.select(
+                    rx.el.option("All prompts", value=""),
+                    rx.el.option("Analyzed", value="analyzed"),
+                    rx.el.option("Generated", value="generated"),
+                    name="origin",
+                    aria_label="Origin",
+                    value=G.filters["origin"].to(str),
+                    on_change=G.filter_origin,
+                    class_name="native-select",
                 ),
                 rx.el.select(
                     rx.el.option("Everyone's", value=""),

@@ -8,9 +8,11 @@ from app import routes
 from app.components.prompt_cards import json_view, prompt_cards
 from app.components.prompt_editor import editor
 from app.components.shell import empty_state, link_button, page_shell
+from app.pages.prompt_round_trip import generated_versions, made_from
 from app.state.editor import EditorState as S
 from app.state.prompt_exports import PromptExportsState as X
 from app.state.prompt_meta import PromptMetaState as M
+from app.state.prompt_round_trip import PromptRoundTripState as R
 from app.state.prompt_tools import PromptToolsState as T
 from app.state.prompt_versions import PromptVersionsState as V
 
@@ -81,10 +83,10 @@ def header() -> rx.Component:
                 on_click=X.download_json,
             ),
             rx.cond(
-                S.image_url != "",
+                S.download_url != "",
                 rx.link(
                     rx.button(rx.icon("image-down", size=14), "Download image", variant="soft"),
-                    href=S.image_url,
+                    href=S.download_url,
                     is_external=True,
                 ),
             ),
@@ -188,8 +190,9 @@ def overview() -> rx.Component:
                 rx.image(src=S.image_url, alt=S.title, width="100%", border_radius="10px"),
             ),
             tags_row(),
+            made_from(),
             rx.cond(
-                S.model != "",
+                (S.model != "") & ~R.is_generated,  # a generated image says so above
                 rx.text("Made with ", rx.code(S.model), size="2", color_scheme="gray"),
             ),
             rx.cond(
@@ -250,6 +253,7 @@ def overview() -> rx.Component:
                     class_name="reasoning",
                 ),
             ),
+            generated_versions(),
             similar_prompts(),
             width=rx.breakpoints(initial="100%", md="40%"),
             spacing="3",

@@ -9,6 +9,7 @@ import reflex as rx
 from app.services.analyzer import chat
 from app.services.core import rate_limits
 from app.state.analyzer import AnalyzerState
+from app.state.analyzer_import import AnalyzerImportState
 from app.state.analyzer_models import AnalyzerModelsState
 from app.state.analyzer_turns import user_turn
 from app.state.base import run_service, user_message
@@ -69,6 +70,9 @@ class AnalyzerChatState(AnalyzerState):
         self._start_thread(started)
         self._late_report = unreported
         await self._reload_history()
+        importer = await self.get_state(AnalyzerImportState)
+        if await importer.found_details(started.asset_id):
+            return  # a JSONCraft image: the person chooses to restore its prompt or analyse it
         yield AnalyzerState.run_request
 
     @rx.event

@@ -53,6 +53,7 @@ def _detail(token: str, prompt_id: int) -> dict[str, Any]:
             ],
             "tags": d.tags,
             "image_url": d.image_url or d.thumbnail_url,
+            "download_url": d.download_url,
             "can_edit": d.can_edit,
             "can_manage": d.can_manage,
             "visibility": d.prompt.visibility,
@@ -93,6 +94,7 @@ class EditorState(SessionState):
     versions: list[dict[str, Any]] = []
     tags: list[str] = []
     image_url: str = ""
+    download_url: str = ""
     can_edit: bool = False
     can_manage: bool = False
     visibility: str = "private"
@@ -169,6 +171,7 @@ class EditorState(SessionState):
             loaded["versions"],
         )
         self.tags, self.image_url = loaded["tags"], loaded["image_url"]
+        self.download_url = loaded["download_url"]
         self.can_edit, self.can_manage = loaded["can_edit"], loaded["can_manage"]
         self.visibility, self.favorite, self.rating = (
             loaded["visibility"],

@@ -14,6 +14,7 @@ import reflex as rx
 from app.services.accounts.auth import user_for_token
 from app.services.core.db import session_scope
 from app.services.core.storage import get_storage
+from app.services.generation.labels import known_models, model_labels
 from app.services.library import gallery
 from app.state.base import run_service, user_message
 from app.state.session import SessionState
@@ -23,6 +24,7 @@ FILTER_KEYS = (
     "tags",
     "model",
     "style",
+    "origin",
     "owner",
     "date_from",
     "date_to",
@@ -33,7 +35,14 @@ FILTER_KEYS = (
 NO_FILTERS = dict.fromkeys(FILTER_KEYS, "")
 
 
-def _card(c: gallery.PromptCard) -> dict[str, Any]:
+def _made_by(c: gallery.PromptCard, labels: dict[str, str]) -> str:
+    """ "Generated · FLUX.1 [schnell]", "Generated · Layout preview", "Analyzed · <model>"."""
+    kind = "Generated" if c.origin == "generated" else "Analyzed"
+    label = labels.get(c.model, c.model)
+    return f"{kind} · {label}" if label else kind
+
+
+def _card(c: gallery.PromptCard, labels: dict[str, str]) -> dict[str, Any]:
     return {
         "id": c.id,
         "title": c.title,
@@ -46,6 +55,8 @@ def _card(c: gallery.PromptCard) -> dict[str, Any]:
         "visibility": c.visibility,
         "favorite": c.is_favorite,
         "rating": c.rating or 0,
+        "origin": c.origin,
+        "made_by": _made_by(c, labels),
     }
 
 
@@ -69,13 +80,15 @@ def _page(
             date_to=_date(str(filters.get("date_to", ""))),
             model=str(filters.get("model", "")),
             style=str(filters.get("style", "")),
+            origin=str(filters.get("origin", "")),
             favorites_only=bool(filters.get("favorites")),
             trash_only=bool(filters.get("trash")),
         )
         page = gallery.list_prompts(
             session, storage=get_storage(), viewer=viewer, query=query, cursor=cursor
         )
-    return [_card(c) for c in page.items], page.next_cursor
+    labels = model_labels(c.model for c in page.items)
+    return [_card(c, labels) for c in page.items], page.next_cursor
 
 
 class GalleryState(SessionState):
@@ -88,6 +101,8 @@ class GalleryState(SessionState):
     # Shown with the grid, changed by GalleryBulkState; a new listing clears the selection.
     selected: list[int] = []
     import_report: dict[str, Any] = {}
+    # Suggestions for the model filter: generating models and analysers, by their names.
+    model_choices: list[dict[str, str]] = []
 
     @rx.var
     def selection_count(self) -> int:
@@ -110,6 +125,9 @@ class GalleryState(SessionState):
     async def load_gallery(self) -> None:
         await self._refresh()
         self.selected, self.import_report = [], {}
+        if not self.model_choices:
+            models = await run_service(known_models)
+            self.model_choices = [{"id": m, "label": label} for m, label in models]
         await self._reload()
 
     @rx.event
@@ -117,6 +135,13 @@ class GalleryState(SessionState):
         if key in FILTER_KEYS:
             text = ("on" if value else "") if isinstance(value, bool) else str(value)[:500]
             self.filters = {**self.filters, key: text}
+
+    @rx.event
+    async def filter_origin(self, value: str) -> None:
+        """All / Analyzed / Generated applies at once, as a tab would."""
+        self.filters = {**self.filters, "origin": value if value in gallery.ORIGINS else ""}
+        self.selected = []
+        await self._reload()
 
     @rx.event
     async def apply_filters(self, _form: dict[str, Any] | None = None) -> None:

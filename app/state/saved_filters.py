@@ -26,6 +26,7 @@ def _query(filters: dict[str, str]) -> gallery.GalleryQuery:
         tags=tuple(t for t in filters.get("tags", "").split(",") if t.strip()),
         model=filters.get("model", ""),
         style=filters.get("style", ""),
+        origin=filters.get("origin", ""),
         owner=filters.get("owner") or None,
         favorites_only=bool(filters.get("favorites")),
     )
@@ -39,6 +40,7 @@ def _filters(query: dict[str, Any]) -> dict[str, str]:
         "tags": ",".join(query.get("tags", [])),
         "model": query.get("model", ""),
         "style": query.get("style", ""),
+        "origin": str(query.get("origin") or ""),
         "owner": str(query.get("owner") or ""),
         "favorites": "on" if query.get("favorites_only") else "",
     }

@@ -19,7 +19,7 @@ import re
 import struct
 import zlib
 from dataclasses import asdict, dataclass, fields
-from typing import Literal
+from typing import Any, Literal
 from xml.etree import ElementTree
 
 from app.services.core.errors import InvalidImageError, InvalidInputError
@@ -58,6 +58,10 @@ class GenerationMetadata:
     prompt_id: int | None = None
     prompt_version: int | None = None
     request_id: str | None = None
+    # The canonical JSON prompt the image was made from (after the style preset), so importing
+    # the file restores it exactly even when the model was sent prose. Optional: older files
+    # and files whose details would not fit without it have none.
+    prompt_data: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         body = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **asdict(self)}
@@ -124,6 +128,7 @@ def check(metadata: GenerationMetadata) -> None:
     for name in ("preset", "request_id"):
         _string(name, getattr(metadata, name), MAX_NAME, required=False)
     _string("negative", metadata.negative, MAX_TEXT, required=False)
+    _json_object("prompt_data", metadata.prompt_data)
     if metadata.prompt_format not in ("text", "json"):
         raise InvalidInputError('The prompt format must be "text" or "json".')
     for name in ("width", "height"):
@@ -148,6 +153,19 @@ def _string(name: str, value: object, limit: int, *, required: bool) -> None:
     if not isinstance(value, str) or (required and not value.strip()):
         raise InvalidInputError(f"The generation's {name} must be text.")
     if len(value) > limit:
+        raise InvalidInputError(f"The generation's {name} is too long.")
+
+
+def _json_object(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"The generation's {name} must be a JSON object.")
+    try:
+        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as e:
+        raise InvalidInputError(f"The generation's {name} is not plain JSON.") from e
+    if size > MAX_TEXT:
         raise InvalidInputError(f"The generation's {name} is too long.")
 
 

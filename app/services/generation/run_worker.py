@@ -19,8 +19,10 @@ from app.services.core.errors import LeaseLostError, UserFacingError
 from app.services.core.logs import get_logger
 from app.services.core.models import Generation, GenerationImage, PromptVersion, utcnow
 from app.services.core.storage import get_storage
+from app.services.generation.gallery_entry import add_to_gallery, embed_restorable
 from app.services.generation.image_maker import OFFLINE_PROVIDER, image_model, make_image
-from app.services.generation.metadata import GenerationMetadata, embed
+from app.services.generation.metadata import GenerationMetadata
+from app.services.generation.round_trip import score_quietly, stored_parts
 from app.services.generation.run_lease import claim, heartbeat, release, touch
 from app.services.generation.run_records import (
     WAITING_IMAGE,
@@ -86,7 +88,11 @@ def _run_image(generation_id: int, position: int, worker_id: str) -> None:
         assert generation is not None  # held by us: it can't be deleted
         try:
             made = _make(generation, image)
+            # Scored before any row is written: the offline read-back takes a moment, and
+            # SQLite would hold its write lock through it.
+            fidelity = score_quietly(made.data, generation.prompt_data)
             asset_id = _store(session, generation, image, made)
+            add_to_gallery(session, generation=generation, image=image, asset_id=asset_id)
         except UserFacingError as e:
             session.rollback()
             _fail(session, generation, generation_id, position, worker_id, e.message)
@@ -105,6 +111,9 @@ def _run_image(generation_id: int, position: int, worker_id: str) -> None:
         image.seed = made.seed if made.seed is not None else image.seed
         image.duration_ms = round(made.duration_seconds * 1000)
         image.nsfw = made.nsfw
+        if fidelity is not None:
+            image.fidelity_score = fidelity.score
+            image.fidelity_parts = stored_parts(fidelity)
         image.finished_at = utcnow()
         session.add(image)
         session.commit()
@@ -201,7 +210,7 @@ def _store(
         session=session,
         storage=get_storage(),
         owner_id=generation.user_id,
-        stream=io.BytesIO(embed(made.data, metadata)),
+        stream=io.BytesIO(embed_restorable(made.data, metadata, generation.prompt_data)),
         filename=f"generation-{generation.id}-{image.position + 1}.png",
     )
     assert asset.id is not None

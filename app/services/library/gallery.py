@@ -33,6 +33,7 @@ from app.services.library.access import (
 MAX_LIMIT = 100
 MAX_SAVED_FILTERS = 50
 MAX_FILTER_TAGS = 10
+ORIGINS = ("analyzed", "generated")
 # Above this many prompts a tag is "common": checked per row instead of listed (see _tag_clauses).
 COMMON_TAG_ROWS = 2_000
 
@@ -54,6 +55,7 @@ class PromptCard:
     is_favorite: bool = False
     rating: int | None = None
     deleted_at: datetime | None = None
+    origin: str = "analyzed"  # or "generated": `model` is then the model that made the image
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class GalleryQuery:
     a user id, or None (everything the viewer may see). Dates: `date_from` inclusive, `date_to`
     exclusive, both compared with created_at. `favorites_only` means the viewer's own favourites
     (a favourite is the owner's flag on the prompt). `include_trash` adds the viewer's trashed
-    prompts; `trash_only` shows nothing else (the Trash view).
+    prompts; `trash_only` shows nothing else (the Trash view). `origin`: "analyzed" (JSON read
+    from an image) or "generated" (images made from a JSON prompt), empty for both.
     """
 
     text: str = ""
@@ -83,6 +86,7 @@ class GalleryQuery:
     favorites_only: bool = False
     include_trash: bool = False
     trash_only: bool = False
+    origin: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, for saved filters and URLs."""
@@ -171,6 +175,8 @@ def _filters(
         return None
     if owner not in (None, "", "me", PUBLIC) and not isinstance(owner, int):
         raise InvalidInputError('Owner must be "me", "public" or a user id.')
+    if query.origin and query.origin not in ORIGINS:
+        raise InvalidInputError('Origin must be "analyzed" or "generated".')
 
     where: list[ColumnElement[bool]] = []
     # Visibility: an admin filtering by one owner sees all of that owner's prompts (moderation).
@@ -195,6 +201,8 @@ def _filters(
         where.append(col(Prompt.model) == query.model)
     if query.style:
         where.append(col(Prompt.style) == query.style)
+    if query.origin:  # ix_prompts_origin_created
+        where.append(col(Prompt.origin) == query.origin)
     if query.date_from is not None:
         where.append(col(Prompt.created_at) >= _aware(query.date_from))
     if query.date_to is not None:
@@ -326,6 +334,7 @@ def cards_for(session: Session, *, storage: Storage, prompt_ids: list[int]) -> l
                 is_favorite=p.is_favorite,
                 rating=p.rating,
                 deleted_at=p.deleted_at,
+                origin=p.origin,
             )
         )
     return out

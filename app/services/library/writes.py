@@ -40,6 +40,7 @@ def create_prompt(
     visibility: str = "private",
     tags: list[str] | None = None,
     message: str = "Created",
+    origin: str = "analyzed",
 ) -> Prompt:
     """Validate, then store the prompt and its version 1. Nothing unvalidated is saved."""
     data = assert_valid_prompt(data)
@@ -51,6 +52,7 @@ def create_prompt(
         model=model,
         style=style,
         visibility=visibility,
+        origin=origin,
         created_at=now,
         updated_at=now,
     )

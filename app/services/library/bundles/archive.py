@@ -57,6 +57,10 @@ class ParsedItem:
     style: str = ""
     versions: list[tuple[dict[str, Any], str, datetime | None]] = field(default_factory=list)
     image: str | None = None  # name inside the zip
+    origin: str | None = None  # "analyzed" | "generated"; None when the bundle doesn't say
+
+
+PROMPT_ORIGINS = ("analyzed", "generated")
 
 
 class Seekable:
@@ -309,6 +313,12 @@ def check_fields(item: ParsedItem, record: dict[str, Any]) -> None:
             errors.append(f"its {key} must be text of at most 120 characters.")
         else:
             setattr(item, key, value)
+
+    origin = record.get("origin")
+    if origin is not None and origin not in PROMPT_ORIGINS:
+        errors.append(f'its origin must be "analyzed" or "generated", not {short(str(origin))}.')
+    else:
+        item.origin = origin
 
     image = record.get("image")
     if image is not None and (not isinstance(image, str) or not IMAGE_NAME.fullmatch(image)):

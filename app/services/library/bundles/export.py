@@ -87,6 +87,7 @@ def export_bundle(
                     "visibility": prompt.visibility,
                     "model": prompt.model,
                     "style": prompt.style,
+                    "origin": prompt.origin,
                     "versions": [
                         {
                             "number": v.number,

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from app.services.core.errors import InvalidImageError, InvalidInputError
 from app.services.core.models import (
     Asset,
     Bundle,
@@ -21,6 +22,7 @@ from app.services.core.models import (
     User,
 )
 from app.services.core.storage import Storage, content_key
+from app.services.generation.metadata import read as read_generation_details
 from app.services.images.intake import ACCEPTED_FORMATS, ingest_image
 from app.services.library.bundles.archive import (
     ParsedItem,
@@ -123,6 +125,8 @@ def _write(
             )
 
         for item in to_import:
+            if item.origin is None:
+                item.origin = _origin_of_image(zf, item.image)
             report.prompt_ids.append(
                 _create(session, owner_id=owner.id, item=item, asset_ids=asset_ids)
             )
@@ -187,6 +191,19 @@ def _store_image(
     return asset.id
 
 
+def _origin_of_image(zf: zipfile.ZipFile, name: str | None) -> str:
+    """A bundle that doesn't say (an older one): an image carrying JSONCraft's generation
+    details was generated. The image was checked already; details that can't be trusted
+    count as none."""
+    if name is None:
+        return "analyzed"
+    try:
+        found = read_generation_details(zf.read(name))
+    except (InvalidInputError, InvalidImageError):
+        return "analyzed"
+    return "generated" if found is not None else "analyzed"
+
+
 def _create(
     session: Session, *, owner_id: int, item: ParsedItem, asset_ids: dict[str, int | None]
 ) -> int:
@@ -202,6 +219,7 @@ def _create(
         visibility=item.visibility,
         tags=item.tags,
         message=first_message or "Imported",
+        origin=item.origin or "analyzed",
     )
     assert prompt.id is not None
     first = session.get(PromptVersion, prompt.current_version_id)

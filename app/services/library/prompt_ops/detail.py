@@ -50,6 +50,11 @@ def get_prompt_detail(
         conversation_id=conversation_id,
         can_edit=can_edit(viewer, prompt),
         can_manage=can_manage(viewer, prompt),
+        download_url=storage.presigned_get_url(
+            asset.storage_key, download_name=asset.original_filename or None
+        )
+        if storage is not None and asset is not None
+        else "",
     )
 
 

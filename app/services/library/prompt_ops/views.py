@@ -64,6 +64,9 @@ class PromptDetail:
     conversation_id: int | None
     can_edit: bool
     can_manage: bool
+    # The original file as a download under its own name: the same bytes (a generated image
+    # keeps the generation details embedded in it), only the Content-Disposition differs.
+    download_url: str = ""
 
 
 @dataclass(frozen=True)
