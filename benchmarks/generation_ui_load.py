@@ -22,9 +22,10 @@ the service:
 Prints p50/p95 per action and phase, the ratio to the baseline, and how many of the 20
 generations were still queued or running when the phase's last sample was taken. A phase
 stops early when none is left running (the layout preview can finish its 80 images before
-100 samples; it looks every 5), so the samples are taken under load. What is left is cancelled before the next
-phase. Target: p95 under 200 ms under load. `--postgres` runs the app, the worker and
-this script on PostgreSQL (scripts/postgres.sh, PG_PORT) instead of the SQLite file.
+100 samples; it looks every 5), so the samples are taken under load. What is left is
+cancelled before the next phase. Target: p95 under 200 ms under load. Then the warnings and
+errors the worker logged. `--postgres` runs the app, the worker and this script on PostgreSQL
+(scripts/postgres.sh, PG_PORT) instead of the SQLite file.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class Phase:
     name: str
     samples: dict[str, list[float]]  # action -> milliseconds
     still_running: int | None = None  # of GENERATIONS, when the last sample was taken
-    images: Counter[str] = field(default_factory=Counter)  # by status, at that moment
+    states: Counter[str] = field(default_factory=Counter)  # runs and images by status, then
     seconds: float = 0.0
 
 
@@ -237,18 +238,18 @@ def _start_generations(user: User, load: str) -> list[int]:
 
 
 def _progress(ids: list[int]) -> tuple[int, Counter[str]]:
-    """How many of the runs are still queued or running, and their images by status."""
+    """How many of the runs are still queued or running, and their runs and images by status."""
     held = (RunStatus.queued.value, RunStatus.running.value)
     with session_scope() as session:
-        running = session.exec(
-            select(Generation.id).where(
-                col(Generation.id).in_(ids), col(Generation.status).in_(held)
-            )
+        generations = session.exec(
+            select(Generation.status).where(col(Generation.id).in_(ids))
         ).all()
         images = session.exec(
             select(GenerationImage.status).where(col(GenerationImage.generation_id).in_(ids))
         ).all()
-    return len(running), Counter(images)
+    states = Counter(f"runs {status}" for status in generations)
+    states.update(f"images {status}" for status in images)
+    return sum(1 for status in generations if status in held), states
 
 
 def _cancel(user: User, ids: list[int]) -> None:
@@ -310,13 +311,22 @@ def _report(phases: list[Phase]) -> None:
             flag = "  over target" if phase is not base and p95 >= TARGET_P95_MS else ""
             out(f"{phase.name:<16} {action:<8} {len(values):>4} {_p(values, 0.5):>8.1f} "
                 f"{p95:>8.1f} {ratio:>8.2f}x {running:>15}{flag}\n")  # fmt: skip
-        if phase.images:
-            made = ", ".join(f"{count} {status}" for status, count in sorted(phase.images.items()))
-            out(f"  {phase.name}: {phase.seconds:.0f} s; images at the end: {made}\n")
+        if phase.states:
+            made = ", ".join(f"{status} {count}" for status, count in sorted(phase.states.items()))
+            out(f"  {phase.name}: {phase.seconds:.0f} s; at the end: {made}\n")
         if phase.still_running == 0:
             taken = len(phase.samples["search"])
             out(f"  {phase.name}: every generation had finished after {taken} samples: only "
                 "those were taken under load\n")  # fmt: skip
+
+
+def _worker_problems(log: Path) -> None:
+    """Errors and warnings the worker logged (a retried run, a locked database), counted."""
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if "ERROR" in line or "WARNING" in line]  # fmt: skip
+    sys.stdout.write(f"worker log: {len(lines)} warnings and errors\n")
+    for line in lines[:10]:
+        sys.stdout.write(f"  {line[:240]}\n")
 
 
 def main() -> None:
@@ -369,10 +379,11 @@ def main() -> None:
             ids = _start_generations(user, load)
             began = time.monotonic()
             samples = actions.measure(args.samples, ids)
-            running, images = _progress(ids)
-            phases.append(Phase(load, samples, running, images, time.monotonic() - began))
+            running, states = _progress(ids)
+            phases.append(Phase(load, samples, running, states, time.monotonic() - began))
             _cancel(user, ids)
         _report(phases)
+        _worker_problems(data_dir / "worker.log")
         out(f"load average {os.getloadavg()[0]:.2f} at the end\n")
 
 
