@@ -111,6 +111,8 @@ class SlowTogether(FakeTogetherServer):
     def __init__(self, latency: tuple[float, float]) -> None:
         super().__init__()
         self.latency = latency
+        # The worker is stopped with keep-alive connections open: no traceback for each.
+        self._httpd.handle_error = lambda *_: None  # type: ignore[method-assign]
 
     def _generate(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         time.sleep(random.uniform(*self.latency))  # each request has its own server thread
