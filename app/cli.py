@@ -286,11 +286,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from huey.consumer import Consumer
 
+    from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
     from app.services.worker.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
 
+    size_pool_for(args.workers)  # before any engine is made: every thread needs connections
     configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
     # Before anything else starts it: the image pool outlives a stop signal to the group, so
     # images in flight are handed back to the queue, not failed.

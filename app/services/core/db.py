@@ -12,11 +12,28 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+# SQLAlchemy's pool: POOL_SIZE connections kept, more opened on demand up to the overflow.
+POOL_SIZE = 5
+# A queue worker thread can hold this many at once: its run's session (kept across the
+# provider call), the credit ledger's own transaction, and its lease heartbeat's.
+CONNECTIONS_PER_THREAD = 3
+_max_overflow = 10  # SQLAlchemy's default; a process with more threads raises it
+
+
+def size_pool_for(threads: int) -> None:
+    """Let `threads` threads each hold CONNECTIONS_PER_THREAD connections at once, in engines
+    made after this call (so call it first). With the default pool, 20 worker threads each
+    holding a session over a provider call left none for the ledger: they waited 30 s, failed."""
+    global _max_overflow
+    _max_overflow = max(_max_overflow, threads * CONNECTIONS_PER_THREAD - POOL_SIZE)
+
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.database not in (None, "", ":memory:"):  # an in-memory SQLite has no queue pool
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=_max_overflow)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
