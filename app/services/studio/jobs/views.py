@@ -51,6 +51,7 @@ class OutputView:
     width: int | None
     height: int | None
     url: str  # a signed storage URL that downloads under `name`
+    prompt_id: int | None = None  # the gallery prompt a "Describe as JSON prompts" step saved
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _item_view(item: JobItem, storage: Storage | None) -> ItemView:
                 width=out.get("width"),
                 height=out.get("height"),
                 url=url,
+                prompt_id=out.get("prompt_id"),
             )
         )
     return ItemView(
