@@ -13,9 +13,7 @@ from sqlmodel import Session, col, select
 from app.services.billing import credits
 from app.services.core.errors import ConflictError, NotFoundError
 from app.services.core.models import Job, JobItem
-from app.services.studio.jobs.views import ItemStatus
-
-DESCRIBE_CREDITS = "describe_credits"  # Job.result: the price per image when the job was made
+from app.services.studio.jobs.views import DESCRIBE_CREDITS, ItemStatus
 
 
 def describe_key(token: str, position: int) -> str:

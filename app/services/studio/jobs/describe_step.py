@@ -225,4 +225,3 @@ async def _analyze(
     if result is None or not result.data:
         raise UserFacingError("the description did not finish.")
     return result.analysis_id, result.data
-

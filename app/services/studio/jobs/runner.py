@@ -265,9 +265,7 @@ def _record(
                     worker=worker,
                     item_id=item_id,
                     values=values,
-                    also=lambda session: {
-                        "outputs": [*outputs, described.save(session, describe)]
-                    },
+                    also=lambda session: {"outputs": [*outputs, described.save(session, describe)]},
                 )
                 settle_item(describe, position=position, described=True)
                 return cancel

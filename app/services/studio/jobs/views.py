@@ -17,6 +17,7 @@ from app.services.core.storage import Storage
 from app.services.studio.imageops.spec import parse_spec
 
 STUDIO_KIND = "studio"
+DESCRIBE_CREDITS = "describe_credits"  # Job.result: the describe step's price per image
 
 
 class JobStatus(enum.StrEnum):
@@ -81,6 +82,7 @@ class JobView:
     finished_at: datetime | None
     error: str | None
     items: list[ItemView]  # empty in list_jobs
+    credits_per_description: int = 0  # "Describe as JSON prompts": charged per image described
 
 
 def item_counts(session: Session, job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -128,6 +130,7 @@ def build_view(
         finished_at=job.finished_at,
         error=job.error,
         items=[_item_view(item, storage) for item in items],
+        credits_per_description=int((job.result or {}).get(DESCRIBE_CREDITS, 0)),
     )
 
 
