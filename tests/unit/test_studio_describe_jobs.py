@@ -4,6 +4,7 @@ prompt tagged with the job, priced and charged per image, and safe across a dead
 from __future__ import annotations
 
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from PIL import Image
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.services.analyzer.providers import reset_registry
 from app.services.analyzer.providers.local import LOCAL_MODEL_ID
 from app.services.analyzer.providers.setup import ensure_models
 from app.services.billing import credits, pricing
@@ -35,6 +37,8 @@ from app.services.studio.jobs import runner
 from app.services.studio.jobs.describe_credits import describe_key
 from app.services.studio.jobs.describe_step import DescribeJob, describe_image
 from app.services.studio.jobs.lease import claim
+from app.settings import reset_settings
+from tests.utils.fakes.openai_server import FakeOpenAIServer, error_reply, ok
 from tests.utils.images import truncated_jpeg
 from tests.utils.job_helpers import make_user, photo, run_queue, spec, uploads
 
@@ -105,6 +109,7 @@ def test_each_image_becomes_a_gallery_prompt_tagged_with_the_job(
     session: Session, ada: User
 ) -> None:
     job_id = _create(session, ada, _photos(2), DESCRIBE)
+    reset_registry()  # a worker process starts with no models registered
     run_queue()
     view = jobs.get_job(session, user=ada, job_id=job_id)
     assert view.status == "done" and view.done == 2 and view.steps[-1] == "describe"
@@ -306,3 +311,33 @@ def test_a_worker_killed_mid_job_resumes_without_saving_or_charging_twice(
         assert reservation.charged == 2
     view = jobs.get_job(session, user=ada, job_id=job_id)
     assert view.status == "done" and view.credits_charged == 6
+
+
+def test_an_openrouter_vision_model_describes_and_a_refused_call_is_refunded(
+    session: Session, ada: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-test-key")
+        monkeypatch.setenv("OPENROUTER_BASE_URL", server.url)
+        reset_settings()
+        reset_registry()
+        ensure_models()  # the models see the key, as the app's would at start-up
+        raw = {"describe": {"model": "openai/gpt-4o-mini"}}
+        price = jobs.estimate_cost(session, spec=spec(raw), count=1).describe_per_image
+        assert price > 0
+        server.script(ok(), error_reply(401, "User not found"))
+        job_id = _create(session, ada, _photos(2), raw)
+        run_queue()
+        calls = [r for r in server.requests if r.method == "POST"]
+    assert len(calls) == 2
+    assert all("data:image/" in json.dumps(call.body) for call in calls)  # the image was sent
+    items = _items(session, job_id)
+    assert sorted(i.status for i in items) == ["done", "failed"]
+    [refused] = [i for i in items if i.status == "failed"]
+    assert refused.error is not None and refused.error.startswith("Describe as JSON prompts: ")
+    [described] = [i for i in items if i.status == "done"]
+    [prompt_id] = _prompt_ids(described)
+    prompt = session.get(Prompt, prompt_id)
+    assert prompt is not None and prompt.model == "openai/gpt-4o-mini"
+    assert _balance(session, ada) == 100 - price  # the refused call was refunded
+    assert jobs.get_job(session, user=ada, job_id=job_id).credits_charged == price

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from app.services.analyzer.analysis import run_analysis
 from app.services.analyzer.providers import ImageInput
+from app.services.analyzer.providers.setup import ensure_models
 from app.services.billing import credits
 from app.services.core.db import session_scope
 from app.services.core.errors import (
@@ -208,6 +209,9 @@ def _reserve(job: DescribeJob, position: int) -> None:
 async def _analyze(
     job: DescribeJob, image: ImageInput, asset_id: int
 ) -> tuple[int | None, dict[str, Any]]:
+    # A worker process registers the analyzer's models on first use (idempotent), as
+    # generation's worker does; the web process did so at start-up.
+    await asyncio.to_thread(ensure_models)
     result = None
     async for update in run_analysis(
         kind="describe",
