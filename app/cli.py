@@ -1,7 +1,7 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
 Commands: migrate, seed, create-admin EMAIL, worker, maintenance, refresh-models, health,
-analyze IMAGE... [--save --owner EMAIL], export --out FILE [--tag T] [--owner EMAIL],
+analyze IMAGE... [--save] [--owner EMAIL], export --out FILE [--tag T] [--owner EMAIL],
 import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py),
 generate PROMPT --model ID [--n N] [--seed S] [--aspect W:H] [--preset NAME] [--out DIR]
@@ -134,6 +134,13 @@ def _analyze_owner_id(email: str | None) -> int | None:
     return find_owner_id(email) if email is not None else None
 
 
+def _demo_owner_email() -> str:
+    from app.services.core.db import session_scope
+
+    with session_scope() as session:
+        return _bundle_owner(session, None).email
+
+
 def _analyze_batch(args: argparse.Namespace) -> int:
     """Several images, or --save: one JSON line per image, on past a bad one, exit 1 if any
     failed. Saved prompts carry one tag for the whole run (batch-YYYYMMDD-HHMMSS, UTC)."""
@@ -145,14 +152,15 @@ def _analyze_batch(args: argparse.Namespace) -> int:
     from app.services.core.migrations import upgrade_to_head
     from app.services.core.models import utcnow
 
-    if args.save and not args.owner:
-        sys.stderr.write("error: --save needs --owner EMAIL: the account whose gallery gets them\n")
-        return 2
     if args.out:
         sys.stderr.write("error: --out takes one image without --save; redirect the lines\n")
         return 2
     upgrade_to_head()
     ensure_models()
+    if args.save and not args.owner:
+        # The issue's own line (`analyze A.jpg B.jpg --save`) names no account: like export
+        # and import, the demo user's gallery gets them.
+        args.owner = _demo_owner_email()
     owner_id = _analyze_owner_id(args.owner)
     tag = batch_tag(utcnow()) if args.save else None
 
@@ -370,7 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--instructions", default="", help="extra instructions for the model")
     analyze.add_argument("--out", help="write the JSON here instead of stdout (one image)")
     analyze.add_argument("--save", action="store_true", help="save each prompt to the gallery")
-    analyze.add_argument("--owner", help="account email: charged for paid models, owns saves")
+    analyze.add_argument(
+        "--owner",
+        help="account email: charged for paid models, owns saves (default with --save: the demo "
+        "user)",
+    )
     analyze.set_defaults(func=cmd_analyze)
     key = sub.add_parser("create-api-key", help="create an API key for an account (printed once)")
     key.add_argument("email")

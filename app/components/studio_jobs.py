@@ -58,6 +58,20 @@ def output_row(out: rx.Var) -> rx.Component:
             flex="1",
         ),
         rx.cond(
+            out["prompt_url"].to(str) != "",
+            rx.link(
+                rx.badge(
+                    rx.icon("circle-check", size=12),
+                    "Saved to gallery",
+                    color_scheme="green",
+                    variant="soft",
+                ),
+                href=out["prompt_url"].to(str),
+                aria_label="Saved to gallery: open " + name,
+                title="Open the saved JSON prompt",
+            ),
+        ),
+        rx.cond(
             out["sendable"].to(bool),
             rx.hstack(
                 rx.button(
@@ -189,6 +203,17 @@ def job_card(job: rx.Var) -> rx.Component:
             rx.cond(
                 job["error"].to(str) != "",
                 rx.callout(job["error"], icon="triangle-alert", color_scheme="red", width="100%"),
+            ),
+            rx.cond(
+                job["gallery_tag"].to(str) != "",
+                rx.text(
+                    rx.icon("images", size=13, display="inline", vertical_align="-2px"),
+                    " Described images are saved to the gallery with the tag ",
+                    rx.code(job["gallery_tag"], size="1"),
+                    ".",
+                    size="1",
+                    color_scheme="gray",
+                ),
             ),
             rx.hstack(
                 rx.cond(

@@ -14,6 +14,10 @@ BG_LIMITS = (
     "so pick PNG, WebP or AVIF."
 )
 FAL_MISSING = "Fal.ai needs FAL_KEY on the server; ask an admin to set it."
+DESCRIBE_NOTE = (
+    "The offline analyzer reads colours, light, composition and text itself; subject, style and "
+    "mood come from rules. Vision models (OpenRouter, Fal.ai) appear here once their key is set."
+)
 
 
 def field_label(text: str, html_for: str) -> rx.Component:
@@ -321,6 +325,14 @@ def checklist() -> rx.Component:
                     for size in THUMBNAIL_SIZES
                 ],
             ),
+            operation(
+                "describe",
+                "Describe as JSON prompts",
+                "Runs the analyzer on each image (the processed one when the job makes one) and "
+                "saves its JSON prompt to your gallery, tagged with the job.",
+                *describe_options(),
+                ai=True,
+            ),
             rx.cond(
                 S.spec_error != "",
                 rx.callout(
@@ -367,4 +379,27 @@ def background_engine() -> list[rx.Component]:
             aria_label="Background removal engine",
         ),
         rx.callout(BG_LIMITS, icon="info", size="1", color_scheme="gray", width="100%"),
+    ]
+
+
+def describe_options() -> list[rx.Component]:
+    return [
+        rx.vstack(
+            field_label("Analyzer model", "studio-describe-model"),
+            rx.select.root(
+                rx.select.trigger(id="studio-describe-model", aria_label="Analyzer model"),
+                rx.select.content(
+                    rx.foreach(
+                        S.describe_models,
+                        lambda m: rx.select.item(m["label"], value=m["id"]),
+                    )
+                ),
+                value=S.options["describe_model"],
+                on_change=lambda v: C.set_option("describe_model", v),
+                size="2",
+            ),
+            spacing="1",
+            max_width="100%",
+        ),
+        rx.callout(DESCRIBE_NOTE, icon="info", size="1", color_scheme="gray", width="100%"),
     ]

@@ -16,6 +16,7 @@ from typing import Any
 
 import reflex as rx
 
+from app.services.analyzer.catalogue.offers import picker_page
 from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.errors import UserFacingError
@@ -35,7 +36,7 @@ def _cost(spec: OpsSpec, count: int) -> dict[str, Any]:
     with session_scope() as session:
         preview = jobs.estimate_cost(session, spec=spec, count=count)
     return {
-        "per_image": preview.per_image,
+        "per_image": preview.per_image + preview.describe_per_image,
         "now_total": preview.now_total,
         "batch_total": preview.batch_total,
         "free": preview.free,
@@ -51,6 +52,23 @@ def _create(token: str, spec: OpsSpec, files: list[dict[str, Any]], mode: str) -
         return job_row(view)
 
     return as_signed_in(token, create)
+
+
+def _describe_models(keep: str) -> list[dict[str, str]]:
+    """The analyzer models "Describe as JSON prompts" can use now, priced like the analyzer's
+    picker: the offline one always, remote vision models once their key is set."""
+    with session_scope() as session:
+        page = picker_page(session, settings=get_settings(), keep=keep)
+    return [
+        {
+            "id": m.info.model_id,
+            "label": f"{m.info.display_name} · "
+            + ("free" if m.credits == 0 else f"{m.credits} credit{'' if m.credits == 1 else 's'}")
+            + " / image",
+        }
+        for m in page.models
+        if m.info.vision and not m.unavailable
+    ]
 
 
 def _plan(token: str) -> dict[str, Any]:
@@ -75,6 +93,7 @@ class StudioState(SessionState):
     plan_name: str = "Free"
     max_batch: int = 0
     fal_ready: bool = False
+    describe_models: list[dict[str, str]] = []
     submitting: bool = False
     _staging: str = ""
     _paths: dict[str, str] = {}
@@ -145,6 +164,11 @@ class StudioState(SessionState):
         plan = await run_service(_plan, self.token)
         self.plan_name, self.max_batch = str(plan["name"]), int(plan["max_batch"])
         self.fal_ready = get_settings().fal_key is not None
+        self.describe_models = await run_service(
+            _describe_models, self.options.get("describe_model", "")
+        )
+        if not any(m["id"] == self.options.get("describe_model") for m in self.describe_models):
+            self.options = {**self.options, "describe_model": DEFAULT_OPTIONS["describe_model"]}
         if not self.fal_ready and self.options.get("bg_provider") == "fal":
             self.options = {**self.options, "bg_provider": "local"}
         self._cost_key = ""

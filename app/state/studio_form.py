@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.analyzer.providers.local import LOCAL_MODEL_ID
 from app.services.core.errors import InvalidInputError
 
 OPERATIONS = (
@@ -23,6 +24,7 @@ OPERATIONS = (
     "remove_background",
     "ocr",
     "thumbnails",
+    "describe",
 )
 FILTERS = ("grayscale", "sepia", "sharpen", "blur", "brightness", "contrast", "saturation")
 # (min, max, step) for the filters that take an amount; the spec allows 0 < amount <= 10.
@@ -57,6 +59,7 @@ DEFAULT_OPTIONS: dict[str, str] = {
     "amount_saturation": "1.3",
     "amount_blur": "2",
     "amount_sharpen": "1.5",
+    "describe_model": LOCAL_MODEL_ID,
 }
 
 
@@ -141,4 +144,6 @@ def build_raw_spec(
         spec["thumbnails"] = sorted(set(thumbnails))
         if not spec["thumbnails"]:
             raise InvalidInputError("Check the operations: thumbnails: pick at least one size")
+    if enabled.get("describe"):
+        spec["describe"] = {"model": opts["describe_model"]}
     return spec

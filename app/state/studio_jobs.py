@@ -16,6 +16,7 @@ from app import routes
 from app.services.core.units import format_bytes
 from app.services.studio import jobs as job_service
 from app.services.studio.describe import describe_into_gallery
+from app.services.studio.jobs.describe_step import job_tag
 from app.settings import get_settings
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
@@ -47,6 +48,7 @@ STEP_LABELS = {
     "remove_background": "background removal",
     "ocr": "OCR",
     "encode": "encode",
+    "describe": "describe as JSON prompts",
 }
 
 
@@ -61,6 +63,8 @@ def _output_row(job_id: int, position: int, out: job_service.OutputView) -> dict
         # What the analyzer (and so the gallery) can take; AVIF and TIFF results cannot.
         "sendable": out.media_type in SENDABLE,
         "detail": " · ".join(p for p in (dims, format_bytes(out.size)) if p),
+        # The JSON prompt a "Describe as JSON prompts" step saved: a link to it in the gallery.
+        "prompt_url": routes.prompt_url(out.prompt_id) if out.prompt_id else "",
     }
 
 
@@ -91,7 +95,15 @@ def job_row(view: job_service.JobView, *, detailed: bool = True) -> dict[str, An
         counts.append(f"{view.failed} failed")
     if view.cancelled:
         counts.append(f"{view.cancelled} cancelled")
-    if not view.credits_reserved:
+    described = bool(view.spec.get("describe"))
+    if described and view.credits_per_description:
+        # Described images are charged one by one, on top of anything held for the job.
+        credits = (
+            f"{view.credits_charged} credits charged"
+            if view.credits_charged is not None
+            else f"{view.credits_per_description} credits per image described"
+        )
+    elif not view.credits_reserved:
         credits = "Free"
     elif view.credits_charged is not None:
         credits = f"{view.credits_charged} of {view.credits_reserved} credits charged"
@@ -116,6 +128,7 @@ def job_row(view: job_service.JobView, *, detailed: bool = True) -> dict[str, An
         "items": [_item_row(view.id, i) for i in view.items[:ITEM_ROWS]],
         "hidden_items": max(0, len(view.items) - ITEM_ROWS),
         "detailed": detailed,
+        "gallery_tag": job_tag(view.id) if described else "",
     }
 
 

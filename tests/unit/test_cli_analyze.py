@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.cli import main
 from app.services.billing import credits
+from app.services.core.db import session_scope
 from app.services.core.models import (
     Analysis,
     Asset,
@@ -29,7 +30,7 @@ from app.services.core.storage import get_storage
 from app.services.demo.images import demo_catalog, render_demo_png
 from app.services.library import gallery
 from app.services.library.prompts import validate_prompt
-from app.settings import reset_settings
+from app.settings import get_settings, reset_settings
 from tests.utils.fakes.openai_server import FakeOpenAIServer, error_reply, ok
 from tests.utils.images import jpeg_bytes, truncated_jpeg
 from tests.utils.prompt_factories import make_user
@@ -137,12 +138,6 @@ def test_a_broken_file_among_good_ones_is_a_clear_error_and_the_good_ones_are_sa
 def test_save_needs_an_owner_that_exists_and_nothing_runs_without_one(
     session: Session, images: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["analyze", *map(str, images), "--save"]) == 2
-    assert capsys.readouterr().err == (
-        "error: --save needs --owner EMAIL: the account whose gallery gets them\n"
-    )
-    assert main(["analyze", str(images[0]), "--save"]) == 2
-    assert "--save needs --owner" in capsys.readouterr().err
     assert main(["analyze", *map(str, images), "--save", "--owner", "ghost@example.com"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == "error: No account with the email ghost@example.com.\n"
@@ -150,6 +145,42 @@ def test_save_needs_an_owner_that_exists_and_nothing_runs_without_one(
     assert "No account with the email ghost@example.com" in capsys.readouterr().err
     assert session.exec(select(Analysis)).all() == []
     assert session.exec(select(Prompt)).all() == []
+
+
+def test_the_issues_line_saves_into_the_demo_users_gallery(
+    tmp_path: Path, images: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jsoncraft analyze A.jpg B.jpg … --save`, exactly, in its own process: no --owner, so
+    the demo user's gallery gets them (as export and import default to)."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATA_DIR": str(tmp_path / "data"),
+        "APP_ENV": "development",
+        "HF_HUB_OFFLINE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "analyze", *map(str, images), "--save"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = _lines(result.stdout)
+    assert [line["file"] for line in lines] == [str(p) for p in images]
+    assert all(validate_prompt(line["prompt"]) == [] for line in lines)
+    assert "Saved 2 of 2 to the gallery of" in result.stderr and "tagged batch-" in result.stderr
+    # Read back what the command saved, from its database.
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    with session_scope() as session:
+        demo = session.exec(select(User).where(User.email == get_settings().demo_user_email)).one()
+        saved = session.exec(select(Prompt)).all()
+        assert {p.id for p in saved} == {line["prompt_id"] for line in lines}
+        assert all(p.owner_id == demo.id and p.asset_id is not None for p in saved)
+        batches = {t for p in saved for t in _tags(session, p.id or 0) if t.startswith("batch-")}
+    assert len(batches) == 1  # one tag for the whole run
 
 
 def test_out_is_for_one_image(

@@ -67,6 +67,17 @@ def test_every_operation_with_its_options_passes_the_service() -> None:
     assert spec.watermark is not None and spec.watermark.text == "© Robin"
     assert spec.remove_background is not None and spec.remove_background.provider == "local"
     assert spec.thumbnails == [64, 256]
+    assert spec.describe is not None and spec.describe.model == "local/jsoncraft-vision"
+
+
+def test_describe_alone_is_a_job_and_names_the_model_picked() -> None:
+    options = {**DEFAULT_OPTIONS, "describe_model": "google/gemini-2.5-flash"}
+    raw = build_raw_spec(ticked("describe"), options, [], [])
+    assert raw == {"describe": {"model": "google/gemini-2.5-flash"}}
+    spec = parse_spec(raw)
+    assert spec.steps[-1] == "describe" and not spec.image_ops
+    with pytest.raises(InvalidInputError, match="describe.model"):
+        parse_spec(build_raw_spec(ticked("describe"), {**options, "describe_model": ""}, [], []))
 
 
 @pytest.mark.parametrize(

@@ -295,8 +295,13 @@ async def run_analysis(
     instructions: str = "",
     memory_query: str = "",
     use_memory: bool = True,
+    billed: bool = True,
 ) -> AsyncIterator[Update]:
-    """Describe an image or refine a prompt, yielding updates; the last one is result or error."""
+    """Describe an image or refine a prompt, yielding updates; the last one is result or error.
+
+    `billed` False: the caller holds and settles the credits itself (a studio job reserves
+    per image under its own idempotent key, safe across worker restarts), so none are taken here.
+    """
     instructions = instructions.strip()
     if len(instructions) > MAX_INSTRUCTIONS:
         yield Update("error", text=f"Keep instructions under {MAX_INSTRUCTIONS} characters.")
@@ -350,7 +355,7 @@ async def run_analysis(
     quote = await asyncio.to_thread(_quote, model)
     credits = quote.credits
     try:
-        hold = await asyncio.to_thread(_reserve, user_id, analysis_id, credits)
+        hold = await asyncio.to_thread(_reserve, user_id if billed else None, analysis_id, credits)
     except UserFacingError as e:  # not enough credits: nothing runs, nothing is charged
         await asyncio.to_thread(
             _finish_record,

@@ -107,6 +107,14 @@ class RemoveBackground(_Strict):
     provider: Literal["local", "fal"] = "local"
 
 
+class Describe(_Strict):
+    """Run the analyzer on each image and save its JSON prompt to the gallery, tagged with the
+    job. `model` is an analyzer model id (the offline one needs no key); the jobs layer checks
+    that it is offered and prices it."""
+
+    model: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class OpsSpec(_Strict):
     resize: Resize | None = None
     crop: Crop | None = None
@@ -119,6 +127,7 @@ class OpsSpec(_Strict):
     remove_background: RemoveBackground | None = None
     ocr: bool = False
     thumbnails: Annotated[list[Annotated[int, Field(ge=16, le=2048)]], Field(max_length=5)] = []
+    describe: Describe | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> OpsSpec:
@@ -156,7 +165,7 @@ class OpsSpec(_Strict):
 
     @property
     def produces_anything(self) -> bool:
-        return self.image_ops or self.ocr or bool(self.thumbnails)
+        return self.image_ops or self.ocr or bool(self.thumbnails) or self.describe is not None
 
     @property
     def ai_operations(self) -> list[str]:
@@ -181,6 +190,8 @@ class OpsSpec(_Strict):
             ("ocr", self.ocr),
             ("thumbnails", self.thumbnails),
             ("encode", self.image_ops),
+            # The analyzer reads the finished image (the original when nothing changes it).
+            ("describe", self.describe),
         ]
         return [name for name, on in order if on]
 

@@ -14,6 +14,8 @@ The life of a job (`jobs.status`)::
 - lease: which worker holds a job, heartbeats, claiming and handing back.
 - recovery: re-queue jobs of dead workers and lost queue entries; purge old jobs.
 - costs: the price preview; archive: the zip download and sending an output to the analyzer.
+- describe_step: "Describe as JSON prompts" for one image (analyzer → gallery prompt tagged
+  studio-job-<id>); describe_credits: its credits, reserved and settled per image.
 """
 
 from app.services.studio.jobs.archive import send_output_to_analyzer, write_zip

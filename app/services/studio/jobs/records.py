@@ -32,6 +32,7 @@ from app.services.core.storage import Storage, get_storage
 from app.services.studio.imageops import iter_inputs
 from app.services.studio.imageops.spec import OpsSpec
 from app.services.studio.jobs.costs import estimate_cost, job_cost
+from app.services.studio.jobs.describe_credits import DESCRIBE_CREDITS, settle_descriptions
 from app.services.studio.jobs.lease import current_worker_id, rows_changed, stale_before, touch
 from app.services.studio.jobs.views import (
     ACTIVE,
@@ -115,11 +116,12 @@ def admit_job(
     session.commit()
     limits = pricing.plan_limits(user)
     _check_concurrent(session, user=user)
-    per_image = estimate_cost(session, spec=spec, count=1).per_image
-    if per_image:
+    preview = estimate_cost(session, spec=spec, count=1)
+    per_image, describe = preview.per_image, preview.describe_per_image
+    if per_image or describe:
         # Refuse at once when even one image is unaffordable, before any upload is stored.
         balance = credits.balance(session, user_id=user.id)
-        one = job_cost(per_image=per_image, count=1, mode=mode)
+        one = job_cost(per_image=per_image, count=1, mode=mode) + describe
         if balance < one:
             raise InsufficientCreditsError(balance=balance, cost=one)
     token = uuid.uuid4().hex
@@ -132,6 +134,8 @@ def admit_job(
         token=token,
         reservation_key=f"studio-job:{token}" if per_image else None,
         credits_per_image=per_image,
+        # The describe step's price when the job was created: the worker reserves it per image.
+        result={DESCRIBE_CREDITS: describe} if spec.describe is not None else {},
         heartbeat_at=utcnow(),
     )
     session.add(job)
@@ -433,6 +437,7 @@ def finish_job(
     counts = item_counts(session, [job_id])[job_id]
     done = counts.get(ItemStatus.done, 0)
     charged = settle_credits(session, job=job, succeeded=done)
+    charged += settle_descriptions(session, job=job)
     if cancelled:
         status = JobStatus.cancelled
     elif error or done == 0:

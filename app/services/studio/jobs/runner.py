@@ -10,12 +10,12 @@ database is raised for the queue to retry the whole job later, from where it sto
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.services.core.db import session_scope
 from app.services.core.errors import (
@@ -32,6 +32,7 @@ from app.services.core.models import Job, JobItem, utcnow
 from app.services.core.storage import Storage, get_storage
 from app.services.studio.imageops import OutputFile, map_images
 from app.services.studio.imageops.spec import parse_spec
+from app.services.studio.jobs.describe_step import DescribeJob, describe_image, settle_item
 from app.services.studio.jobs.lease import (
     claim,
     current_worker_id,
@@ -126,6 +127,7 @@ def _process(job_id: int, *, worker: str, lost: threading.Event) -> bool:
             return True
         spec = parse_spec(job.spec)
         token = job.token
+        describe = DescribeJob.of(job)
         pending = [
             _Pending(item_id=i, position=p, name=n, input_key=k)
             for i, p, n, k in session.exec(
@@ -138,7 +140,7 @@ def _process(job_id: int, *, worker: str, lost: threading.Event) -> bool:
     if not pending:
         return False
     storage = get_storage()
-    positions = {p.item_id: p.position for p in pending}
+    by_id = {p.item_id: p for p in pending}
     stop = threading.Event()
     results = map_images(
         _feed(pending, job_id=job_id, worker=worker, storage=storage, stop=stop), spec
@@ -152,9 +154,10 @@ def _process(job_id: int, *, worker: str, lost: threading.Event) -> bool:
                 worker=worker,
                 storage=storage,
                 token=token,
-                item_id=item_id,
-                position=positions[item_id],
+                item=by_id[item_id],
                 outcome=outcome,
+                describe=describe,
+                processed=spec.image_ops,
             ):
                 stop.set()
                 return True
@@ -214,11 +217,14 @@ def _record(
     worker: str,
     storage: Storage,
     token: str,
-    item_id: int,
-    position: int,
+    item: _Pending,
     outcome: list[OutputFile] | UserFacingError,
+    describe: DescribeJob | None = None,
+    processed: bool = False,
 ) -> bool:
-    """Store one item's outputs (or its error) and commit it; True if a cancel was asked for."""
+    """Store one item's outputs (or its error), describe it when the job asks, and commit it;
+    True if a cancel was asked for."""
+    item_id, position = item.item_id, item.position
     if isinstance(outcome, UserFacingError):
         values: dict[str, object] = {
             "status": ItemStatus.failed.value,
@@ -240,12 +246,49 @@ def _record(
                 }
             )
         values = {"status": ItemStatus.done.value, "outputs": outputs, "error": None}
-    return _save_item(job_id, worker=worker, item_id=item_id, values=values)
+        if describe is not None:
+            described = describe_image(
+                describe,
+                position=position,
+                index=len(outputs),
+                name=item.name,
+                input_key=item.input_key,
+                processed=outcome[0] if processed and outcome else None,
+                storage=storage,
+            )
+            if isinstance(described, UserFacingError):
+                values = {**values, "status": ItemStatus.failed.value, "error": described.message}
+            else:
+                # The prompt is saved in the same transaction that marks the item done.
+                cancel = _save_item(
+                    job_id,
+                    worker=worker,
+                    item_id=item_id,
+                    values=values,
+                    also=lambda session: {"outputs": [*outputs, described.save(session, describe)]},
+                )
+                settle_item(describe, position=position, described=True)
+                return cancel
+    cancel = _save_item(job_id, worker=worker, item_id=item_id, values=values)
+    if describe is not None:
+        settle_item(describe, position=position, described=False)
+    return cancel
 
 
-def _save_item(job_id: int, *, worker: str, item_id: int, values: dict[str, object]) -> bool:
+def _save_item(
+    job_id: int,
+    *,
+    worker: str,
+    item_id: int,
+    values: dict[str, object],
+    also: Callable[[Session], dict[str, object]] | None = None,
+) -> bool:
+    """Commit one item's result; `also` writes more in the same transaction (after the lease
+    check) and returns values to add."""
     with session_scope() as session:
         touch(session, job_id=job_id, worker_id=worker, progress=col(Job.progress) + 1)
+        if also is not None:
+            values = {**values, **also(session)}
         rows_changed(
             session,
             update(JobItem)

@@ -17,6 +17,7 @@ from app.services.core.storage import Storage
 from app.services.studio.imageops.spec import parse_spec
 
 STUDIO_KIND = "studio"
+DESCRIBE_CREDITS = "describe_credits"  # Job.result: the describe step's price per image
 
 
 class JobStatus(enum.StrEnum):
@@ -51,6 +52,7 @@ class OutputView:
     width: int | None
     height: int | None
     url: str  # a signed storage URL that downloads under `name`
+    prompt_id: int | None = None  # the gallery prompt a "Describe as JSON prompts" step saved
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class JobView:
     finished_at: datetime | None
     error: str | None
     items: list[ItemView]  # empty in list_jobs
+    credits_per_description: int = 0  # "Describe as JSON prompts": charged per image described
 
 
 def item_counts(session: Session, job_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -127,6 +130,7 @@ def build_view(
         finished_at=job.finished_at,
         error=job.error,
         items=[_item_view(item, storage) for item in items],
+        credits_per_description=int((job.result or {}).get(DESCRIBE_CREDITS, 0)),
     )
 
 
@@ -142,6 +146,7 @@ def _item_view(item: JobItem, storage: Storage | None) -> ItemView:
                 width=out.get("width"),
                 height=out.get("height"),
                 url=url,
+                prompt_id=out.get("prompt_id"),
             )
         )
     return ItemView(
