@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("Overview", routes.DASHBOARD, "layout-dashboard"),
     ("Analyze", routes.HOME, "scan-search"),
     ("Gallery", routes.GALLERY, "images"),
+    ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
     ("Pricing", routes.PRICING, "tag"),
 ]
