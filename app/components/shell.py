@@ -55,6 +55,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         color_scheme=rx.cond(active, "violet", "gray"),
         high_contrast=~active,
         padding_x="0.5em",
+        class_name="nav-link",
     )
 
 

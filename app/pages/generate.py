@@ -82,7 +82,7 @@ def source_card() -> rx.Component:
                             S.my_prompts, lambda p: rx.select.item(p["title"], value=p["id"])
                         )
                     ),
-                    value=rx.cond(S.prompt_id > 0, S.prompt_id.to(str), ""),
+                    value=S.picked_prompt,
                     on_change=S.choose_prompt,
                 ),
                 rx.cond(
@@ -351,7 +351,15 @@ def before_card() -> rx.Component:
                 rx.el.pre(
                     S.sent, class_name="json-view sent-prompt", aria_label="What the model receives"
                 ),
-                rx.text("Pick a prompt to see it here.", size="2", color_scheme="gray"),
+                rx.text(
+                    rx.cond(
+                        S.has_source,
+                        "Fix the choices marked in red to see it.",
+                        "Pick a prompt to see it here.",
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                ),
             ),
             rx.cond(
                 S.negative != "",

@@ -16,13 +16,14 @@ import reflex as rx
 
 from app import routes
 from app.services.billing import credits
-from app.services.core.errors import MissingKeyError, UserFacingError
+from app.services.core.errors import UserFacingError
 from app.services.core.storage import get_storage
 from app.services.generation import runs
 from app.services.generation.model_choices import image_model_choices
 from app.services.generation.presets import STYLE_PRESETS, slug
 from app.services.generation.render import OFFLINE_MODEL_ID
 from app.services.generation.sources import answer_prompt, latest_answer_id
+from app.services.library.access import load_prompt
 from app.services.library.gallery import GalleryQuery, list_prompts
 from app.services.library.prompt_ops import get_version, list_versions
 from app.state.base import as_signed_in, run_service, user_message
@@ -55,8 +56,6 @@ def _saved(token: str, prompt_id: int, version: int | None) -> dict[str, Any]:
         versions = list_versions(session, prompt_id=prompt_id, viewer=user)
         current = next((v.number for v in versions if v.is_current), versions[0].number)
         chosen = get_version(session, prompt_id=prompt_id, viewer=user, number=version or current)
-        from app.services.library.access import load_prompt
-
         title = load_prompt(session, prompt_id=prompt_id, viewer=user).title
         return {
             "title": title,
@@ -94,7 +93,7 @@ def _price(token: str, model_id: str, n: int) -> tuple[int, int, int, str]:
         balance = credits.balance(session, user_id=user.id)
         try:
             quote = runs.quote(session, model=model_id, n=n)
-        except (MissingKeyError, UserFacingError) as e:
+        except UserFacingError as e:  # a missing key, an unknown model
             return 0, 0, balance, e.message
         return quote.total, quote.credits_per_image, balance, ""
 
@@ -145,6 +144,10 @@ class GenerateState(SessionState):
         return list(dict.fromkeys(m["reason"] for m in self.models if m["reason"]))
 
     @rx.var
+    def picked_prompt(self) -> str:
+        return str(self.prompt_id) if self.prompt_id else ""
+
+    @rx.var
     def has_source(self) -> bool:
         return bool(self.prompt_id or self.answer_id)
 
@@ -172,6 +175,8 @@ class GenerateState(SessionState):
         )
         if reason:
             errors["model"] = reason
+        if not self.has_source:
+            errors.pop("source", None)  # nothing picked yet is not a mistake: the picker says it
         self.errors, self.credits = errors, balance
         self.cost, self.per_image = total, per_image
         self.size_label = f"{planned.width} × {planned.height} px" if planned.width else ""
@@ -200,9 +205,9 @@ class GenerateState(SessionState):
             elif str(query.get("answer", "")).isdigit():
                 data, title = await run_service(_answer, self.token, int(query["answer"]))
                 self.answer_id, self._data, self.source_title = int(query["answer"]), data, title
-        except UserFacingError as e:
+        except Exception as e:  # not found, not shared, in the trash: said by the picker
             await self._update_preview()
-            self.errors = {**self.errors, "source": e.message}
+            self.errors = {**self.errors, "source": user_message(e)}
             self.loaded = True
             return None
         await self._update_preview()

@@ -21,14 +21,13 @@ ANSWER_GONE = "That analyzer answer doesn't exist, or it isn't yours."
 def latest_answer_id(session: Session, *, user_id: int, conversation_id: int) -> int:
     """The id of the conversation's newest answer that holds a prompt."""
     conversation = owned(session, user_id=user_id, conversation_id=conversation_id)
-    turn_id = session.exec(
-        select(ConversationTurn.id)
-        .where(
-            col(ConversationTurn.conversation_id) == conversation.id,
-            col(ConversationTurn.data).is_not(None),
-        )
+    # A JSON column stores a missing prompt as JSON null, not SQL NULL: test the value here.
+    rows = session.exec(
+        select(ConversationTurn.id, ConversationTurn.data)
+        .where(col(ConversationTurn.conversation_id) == conversation.id)
         .order_by(col(ConversationTurn.id).desc())
-    ).first()
+    ).all()
+    turn_id = next((turn_id for turn_id, data in rows if data and turn_id is not None), None)
     if turn_id is None:
         raise NotFoundError("There is no prompt in this conversation yet: analyze an image first.")
     return int(turn_id)
