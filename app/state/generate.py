@@ -168,7 +168,8 @@ class GenerateState(SessionState):
 
     async def _update_preview(self) -> None:
         """Recompute what is sent and what it costs; each problem stays beside its control."""
-        planned = plan(self._data if self.has_source else None, self._choices())
+        # Schema checks and rendering are quick but CPU work: off the event loop too.
+        planned = await run_service(plan, self._data if self.has_source else None, self._choices())
         errors = dict(planned.errors)
         total, per_image, balance, reason = await run_service(
             _price, self.token, self.model_id, planned.n

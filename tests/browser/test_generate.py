@@ -60,6 +60,31 @@ def take_all_credits(email: str) -> None:
                        actor=admin, idempotency_key=f"browser-generate-zero-{email}")  # fmt: skip
 
 
+def score_first_image(email: str, *, gallery_prompt_id: int) -> None:
+    """What the worker records after the round trip (scoring is another part's work): a
+    score with its parts, and the gallery prompt the image became, on the first image."""
+    from sqlmodel import col, select
+
+    from app.services.core.db import session_scope
+    from app.services.core.models import Generation, GenerationImage
+
+    with session_scope() as session:
+        image = session.exec(
+            select(GenerationImage)
+            .join(Generation, col(Generation.id) == col(GenerationImage.generation_id))
+            .where(col(Generation.user_id) == _user_id(email))
+            .order_by(col(GenerationImage.id))
+        ).first()
+        assert image is not None
+        image.fidelity_score = 83
+        image.fidelity_parts = [
+            {"name": "palette", "label": "Colours", "score": 91, "weight": 0.3,
+             "explanation": "ΔE 4.2 from the palette"},
+        ]  # fmt: skip
+        image.gallery_prompt_id = gallery_prompt_id
+        session.add(image)
+
+
 def _data(scene: str) -> dict[str, Any]:
     return prompt_data(
         scene,
@@ -152,10 +177,19 @@ def test_generate_from_a_saved_prompt_and_watch_the_images_arrive(page: Page, ap
     )
     shot(page, "generate-done")
 
-    # A reload loses nothing: the runs and their images come back from the database.
+    # A reload loses nothing: the runs and their images come back from the database, with
+    # the round trip's score and gallery entry once the worker has recorded them.
+    score_first_image(email, gallery_prompt_id=prompt_id)
     page.reload()
     expect(page.locator(".generation-run")).to_have_count(2)
     expect(page.locator(".generation-run").nth(1).get_by_role("img")).to_have_count(2)
+    scored = page.locator(".generation-run").nth(1).locator(".generated-image").first
+    scored.get_by_text("Fidelity 83/100").click()
+    expect(scored).to_contain_text("Colours: 91 · ΔE 4.2 from the palette")
+    expect(scored.get_by_role("link", name="Open in gallery")).to_have_attribute(
+        "href", f"/prompts/{prompt_id}"
+    )
+    shot(page, "generate-fidelity")
     expect(page.get_by_role("combobox", name="Version")).to_have_text("v2 (current)")
 
 
@@ -261,6 +295,7 @@ def test_the_analyzer_and_the_prompt_page_open_generate(page: Page, app_db: None
     )
     expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
     expect(page.locator(".assistant-turn")).to_have_count(1)
+    shot(page, "generate-analyzer-button")
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(page).to_have_url(re.compile(r"/generate\?answer=\d+$"))
     expect(page.get_by_text("Analyzer answer")).to_be_visible()
@@ -274,6 +309,8 @@ def test_the_analyzer_and_the_prompt_page_open_generate(page: Page, app_db: None
 
     prompt_id = saved_prompt(email, "A paper boat", "A paper boat on a puddle", title="Boat")
     page.goto(f"/prompts/{prompt_id}")
+    expect(page.get_by_role("heading", name="Boat")).to_be_visible()
+    shot(page, "generate-prompt-page-button")
     page.get_by_role("link", name="Generate").last.click()
     expect(page).to_have_url(re.compile(rf"/generate\?prompt={prompt_id}&version=2$"))
     expect(page.get_by_role("combobox", name="Version")).to_have_text("v2 (current)")
