@@ -293,10 +293,11 @@ def test_the_analyzer_and_the_prompt_page_open_generate(page: Page, app_db: None
     page.locator("#analyzer-upload input[type=file]").set_input_files(
         files=[{"name": "poster.png", "mimeType": "image/png", "buffer": poster}]
     )
-    expect(page.get_by_text("writing…")).to_be_hidden(timeout=60_000)
-    expect(page.locator(".assistant-turn")).to_have_count(1)
+    generate = page.get_by_role("button", name="Generate", exact=True)
+    expect(generate).to_be_enabled(timeout=60_000)  # once the answer is complete
+    expect(page.get_by_text("writing…")).to_be_hidden()
     shot(page, "generate-analyzer-button")
-    page.get_by_role("button", name="Generate", exact=True).click()
+    generate.click()
     expect(page).to_have_url(re.compile(r"/generate\?answer=\d+$"))
     expect(page.get_by_text("Analyzer answer")).to_be_visible()
     expect(sent(page)).to_contain_text("JSONCRAFT")
