@@ -14,6 +14,7 @@ from app.pages.auth import login_page, signup_page
 from app.pages.credits import credits_page
 from app.pages.dashboard import dashboard_page
 from app.pages.gallery import gallery_page
+from app.pages.generate import generate_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
 from app.pages.prompt import prompt_page
@@ -30,6 +31,8 @@ from app.state.credits import CreditsState
 from app.state.dashboard import DashboardState
 from app.state.editor import EditorState
 from app.state.gallery import GalleryState
+from app.state.generate import GenerateState
+from app.state.generate_runs import GenerateRunsState
 from app.state.pricing import PricingState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
@@ -124,4 +127,10 @@ app.add_page(
     route=routes.PRICING,
     title="Pricing · JSONCraft",
     on_load=PricingState.load_pricing,
+)
+app.add_page(
+    generate_page,
+    route=routes.GENERATE,
+    title="Generate · JSONCraft",
+    on_load=[GenerateState.load_generate, GenerateRunsState.load_runs],
 )

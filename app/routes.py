@@ -14,6 +14,7 @@ CREDITS = "/credits"
 STUDIO = "/studio"
 DASHBOARD = "/dashboard"
 PRICING = "/pricing"
+GENERATE = "/generate"
 API_DOCS = "/api/docs"  # on the API's host (settings.api_url)
 OPENAPI = "/api/openapi.json"
 UPDATE_SUBSCRIBERS_CSV = "/api/admin/update-subscribers.csv"
@@ -34,6 +35,17 @@ API_SIGN_OUT_EVERYWHERE = "/api/auth/sign-out-everywhere"
 
 def prompt_url(prompt_id: int) -> str:
     return f"{PROMPT_PREFIX}{int(prompt_id)}"
+
+
+def generate_url(prompt_id: int, version: int | None = None) -> str:
+    """/generate on a saved prompt (its current version unless `version` is given)."""
+    url = f"{GENERATE}?prompt={int(prompt_id)}"
+    return url if version is None else f"{url}&version={int(version)}"
+
+
+def generate_answer_url(turn_id: int) -> str:
+    """/generate on one analyzer answer (a conversation turn of the person's own)."""
+    return f"{GENERATE}?answer={int(turn_id)}"
 
 
 def share_url(token: str) -> str:

@@ -14,6 +14,7 @@ NAV_ITEMS = [
     ("Overview", routes.DASHBOARD, "layout-dashboard"),
     ("Analyze", routes.HOME, "scan-search"),
     ("Gallery", routes.GALLERY, "images"),
+    ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
     ("Pricing", routes.PRICING, "tag"),
 ]
@@ -54,6 +55,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         color_scheme=rx.cond(active, "violet", "gray"),
         high_contrast=~active,
         padding_x="0.5em",
+        class_name="nav-link",
     )
 
 

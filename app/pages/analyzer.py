@@ -12,6 +12,7 @@ from app.state.analyzer_chat import AnalyzerChatState
 from app.state.analyzer_history import AnalyzerHistoryState
 from app.state.analyzer_import import AnalyzerImportState as Imported
 from app.state.analyzer_models import AnalyzerModelsState
+from app.state.generate import GenerateState
 from app.state.landing import LandingState
 from app.state.session import SessionState
 
@@ -257,6 +258,13 @@ def actions() -> rx.Component:
             rx.icon("bookmark-plus", size=14),
             "Save to gallery",
             on_click=AnalyzerHistoryState.save,
+            disabled=~AnalyzerState.has_prompt | AnalyzerState.streaming,
+        ),
+        rx.button(
+            rx.icon("wand-sparkles", size=14),
+            "Generate",
+            variant="soft",
+            on_click=GenerateState.open_from_conversation(AnalyzerState.conversation_id),
             disabled=~AnalyzerState.has_prompt | AnalyzerState.streaming,
         ),
         rx.button(

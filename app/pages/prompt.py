@@ -82,6 +82,20 @@ def header() -> rx.Component:
                 variant="soft",
                 on_click=X.download_json,
             ),
+            rx.button(
+                rx.link(
+                    rx.icon("wand-sparkles", size=14),
+                    "Generate",
+                    href=routes.GENERATE
+                    + "?prompt="
+                    + S.pid.to(str)
+                    + "&version="
+                    + S.version.to(str),
+                    underline="none",
+                ),
+                as_child=True,
+                variant="soft",
+            ),
             rx.cond(
                 S.download_url != "",
                 rx.link(
