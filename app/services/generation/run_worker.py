@@ -35,7 +35,7 @@ from app.services.generation.run_records import (
     images_of,
     settle,
 )
-from app.services.generation.types import GeneratedImage, GenerationRequest
+from app.services.generation.types import GeneratedImage, GenerationRequest, LoraWeight
 from app.services.images.intake import ingest_image
 from app.services.studio.jobs.lease import current_worker_id, rows_changed
 
@@ -194,6 +194,7 @@ def _make(generation: Generation, image: GenerationImage) -> GeneratedImage:
         steps=generation.steps,
         guidance=generation.guidance,
         negative=generation.negative,
+        loras=tuple(LoraWeight(w["path"], w["scale"]) for w in generation.loras or ()),
     )
     made = asyncio.run(model.generate(request))
     if not made:
