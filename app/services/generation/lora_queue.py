@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from huey import Huey
 from huey.api import TaskWrapper
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.services.billing import credits
 from app.services.core.db import session_scope
 from app.services.core.errors import ProviderError
 from app.services.core.logs import get_logger
@@ -26,7 +27,14 @@ from app.services.core.models import LoraTraining, utcnow
 from app.services.core.queue import get_huey, waiting_args
 from app.services.generation import lora_fal
 from app.services.generation.lora_progress import past_time_limit, poll_once, time_out
-from app.services.generation.lora_records import ACTIVE, TrainingStatus, finish, load
+from app.services.generation.lora_records import (
+    ACTIVE,
+    FINISHED,
+    TrainingStatus,
+    finish,
+    load,
+    settle,
+)
 from app.services.studio.jobs.lease import (
     current_worker_id,
     holder_is_dead,
@@ -128,7 +136,7 @@ def reconcile_trainings(*, now: datetime | None = None) -> dict[str, int]:
     it is polled; queued, it is queued again if no live worker holds it and it is not waiting
     in the queue. Idempotent; run every minute by the worker."""
     settings = get_settings()
-    counts = {"timed_out": 0, "polled": 0, "requeued": 0}
+    counts = {"timed_out": 0, "polled": 0, "requeued": 0, "settled": 0}
     with session_scope() as session:
         rows = session.exec(
             select(LoraTraining.id)
@@ -157,7 +165,30 @@ def reconcile_trainings(*, now: datetime | None = None) -> dict[str, int]:
                 session.commit()
                 enqueue(training_id)
                 counts["requeued"] += 1
+    counts["settled"] = _settle_recent(now=now)
     return counts
+
+
+def _settle_recent(*, now: datetime | None) -> int:
+    """Settle again what finished in the last day: a worker killed between finishing a
+    training and settling its credits left it unsettled (settling twice changes nothing)."""
+    since = (now or utcnow()) - timedelta(days=1)
+    with session_scope() as session:
+        rows = session.exec(
+            select(LoraTraining).where(
+                col(LoraTraining.status).in_([s.value for s in FINISHED]),
+                col(LoraTraining.finished_at) >= since,
+                col(LoraTraining.reservation_key).is_not(None),
+            )
+        ).all()
+        settled = 0
+        for training in rows:
+            assert training.reservation_key is not None
+            held = credits.get_reservation(session, key=training.reservation_key)
+            if held.status == credits.ReservationStatus.held:
+                settle(session, training)
+                settled += 1
+        return settled
 
 
 def _free(training: LoraTraining, *, now: datetime | None) -> bool:
