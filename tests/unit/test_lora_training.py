@@ -335,8 +335,9 @@ def test_a_done_lora_generates_on_flux_lora_for_its_owner_only(
     lora_url = load(session, training_id).lora_url
     prompt = prompt_data("TOK portrait by a window")
 
+    chosen = [{"id": training_id, "scale": 0.8}]
     run = runs.start_generation(session, user=ada, model="black-forest-labs/FLUX.1-schnell",
-                                prompt=prompt, loras=[{"id": training_id, "scale": 0.8}])  # fmt: skip
+                                prompt=prompt, loras=chosen)  # fmt: skip
     assert run.model == "fal-ai/flux-lora"
     row = session.get(Generation, run.id)
     assert row is not None and row.loras == [{"path": lora_url, "scale": 0.8}]
