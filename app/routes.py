@@ -12,6 +12,7 @@ ACCOUNT = "/account"
 ADMIN = "/admin"
 CREDITS = "/credits"
 STUDIO = "/studio"
+LORAS = "/loras"
 DASHBOARD = "/dashboard"
 PRICING = "/pricing"
 API_DOCS = "/api/docs"  # on the API's host (settings.api_url)

@@ -15,6 +15,7 @@ NAV_ITEMS = [
     ("Analyze", routes.HOME, "scan-search"),
     ("Gallery", routes.GALLERY, "images"),
     ("Studio", routes.STUDIO, "layers"),
+    ("LoRAs", routes.LORAS, "wand-sparkles"),
     ("Pricing", routes.PRICING, "tag"),
 ]
 

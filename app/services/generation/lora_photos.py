@@ -53,7 +53,7 @@ def read_photos(files: list[tuple[str, bytes]]) -> list[Photo]:
         entries = _unzip(name, data)
     else:
         entries = files
-    _check_count(len(entries), source="zip" if zips else None)
+    check_count(len(entries), source="zip" if zips else None)
     total = 0
     photos = []
     for filename, data in entries:
@@ -76,7 +76,7 @@ def build_zip(photos: list[Photo]) -> bytes:
     return buf.getvalue()
 
 
-def _check_count(count: int, *, source: str | None) -> None:
+def check_count(count: int, *, source: str | None) -> None:
     where = " in the zip" if source else ""
     if count < MIN_PHOTOS:
         raise InvalidInputError(
@@ -115,7 +115,7 @@ def _unzip(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
         raise InvalidInputError(f"{name} is not a zip we can open; it looks damaged.") from e
     with archive:
         members = [i for i in infos if not i.is_dir() and not _system_file(i.filename)]
-        _check_count(len(members), source="zip")
+        check_count(len(members), source="zip")
         total = 0
         for info in members:
             member = sanitize_filename(info.filename)
