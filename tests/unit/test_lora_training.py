@@ -471,3 +471,19 @@ def test_webhook_keys_are_cached_and_refetched_once_when_rotated(
     wait_until(lambda: bool(fal.webhook_replies), "the webhook")
     fetches = [r for r in fal.requests if r.path == "/.well-known/jwks.json"]
     assert len(fetches) <= 1  # the fake's JWKS GETs aren't recorded; the cache is what counts
+
+
+def test_cancelling_what_fal_already_finished_keeps_it_done_and_charged(
+    session: Session, ada: User, fal: FakeFalTrainingServer, api: str
+) -> None:
+    fal.lose_webhooks = True
+    training_id = start(session, ada)
+    request_id = submitted(session, fal, training_id)
+    wait_until(lambda: fal.trainings[request_id].completed, "Fal to finish")
+
+    view = lora_training.cancel_training(session, user=ada, lora_id=training_id)
+
+    assert view.status == "uploading"  # Fal answered ALREADY_COMPLETED: the next poll decides
+    reconcile_trainings()
+    assert status_of(session, training_id) == "done"
+    assert balance(session, ada) == 1000 - PRICE

@@ -73,11 +73,11 @@ def poll_once(
     queued = lora_fal.queued_request(training)
     if queued is None:
         return training.status  # not submitted yet: the queue task does that
-    if training.cancel_requested:  # cancelled while it was being submitted
-        with contextlib.suppress(ProviderError):
-            asyncio.run(lora_fal.cancel(settings, queued))
+    if training.cancel_requested and _stopped_at_fal(settings, queued):
+        # Cancelled while it was being submitted (or Fal was unreachable at the cancel).
         finish(session, training_id, TrainingStatus.cancelled, error="Cancelled; credits refunded.")
         return load(session, training_id).status
+    # Not stopped: Fal had finished it already, so the poll below says how it ended.
     try:
         outcome = asyncio.run(lora_fal.poll(settings, queued))
     except ProviderError as e:
@@ -85,6 +85,13 @@ def poll_once(
         return training.status
     apply_outcome(session, training_id, outcome)
     return load(session, training_id).status
+
+
+def _stopped_at_fal(settings: Settings, queued: lora_fal.QueuedRequest) -> bool:
+    try:
+        return asyncio.run(lora_fal.cancel(settings, queued))
+    except ProviderError:
+        return True  # unreachable: we stop following it either way
 
 
 def past_time_limit(
