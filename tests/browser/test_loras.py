@@ -57,8 +57,8 @@ def card(page: Page, name: str) -> object:
 
 def test_train_watch_fail_cancel_and_delete(
     page: Page,
-    app_db: None,
-    fal: FakeFalTrainingServer,  # noqa: F811
+    app_db: None,  # noqa: F811
+    fal: FakeFalTrainingServer,
 ) -> None:
     email = new_email()
     sign_up(page, email)

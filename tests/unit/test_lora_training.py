@@ -150,6 +150,8 @@ def test_a_training_runs_end_to_end_and_the_webhook_finishes_it(
     assert done.lora_url == f"{fal.url}/files/{request_id}/pytorch_lora_weights.safetensors"
     assert done.config_url == f"{fal.url}/files/{request_id}/config.json"
     assert done.credits_charged == PRICE and balance(session, ada) == 1000 - PRICE
+    zip_key = load(session, training_id).zip_key
+    assert zip_key is not None and not get_storage().exists(zip_key)  # photos not kept
     # The poll the step queued finds it finished: nothing changes, nothing is charged twice.
     assert {t.name for t in run_queue()} == {"lora_step"}
     assert status_of(session, training_id) == "done" and balance(session, ada) == 1000 - PRICE

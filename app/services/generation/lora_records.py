@@ -18,8 +18,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from app.services.billing import credits
-from app.services.core.errors import ConflictError, NotFoundError
+from app.services.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from app.services.core.models import LoraTraining, utcnow
+from app.services.core.storage import get_storage
 from app.services.studio.jobs.lease import rows_changed
 
 
@@ -122,7 +128,12 @@ def finish(
         ),
     )
     session.commit()
-    settle(session, load(session, training_id))
+    training = load(session, training_id)
+    settle(session, training)
+    if changed == 1 and training.zip_key:
+        # Fal has what it needed (or never will): the photos' zip is not kept past the end.
+        with contextlib.suppress(StorageError, InvalidInputError):
+            get_storage().delete(training.zip_key)
     return changed == 1
 
 
