@@ -118,6 +118,8 @@ class LorasState(SessionState):
                 yield rx.toast.error(user_message(e))
                 return
             async with self:
+                if self._poller != me:
+                    return  # a row was added or changed meanwhile: this answer is stale
                 finished = {r["id"] for r in self.loras if r["active"]} - {
                     r["id"] for r in fresh if r["active"]
                 }
@@ -133,15 +135,18 @@ class LorasState(SessionState):
         except Exception as e:  # finished meanwhile, or not yours
             return rx.toast.error(user_message(e))
         await self._refresh()
+        self._poller += 1  # a poll under way would write back the row as it was
         if row["status"] == "deleted":
             self.loras = [r for r in self.loras if r["id"] != row["id"]]
             return rx.toast.info(f"Deleted {row['name']}.")
         self.loras = [row if r["id"] == row["id"] else r for r in self.loras]
         if row["status"] == "cancelled":
-            return rx.toast.info(f"Cancelled {row['name']}; its credits are back.")
+            return [rx.toast.info(f"Cancelled {row['name']}; its credits are back."),
+                    LorasState.poll_loras]  # fmt: skip
         return LorasState.poll_loras
 
     @rx.event
     def add_lora(self, row: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self._poller += 1  # a poll already under way would write back a list without it
         self.loras = [row, *[r for r in self.loras if r["id"] != row["id"]]]
         return LorasState.poll_loras
