@@ -138,7 +138,7 @@ class LorasState(SessionState):
         self._poller += 1  # a poll under way would write back the row as it was
         if row["status"] == "deleted":
             self.loras = [r for r in self.loras if r["id"] != row["id"]]
-            return rx.toast.info(f"Deleted {row['name']}.")
+            return [rx.toast.info(f"Deleted {row['name']}."), LorasState.poll_loras]
         self.loras = [row if r["id"] == row["id"] else r for r in self.loras]
         if row["status"] == "cancelled":
             return [rx.toast.info(f"Cancelled {row['name']}; its credits are back."),
