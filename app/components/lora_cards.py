@@ -69,12 +69,16 @@ def lora_card(row: rx.Var) -> rx.Component:
                 rx.cond(
                     row["done"],
                     rx.link(
-                        rx.icon("download", size=14),
-                        "Weights (.safetensors)",
+                        rx.flex(
+                            rx.icon("download", size=14),
+                            "Weights (.safetensors)",
+                            align="center",
+                            gap="1",
+                        ),
                         href=row["lora_url"].to(str),
                         is_external=True,
                         size="2",
-                    ),  # fmt: skip
+                    ),
                 ),
                 rx.spacer(),
                 rx.button(
