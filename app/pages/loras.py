@@ -163,9 +163,12 @@ def train_card() -> rx.Component:
                     "Train",
                     size="3",
                     disabled=F.uploading | ~F.affordable,
-                    on_click=F.train(
-                        rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=F.track_upload)
-                    ),
+                    on_click=[
+                        F.expect_training,
+                        F.train(
+                            rx.upload_files(upload_id=UPLOAD_ID, on_upload_progress=F.track_upload)
+                        ),
+                    ],
                 ),
                 width="100%",
                 align="center",

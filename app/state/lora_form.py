@@ -70,6 +70,14 @@ class LoraFormState(LorasState):
         self.progress = round(fraction * 100)
 
     @rx.event
+    def expect_training(self):  # type: ignore[no-untyped-def]
+        """Before the upload: follow the list until the training it makes has finished.
+        (Started here, not from the upload's handler, whose response would stay open.)"""
+        self.form_error = ""
+        self._expecting = True
+        return LorasState.poll_loras
+
+    @rx.event
     async def train(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         self.uploading, self.form_error = False, ""
         steps = self.steps.strip()
@@ -88,10 +96,13 @@ class LoraFormState(LorasState):
         except Exception as e:  # bad photos or settings, no credits, no Fal key
             self.form_error = user_message(e)
             return None
+        finally:
+            self._expecting = False
         await self._refresh()
+        self._changes += 1
+        self.loras = [row, *[r for r in self.loras if r["id"] != row["id"]]]
         self.trigger_word = ""
         return [
             rx.clear_selected_files(UPLOAD_ID),
-            LorasState.add_lora(row),
             rx.toast.success(f"Training {row['name']}: it takes a few minutes."),
         ]

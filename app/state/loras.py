@@ -82,6 +82,8 @@ class LorasState(SessionState):
     loras: list[dict[str, Any]] = []
     loras_loaded: bool = False
     _poller: int = 0  # one poller per tab: each run takes a number and stops when superseded
+    _changes: int = 0  # bumped when a handler changes the list: a poll begun before is stale
+    _expecting: bool = False  # a training is being uploaded: keep polling for it
 
     @rx.var
     def has_active(self) -> bool:
@@ -110,8 +112,10 @@ class LorasState(SessionState):
             await asyncio.sleep(POLL_SECONDS)
             async with self:
                 here = self.router.url.path.rstrip("/") == routes.LORAS
-                if not self.has_active or not here or self._poller != me:
+                waiting = self.has_active or self._expecting
+                if not waiting or not here or self._poller != me:
                     return
+                seen = self._changes
             try:
                 fresh = await run_service(_list, token)
             except Exception as e:  # signed out, or the database is down: stop and say so
@@ -119,7 +123,9 @@ class LorasState(SessionState):
                 return
             async with self:
                 if self._poller != me:
-                    return  # a row was added or changed meanwhile: this answer is stale
+                    return
+                if self._changes != seen:
+                    continue  # a LoRA was added or changed meanwhile: this answer is stale
                 finished = {r["id"] for r in self.loras if r["active"]} - {
                     r["id"] for r in fresh if r["active"]
                 }
@@ -135,18 +141,11 @@ class LorasState(SessionState):
         except Exception as e:  # finished meanwhile, or not yours
             return rx.toast.error(user_message(e))
         await self._refresh()
-        self._poller += 1  # a poll under way would write back the row as it was
+        self._changes += 1
         if row["status"] == "deleted":
             self.loras = [r for r in self.loras if r["id"] != row["id"]]
-            return [rx.toast.info(f"Deleted {row['name']}."), LorasState.poll_loras]
+            return rx.toast.info(f"Deleted {row['name']}.")
         self.loras = [row if r["id"] == row["id"] else r for r in self.loras]
         if row["status"] == "cancelled":
-            return [rx.toast.info(f"Cancelled {row['name']}; its credits are back."),
-                    LorasState.poll_loras]  # fmt: skip
-        return LorasState.poll_loras
-
-    @rx.event
-    def add_lora(self, row: dict[str, Any]):  # type: ignore[no-untyped-def]
-        self._poller += 1  # a poll already under way would write back a list without it
-        self.loras = [row, *[r for r in self.loras if r["id"] != row["id"]]]
-        return LorasState.poll_loras
+            return rx.toast.info(f"Cancelled {row['name']}; its credits are back.")
+        return None
