@@ -116,7 +116,7 @@ def settings_fields() -> rx.Component:
             aria_label="What it learns",
             min_width="160px",
         ),
-        gap="3",
+        spacing="4",
         wrap="wrap",
         width="100%",
     )

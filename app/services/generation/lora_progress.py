@@ -75,7 +75,7 @@ def poll_once(
         return training.status  # not submitted yet: the queue task does that
     if training.cancel_requested and _stopped_at_fal(settings, queued):
         # Cancelled while it was being submitted (or Fal was unreachable at the cancel).
-        finish(session, training_id, TrainingStatus.cancelled, error="Cancelled; credits refunded.")
+        finish(session, training_id, TrainingStatus.cancelled)
         return load(session, training_id).status
     # Not stopped: Fal had finished it already, so the poll below says how it ended.
     try:

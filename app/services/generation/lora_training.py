@@ -184,7 +184,7 @@ def cancel_training(session: Session, *, user: User, lora_id: int) -> LoraView:
         if not stopped:
             return view_of(load(session, lora_id))  # it finished at Fal: a poll will say how
     if training.worker_id is None or queued is not None:
-        finish(session, lora_id, TrainingStatus.cancelled, error="Cancelled; credits refunded.")
+        finish(session, lora_id, TrainingStatus.cancelled)
     return view_of(load(session, lora_id))
 
 
