@@ -15,6 +15,7 @@ from app.pages.credits import credits_page
 from app.pages.dashboard import dashboard_page
 from app.pages.gallery import gallery_page
 from app.pages.generate import generate_page
+from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
 from app.pages.prompt import prompt_page
@@ -33,6 +34,8 @@ from app.state.editor import EditorState
 from app.state.gallery import GalleryState
 from app.state.generate import GenerateState
 from app.state.generate_runs import GenerateRunsState
+from app.state.lora_form import LoraFormState
+from app.state.loras import LorasState
 from app.state.pricing import PricingState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
@@ -115,6 +118,12 @@ app.add_page(
     route=routes.STUDIO,
     title="Studio · JSONCraft",
     on_load=[StudioState.load_studio, StudioJobsState.load_jobs],
+)
+app.add_page(
+    loras_page,
+    route=routes.LORAS,
+    title="LoRAs · JSONCraft",
+    on_load=[LorasState.load_loras, LoraFormState.load_form],
 )
 app.add_page(
     dashboard_page,

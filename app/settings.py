@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # How often the Fal queue is polled, and how long one generation may take in all.
     fal_poll_interval_seconds: float = Field(default=1.0, ge=0)
     generation_timeout_seconds: float = Field(default=300.0, gt=0)
+    # Where Fal can reach this app from the internet (webhooks, the LoRA training zip when
+    # storage is local). Unset: no webhooks are asked for, and polling alone follows trainings.
+    public_base_url: str | None = None
+    # Fal signs its webhooks with ED25519; its public keys are served here as a JWKS.
+    fal_jwks_url: str = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+    # LoRA training: how often a submitted training is polled, and when one still unfinished
+    # is given up on (failed and refunded).
+    lora_poll_interval_seconds: float = Field(default=15.0, ge=0)
+    lora_time_limit_seconds: float = Field(default=2 * 3600.0, gt=0)
 
     # Google sign-in (OpenID Connect).
     google_client_id: str | None = None

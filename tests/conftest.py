@@ -26,6 +26,8 @@ _ENV_PREFIXES = (
     "OPENAI_COMPATIBLE_",
     "TOGETHER_",
     "FAL_",
+    "PUBLIC_BASE_URL",
+    "LORA_",
     "GOOGLE_",
     "STRIPE_",
 )

@@ -22,6 +22,7 @@ from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.api import generations as generations_api
 from app.api import jobs as jobs_api
+from app.api import loras as loras_api
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
 from app.services.core.errors import (
@@ -154,6 +155,8 @@ def create_api() -> FastAPI:
     api.include_router(bundles_api.router)
     api.include_router(jobs_api.router)
     api.include_router(generations_api.router)
+    api.include_router(loras_api.router)
+    api.include_router(loras_api.webhooks)
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
     api.include_router(auth_api.router)

@@ -16,6 +16,7 @@ NAV_ITEMS = [
     ("Gallery", routes.GALLERY, "images"),
     ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
+    ("LoRAs", routes.LORAS, "wand-sparkles"),
     ("Pricing", routes.PRICING, "tag"),
 ]
 

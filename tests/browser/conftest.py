@@ -19,6 +19,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.utils.fakes.fal_training_server import KEY as FAL_KEY
+from tests.utils.fakes.fal_training_server import FakeFalTrainingServer
 from tests.utils.fakes.openai_server import FakeOpenAIServer
 from tests.utils.fakes.stripe_server import FakeStripeServer
 from tests.utils.oidc import OidcProvider
@@ -106,10 +108,19 @@ def fake_stripe(app_port: int) -> Iterator[FakeStripeServer]:
 
 
 @pytest.fixture(scope="session")
+def fake_fal() -> Iterator[FakeFalTrainingServer]:
+    """Fal's queue on loopback: it fetches the training zip from the app and calls back its
+    webhook (the app's public base URL), signed with the key it serves as JWKS."""
+    with FakeFalTrainingServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def app_server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_openrouter: FakeOpenAIServer,
     fake_stripe: FakeStripeServer,
+    fake_fal: FakeFalTrainingServer,
     google_mock: OidcProvider,
     app_port: int,
 ) -> Iterator[RunningApp]:
@@ -134,6 +145,11 @@ def app_server(
         "GOOGLE_CLIENT_ID": "jsoncraft-browser-test",
         "GOOGLE_CLIENT_SECRET": "browser-test-secret",
         "GOOGLE_DISCOVERY_URL": f"{google_mock.url}/.well-known/openid-configuration",
+        "FAL_KEY": FAL_KEY,
+        "FAL_QUEUE_URL": fake_fal.url,
+        "FAL_JWKS_URL": fake_fal.jwks_url,
+        "PUBLIC_BASE_URL": f"http://localhost:{back}",
+        "LORA_POLL_INTERVAL_SECONDS": "1",
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "credit_ledger",
     "jobs",
     "update_subscribers",
+    "lora_trainings",
     "alembic_version",
 }
 

@@ -20,6 +20,7 @@ OPERATION_LABELS = {
     "studio_remove_background_local": "Studio: background removal, offline (per image)",
     "studio_remove_background_fal": "Studio: background removal, Fal.ai (per image)",
     "studio_ocr": "Studio: text recognition (per image)",
+    "lora_training": "LoRA training on Fal.ai (per training)",
 }
 
 

@@ -55,6 +55,9 @@ OPERATION_DEFAULTS: dict[str, int] = {
     "studio_remove_background_local": 2,
     "studio_remove_background_fal": 5,
     "studio_ocr": 1,
+    # One LoRA training on Fal (fal-ai/flux-lora-fast-training: about $2 a run, at the markup
+    # rule's 100 credits per USD and 150 %).
+    "lora_training": 300,
 }
 
 

@@ -489,6 +489,8 @@ class Generation(SQLModel, table=True):
     steps: int | None = None
     guidance: float | None = None
     preset: str | None = Field(default=None, max_length=200)
+    # Trained LoRAs applied (fal-ai/flux-lora): [{"id", "path", "scale"}], None without any.
+    loras: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     n: int
     status: str = Field(default="queued", max_length=16)
     credits_per_image: int = 0  # the price when it was started: later price changes don't apply
@@ -534,3 +536,49 @@ class GenerationImage(SQLModel, table=True):
     attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class LoraTraining(SQLModel, table=True):
+    """One LoRA trained on Fal from a person's photos (app/services/generation/lora_*.py).
+
+    Followed by Fal's webhook and by polling, whichever comes first; the Fal URLs are the ones
+    returned at submit (the queue's own, never rebuilt). A deleted LoRA keeps its row, hidden,
+    for the credit ledger. Workers hold a training briefly (`worker_id`, `heartbeat_at`) while
+    they submit or poll it, the way they hold generation runs.
+    """
+
+    __tablename__ = "lora_trainings"
+    __table_args__ = (
+        Index("ix_lora_trainings_user_created", "user_id", "created_at", "id"),
+        # Reconciliation looks for trainings not finished, oldest poll first.
+        Index("ix_lora_trainings_status_polled", "status", "polled_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=120)
+    trigger_word: str = Field(max_length=60)
+    steps: int
+    is_style: bool = False
+    image_count: int = 0
+    # queued, uploading, training, done, failed, cancelled, deleted
+    status: str = Field(default="queued", max_length=16)
+    fal_request_id: str | None = Field(default=None, max_length=200, index=True)
+    status_url: str | None = Field(default=None, max_length=1000)
+    response_url: str | None = Field(default=None, max_length=1000)
+    cancel_url: str | None = Field(default=None, max_length=1000)
+    zip_key: str | None = Field(default=None, max_length=300)
+    lora_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    config_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sample_asset_ids: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    credits: int = 0  # the price when it was started: later price changes don't apply
+    reservation_key: str | None = Field(default=None, max_length=190)
+    cancel_requested: bool = False
+    worker_id: str | None = Field(default=None, max_length=120)
+    heartbeat_at: datetime | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    submitted_at: datetime | None = None
+    polled_at: datetime | None = None
+    finished_at: datetime | None = None
+    deleted_at: datetime | None = None

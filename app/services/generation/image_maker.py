@@ -15,7 +15,7 @@ from app.services.core.errors import InvalidOutputError
 from app.services.generation.layout_preview import draw_board
 from app.services.generation.providers.base import ImageModel
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.types import GeneratedImage, GenerationRequest
+from app.services.generation.types import GeneratedImage, GenerationRequest, LoraWeight
 
 OFFLINE_PROVIDER = "offline"
 
@@ -36,6 +36,7 @@ def make_image(
     steps: int | None = None,
     guidance: float | None = None,
     negative: str | None = None,
+    loras: tuple[LoraWeight, ...] = (),
 ) -> GeneratedImage:
     """One image of `model_id` for the prompt as sent (`prompt_format` "json" or "text").
     Provider failures raise the ProviderError subclasses; nothing here touches the database."""
@@ -66,6 +67,7 @@ def make_image(
         steps=steps,
         guidance=guidance,
         negative=negative,
+        loras=loras,
     )
     made = asyncio.run(model.generate(request))
     if not made:

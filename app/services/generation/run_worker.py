@@ -31,7 +31,7 @@ from app.services.generation.run_records import (
     images_of,
     settle,
 )
-from app.services.generation.types import GeneratedImage
+from app.services.generation.types import GeneratedImage, LoraWeight
 from app.services.images.intake import ingest_image
 from app.services.studio.jobs.lease import current_worker_id, rows_changed
 
@@ -179,6 +179,7 @@ def _make(generation: Generation, image: GenerationImage) -> GeneratedImage:
         steps=generation.steps,
         guidance=generation.guidance,
         negative=generation.negative,
+        loras=tuple(LoraWeight(w["path"], w["scale"]) for w in generation.loras or ()),
     )
 
 

@@ -28,6 +28,7 @@ from app.services.core.errors import (
     NotFoundError,
 )
 from app.services.core.models import Generation, GenerationImage, PromptVersion, User, utcnow
+from app.services.generation.lora_training import lora_weights, stored_loras
 from app.services.generation.presets import preview_style
 from app.services.generation.render import OFFLINE_MODEL_ID, clean_model_id, render_for_model
 from app.services.generation.run_queue import enqueue
@@ -47,6 +48,7 @@ from app.services.library.access import load_prompt
 from app.services.studio.jobs.lease import rows_changed
 
 SEED_LIMIT = 2**32
+LORA_MODEL = "fal-ai/flux-lora"
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,11 @@ def start_generation(
     preset: object = None,
     steps: object = None,
     guidance: object = None,
+    loras: object = None,
 ) -> GenerationView:
     """Start a run from a saved prompt (`prompt_id`, `version` or its current one) or a JSON
     prompt given as is. Reserves credits per image before any provider call, then queues it.
+    `loras` ([{"id", "scale"}]: the person's done LoRAs, scale 0-2) runs on fal-ai/flux-lora.
 
     Raises InvalidInputError (bad input, with what to fix), NotFoundError (a prompt or version
     the user can't see, or one in the trash), UnknownModelError, MissingKeyError, or
@@ -104,7 +108,9 @@ def start_generation(
     if user.id is None:
         raise InvalidInputError("Sign in to generate images.")
     count = _count(n)
-    chosen = _resolve(model)
+    # Trained LoRAs ([{id, scale}], the person's own) run on the one model that applies them.
+    weights = lora_weights(session, user=user, loras=loras) if loras else ()
+    chosen = _resolve(LORA_MODEL if weights else model)
     data, prompt_ref, version_id = _source(session, user=user, prompt_id=prompt_id,
                                            version=version, prompt=prompt)  # fmt: skip
     aspect_text = _aspect(aspect)
@@ -137,6 +143,7 @@ def start_generation(
         steps=sent_steps,  # type: ignore[arg-type]
         guidance=sent_guidance,  # type: ignore[arg-type]
         preset=styled.preset_id,
+        loras=stored_loras(weights) if weights else None,
         n=count,
         credits_per_image=per_image,
     )

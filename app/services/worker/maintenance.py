@@ -17,6 +17,7 @@ from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import Role, User
 from app.services.core.storage import get_storage
+from app.services.generation.lora_queue import reconcile_trainings
 from app.services.generation.run_queue import recover_generations
 from app.services.images.intake import purge_expired_assets, rebuild_missing_thumbnails
 from app.services.library.prompt_ops import purge_trash
@@ -81,7 +82,8 @@ def run_maintenance() -> dict[str, int]:
 
 
 def recover_stale_jobs() -> list[int]:
-    """Queue again the jobs of dead workers and jobs missing from the queue (worker start)."""
+    """Queue again the jobs of dead workers and jobs missing from the queue (worker start and
+    every minute), and reconcile LoRA trainings not finished."""
     recovered = jobs.recover_jobs()
     if recovered:
         log.info("recovered jobs", extra={"jobs": recovered})
@@ -89,4 +91,8 @@ def recover_stale_jobs() -> list[int]:
     generations = recover_generations()
     if generations:
         log.info("recovered generations", extra={"generations": generations})
+    # LoRA trainings: polled, queued again or timed out (a lost webhook changes nothing).
+    trainings = reconcile_trainings()
+    if any(trainings.values()):
+        log.info("reconciled lora trainings", extra=trainings)
     return recovered

@@ -15,7 +15,7 @@ from huey import Huey, crontab
 from huey.api import TaskWrapper
 
 from app.services.core.queue import get_huey
-from app.services.generation import run_queue
+from app.services.generation import lora_queue, run_queue
 from app.services.studio.jobs import dispatch
 from app.services.worker.maintenance import (
     grant_plan_credits,
@@ -28,6 +28,7 @@ from app.services.worker.maintenance import (
 class QueueTasks:
     run_job: TaskWrapper
     run_generation: TaskWrapper
+    lora_step: TaskWrapper
     maintenance: TaskWrapper
     recover: TaskWrapper
 
@@ -44,6 +45,7 @@ def tasks_for(huey: Huey) -> QueueTasks:
             found = QueueTasks(
                 run_job=dispatch.register(huey),
                 run_generation=run_queue.register(huey),
+                lora_step=lora_queue.register(huey),
                 maintenance=huey.periodic_task(
                     crontab(minute="*/15"), retries=2, retry_delay=30, name="maintenance_task"
                 )(run_maintenance),

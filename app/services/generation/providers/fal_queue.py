@@ -20,6 +20,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -73,8 +74,13 @@ class FalQueue:
         value = secret.get_secret_value().strip() if secret is not None else ""
         return value or None
 
-    async def submit(self, model_id: str, arguments: dict[str, Any]) -> QueuedRequest:
+    async def submit(
+        self, model_id: str, arguments: dict[str, Any], *, webhook_url: str | None = None
+    ) -> QueuedRequest:
+        """Queue a request. With `webhook_url`, Fal also POSTs the outcome there, signed."""
         url = f"{self._settings.fal_queue_url.rstrip('/')}/{model_id.strip('/')}"
+        if webhook_url:
+            url += "?" + urlencode({"fal_webhook": webhook_url})
         answer = await self._call("POST", url, model_id, body=arguments)
         fields = {}
         for name in ("request_id", "status_url", "response_url", "cancel_url"):
