@@ -16,7 +16,7 @@ NAV_ITEMS = [
     ("Gallery", routes.GALLERY, "images"),
     ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
-    ("LoRAs", routes.LORAS, "wand-sparkles"),
+    ("LoRAs", routes.LORAS, "layers"),
     ("Pricing", routes.PRICING, "tag"),
 ]
 
