@@ -16,7 +16,7 @@ NAV_ITEMS = [
     ("Gallery", routes.GALLERY, "images"),
     ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
-    ("LoRAs", routes.LORAS, "layers"),
+    ("LoRAs", routes.LORAS, "brain-circuit"),
     ("Pricing", routes.PRICING, "tag"),
 ]
 
