@@ -36,6 +36,7 @@ from app.services.core.logs import get_logger
 from app.services.core.models import User
 from app.services.core.storage import get_storage
 from app.services.generation import runs
+from app.services.generation.lora_training import MAX_LORAS, MAX_SCALE
 from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.run_records import (
     FINISHED_RUN,
@@ -112,6 +113,13 @@ class GenerationOut(fields_of(GenerationView, exclude=("images",))):  # type: ig
 # --- request model ----------------------------------------------------------------------------
 
 
+class LoraChoice(RequestBody):
+    """One of your trained LoRAs and how strongly it applies."""
+
+    id: RowId = Field(strict=True)
+    scale: float = Field(default=1.0, ge=0, le=MAX_SCALE, allow_inf_nan=False)
+
+
 class GenerationCreate(RequestBody):
     """A saved prompt (`prompt_id`, optional `version`: its current one by default) or a JSON
     prompt (`prompt`), not both; the model and how many images, at what seed, aspect, style."""
@@ -132,6 +140,12 @@ class GenerationCreate(RequestBody):
     preset: Text | None = Field(default=None, max_length=120, description="A style preset")
     steps: int | None = Field(default=None, ge=1, le=100, strict=True)
     guidance: float | None = Field(default=None, ge=0, le=50, allow_inf_nan=False)
+    loras: list[LoraChoice] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_LORAS,
+        description="Your trained LoRAs (GET /api/loras); the run then uses fal-ai/flux-lora",
+    )
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -179,6 +193,7 @@ async def start_generation(
             preset=body.preset,
             steps=body.steps,
             guidance=body.guidance,
+            loras=[choice.model_dump() for choice in body.loras] if body.loras else None,
         )
     except PromptValidationError as e:
         return _schema_errors(e)

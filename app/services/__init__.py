@@ -5,7 +5,8 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     core/       the database and its tables (models.py), object storage, the job queue, logs,
                 rate limits, health, migrations, the one error hierarchy (errors.py), the
                 shared HTTP client per event loop and HTTP error mapping (http, http_errors),
-                units (byte sizes as people read them), heartbeat (a worker's lease kept alive)
+                units (byte sizes as people read them), heartbeat (a worker's lease kept alive);
+                db.size_pool_for gives a worker with many threads enough connections
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
     analyzer/   image → streamed JSON prompt (analysis), the chat workflow (chat: start, reload,
@@ -26,17 +27,25 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
     studio/     the image studio: jobs/ (batch jobs; dispatch owns their queue task),
                 imageops/ (the image engine: no database, no storage, heavy libraries loaded
                 by the operation that needs them), staging (files picked before a run),
-                describe (describe an output into the gallery)
+                describe (describe an output into the gallery; jobs/describe_step runs the
+                "Describe as JSON prompts" operation with describe_credits per image)
     billing/    the credit ledger (credits, ledger_lock), prices and plans, billing/ (Stripe
                 checkout, webhooks, payment history), reports
-    generation/ image generation from a JSON prompt (in progress, issue 12): types (request,
-                result, progress), providers/ (Together, the Fal queue, OpenRouter image models,
-                registered through the analyzer's plugin hook as kind image_generation; one
-                transport with retries), render (what each model family receives), sizes
-                (aspect presets), presets (style presets shown as a diff), layout_preview (the
-                offline renderer), metadata (parameters inside PNG/JPEG/WebP files), fidelity*
-                (the round-trip score: docs/fidelity.md), runs (start, quote, cancel; credits
-                per image) with run_records, run_queue, run_worker, run_lease (the queue task)
+    generation/ image generation from a JSON prompt: types (request, result, progress),
+                providers/ (Together, the Fal queue, OpenRouter image models, registered
+                through the analyzer's plugin hook as kind image_generation; one transport with
+                retries), render (what each model family receives), sizes (aspect presets),
+                presets (style presets shown as a diff), layout_preview (the offline renderer),
+                model_choices (what /generate offers and why a model can't be picked), sources
+                (an analyzer answer as the starting prompt), metadata (parameters inside
+                PNG/JPEG/WebP files), fidelity* (the round-trip score: docs/fidelity.md) and
+                round_trip (scoring a made image), runs (start, quote, cancel; credits per
+                image) with run_records, run_reads and run_history (what callers see),
+                run_queue, run_worker, run_lease (the queue task), image_maker (one image from
+                a provider or the preview), gallery_entry, labels and restore (a made image as
+                a gallery entry; a dropped file's JSON restored), direct (the CLI's generate:
+                no queue, no credits), lora_* (LoRA training on Fal: photos, records, the
+                queue step and reconciliation, the signed webhook, progress)
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
                 drawn images with vision's functions, the seed, the landing's live demo
     worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance

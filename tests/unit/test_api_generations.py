@@ -28,7 +28,7 @@ from app.services.accounts import api_keys, auth
 from app.services.accounts.session_cookie import SESSION_COOKIE
 from app.services.billing import credits
 from app.services.core import rate_limits
-from app.services.core.models import Prompt, User
+from app.services.core.models import Generation, LoraTraining, Prompt, User
 from app.services.generation import metadata
 from app.services.generation.run_lease import claim, release
 from app.services.library.writes import create_prompt
@@ -438,3 +438,51 @@ def test_quiet_streams_get_heartbeat_comments(
     chunks = asyncio.run(read())
     assert chunks[0].startswith(b"event: progress\n")
     assert chunks[1:] == [b": still working\n\n"] * 2  # nothing changed: only heartbeats
+
+
+# --- LoRAs ------------------------------------------------------------------------------------
+
+
+def trained_lora(session: Session, user: User, name: str = "ada-face") -> int:
+    assert user.id is not None
+    row = LoraTraining(user_id=user.id, name=name, trigger_word="TOK", steps=1000, status="done",
+                       lora_url="https://fal.media/files/ada.safetensors")  # fmt: skip
+    session.add(row)
+    session.commit()
+    assert row.id is not None
+    return row.id
+
+
+def test_a_trained_lora_runs_on_flux_lora_and_only_its_owner_can_use_it(
+    client: TestClient, session: Session, ada: User, key: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("FAL_KEY", "fal-key")
+    reset_settings()
+    mine = trained_lora(session, ada)
+    body = {"prompt": LIGHTHOUSE, "model": SCHNELL, "loras": [{"id": mine, "scale": 0.7}]}
+    started = client.post("/api/generations", json=body, headers=key)
+    assert started.status_code == 202, started.text
+    assert started.json()["model"] == "fal-ai/flux-lora"
+    row = session.get(Generation, started.json()["id"])
+    assert row is not None
+    assert row.loras == [{"path": "https://fal.media/files/ada.safetensors", "scale": 0.7}]
+
+    bob = make_user(session, "bob@example.com", balance=20)
+    theirs = client.post("/api/generations", json=body, headers=key_for(session, bob))
+    assert theirs.status_code == 404
+    assert "isn't yours" in theirs.json()["detail"]
+    for bad in ([{"id": mine, "scale": 2.5}], [{"id": "one"}], [], [{"id": mine}] * 4):
+        refused = client.post("/api/generations", json={**body, "loras": bad}, headers=key)
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["field"].startswith("loras")
+    untrained = trained_lora(session, ada, "still-training")
+    row_untrained = session.get(LoraTraining, untrained)
+    assert row_untrained is not None
+    row_untrained.status = "training"
+    session.add(row_untrained)
+    session.commit()
+    waiting = client.post("/api/generations", json={**body, "loras": [{"id": untrained}]},
+                          headers=key)  # fmt: skip
+    assert waiting.status_code == 422
+    assert "not trained yet" in waiting.json()["detail"]
