@@ -106,6 +106,18 @@ def test_offline_preview_gets_the_canonical_json_without_negative() -> None:
     assert json.loads(rendered.text) == rendered.structured
 
 
+def test_the_analyzers_bookkeeping_is_not_sent_to_the_preview() -> None:
+    analyzed = {**_prompt(), "meta": {"measurements": {"width": 1200}, "source": "local"}}
+    rendered = render_for_model(analyzed, OFFLINE_MODEL_ID)
+
+    assert rendered.structured is not None
+    assert "meta" not in rendered.structured
+    assert "measurements" not in rendered.text
+    assert rendered.structured["text_render"] == [
+        {"text": "HOLD FAST", "position": "bottom center"}
+    ]
+
+
 def test_an_empty_prompt_still_renders_for_the_offline_preview() -> None:
     assert render_for_model({}, OFFLINE_MODEL_ID).text == "{}"
 

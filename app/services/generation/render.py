@@ -129,7 +129,8 @@ def render_for_model(prompt: Mapping[str, Any], model_id: str) -> RenderedPrompt
     if rules.family == "flux2":
         structured = to_flux2_json(without_negative)
     elif rules.family == "offline":
-        structured = canonical(dict(without_negative))
+        # `meta` is the analyzer's bookkeeping (measurements, timings), not something to draw.
+        structured = canonical({k: v for k, v in without_negative.items() if k != "meta"})
     if structured is not None:
         # Compact and in key order, so the same prompt always sends the same bytes.
         text = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
