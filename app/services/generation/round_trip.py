@@ -1,8 +1,9 @@
 """The round trip on the prompt page: how a generated image was made and how faithful it is,
 and for a source prompt, which of its versions renders most faithfully.
 
-Scoring runs in the worker (score_quietly) right after the image comes back; the pages only
-read what it stored. A score that could not be computed is None, never a failed image.
+Scoring runs in the worker (score_quietly) right after the image is delivered and paid for;
+the pages only read what it stored. A score that could not be computed is None, never a failed
+image.
 """
 
 from __future__ import annotations

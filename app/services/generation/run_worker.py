@@ -88,9 +88,6 @@ def _run_image(generation_id: int, position: int, worker_id: str) -> None:
         assert generation is not None  # held by us: it can't be deleted
         try:
             made = _make(generation, image)
-            # Scored before any row is written: the offline read-back takes a moment, and
-            # SQLite would hold its write lock through it.
-            fidelity = score_quietly(made.data, generation.prompt_data)
             asset_id = _store(session, generation, image, made)
             add_to_gallery(session, generation=generation, image=image, asset_id=asset_id)
         except UserFacingError as e:
@@ -111,13 +108,19 @@ def _run_image(generation_id: int, position: int, worker_id: str) -> None:
         image.seed = made.seed if made.seed is not None else image.seed
         image.duration_ms = round(made.duration_seconds * 1000)
         image.nsfw = made.nsfw
-        if fidelity is not None:
-            image.fidelity_score = fidelity.score
-            image.fidelity_parts = stored_parts(fidelity)
         image.finished_at = utcnow()
         session.add(image)
         session.commit()
         settle(session, image, price=generation.credits_per_image)
+        # The image is delivered and paid for before the round trip reads it back (a moment,
+        # longer with text to read): the person sees it at once and the score follows. No
+        # transaction is open meanwhile, so SQLite's write lock isn't held through it.
+        fidelity = score_quietly(made.data, generation.prompt_data)
+        if fidelity is not None:
+            image.fidelity_score = fidelity.score
+            image.fidelity_parts = stored_parts(fidelity)
+            session.add(image)
+            session.commit()
 
 
 def _image(session: Session, generation_id: int, position: int) -> GenerationImage | None:
