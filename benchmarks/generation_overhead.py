@@ -14,8 +14,12 @@ turn:
       the registry, embed the metadata, ingest the image into storage with its thumbnail,
       settle the credits, finish), checked done with its asset.
 
-Prints p50/p95 of (a), (b) and of (b) − (a) per run in ms, (b)/(a) at the median, and the
-CPU time (b) uses beyond (a), which the machine's load barely moves.
+  (c) until the image is done: from just before `start_generation` to the image's recorded
+      `finished_at`, set in the transaction that shows it done (stored, in the gallery; its
+      credits are settled right after, and the fidelity score is computed after that).
+
+Prints p50/p95 of (a), (b), (c), (b) − (a) and (c) − (a) per run in ms, (b)/(a) at the median,
+and the CPU time (b) uses beyond (a), which the machine's load barely moves.
 Goal: overhead p95 under 50 ms. `--profile` prints where (b)'s time goes (cProfile).
 Nothing outside a temporary directory is touched.
 """
@@ -34,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +100,13 @@ def main() -> None:
         for name in ("DATABASE_URL", "STORAGE_BACKEND", "REDIS_URL"):
             os.environ.pop(name, None)
         # Imported after the environment is set, so settings, engine and queue use the temp dir.
-        from sqlmodel import Session
+        from sqlmodel import Session, select
 
         from app.services.accounts import auth
         from app.services.billing import credits
         from app.services.core.db import get_engine
         from app.services.core.migrations import upgrade_to_head
-        from app.services.core.models import Asset
+        from app.services.core.models import Asset, GenerationImage
         from app.services.core.queue import get_huey
         from app.services.generation import runs
         from app.services.worker.tasks import tasks_for
@@ -129,7 +134,10 @@ def main() -> None:
                 data = base64.b64decode(answer.json()["data"][0]["b64_json"])
                 assert data.startswith(b"\x89PNG")
 
+            delivered: list[float] = []
+
             def whole_generation() -> None:
+                clock = datetime.now(UTC)
                 started = runs.start_generation(
                     session, user=user, model=SCHNELL, prompt=PROMPT, n=1, seed=7, aspect="1:1"
                 )
@@ -140,10 +148,16 @@ def main() -> None:
                 (image,) = done.images
                 assert done.status == "done", (done.status, image.error)
                 assert session.get(Asset, image.asset_id) is not None
+                row = session.exec(select(GenerationImage).where(
+                    GenerationImage.generation_id == started.id)).one()  # fmt: skip
+                assert row is not None and row.finished_at is not None
+                finished = row.finished_at.replace(tzinfo=row.finished_at.tzinfo or UTC)
+                delivered.append((finished - clock).total_seconds() * 1000)
 
             for _ in range(5):  # warm up: imports, registry, statement caches, connections
                 provider_only()
                 whole_generation()
+            delivered.clear()
 
             if args.profile:
                 _profile(whole_generation, runs=min(args.runs, 50))
@@ -161,11 +175,16 @@ def main() -> None:
                     cpu.append(used)
 
         added = [w - b for w, b in zip(whole, bare, strict=True)]
+        shown = [d - b for d, b in zip(delivered, bare, strict=True)]
         (a50, a95), (b50, b95), (o50, o95) = map(_percentiles, (bare, whole, added))
+        (d50, d95), (s50, s95) = map(_percentiles, (delivered, shown))
         _say(f"runs: {args.runs}, image {args.side}x{args.side} PNG, SQLite + local storage")
         _say(f"(a) provider round trip      p50 {a50:7.1f} ms   p95 {a95:7.1f} ms")
         _say(f"(b) whole generation         p50 {b50:7.1f} ms   p95 {b95:7.1f} ms")
         _say(f"(b) - (a) our overhead       p50 {o50:7.1f} ms   p95 {o95:7.1f} ms")
+        _say(f"(c) until the image is done  p50 {d50:7.1f} ms   p95 {d95:7.1f} ms"
+             "   (finished_at, set in the commit that shows it; the score follows)")  # fmt: skip
+        _say(f"(c) - (a) overhead to done   p50 {s50:7.1f} ms   p95 {s95:7.1f} ms")
         _say(f"ratio (b)/(a) at p50: {b50 / a50:.1f}x")
         # CPU time of this process (ours and the fake's threads): unlike wall time it barely
         # moves when other processes share the cores.
@@ -173,8 +192,11 @@ def main() -> None:
         _say(f"CPU time per generation beyond (a), p50: {cpu50:.1f} ms")
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         _say(f"load average while measuring: {load:.1f} on {os.cpu_count()} cores")
-        verdict = "met" if o95 < 50 else "NOT met"
-        _say(f"goal: overhead p95 < 50 ms: {verdict}")
+        for name, p95 in (
+            ("(c) - (a), until the image is done", s95),
+            ("(b) - (a), whole task", o95),
+        ):
+            _say(f"goal: overhead p95 < 50 ms, {name}: {'met' if p95 < 50 else 'NOT met'}")
 
 
 def _timed(fn: Callable[[], None]) -> tuple[float, float]:
