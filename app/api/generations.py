@@ -37,6 +37,7 @@ from app.services.core.models import User
 from app.services.core.storage import get_storage
 from app.services.generation import runs
 from app.services.generation.lora_training import MAX_LORAS, MAX_SCALE
+from app.services.generation.planning import SEED_LIMIT
 from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.run_records import (
     FINISHED_RUN,
@@ -54,7 +55,6 @@ router = APIRouter(prefix="/api/generations", tags=["generations"], responses=CO
 # keep it open while nothing changes.
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
-SEED_LIMIT = 2**32
 
 _THIS_RUN = {"generation_id": "$response.body#/id"}
 # What the docs (and the API fuzzer's first requests) start from: free, no key needed.

@@ -30,7 +30,7 @@ from app.services.generation.lora_records import ACTIVE, LoraView
 from app.settings import get_settings
 
 router = APIRouter(prefix="/api/loras", tags=["loras"], responses=COMMON | SIGNED_IN)
-webhooks = APIRouter(tags=["webhooks"])
+webhooks = APIRouter(tags=["webhooks"], responses=COMMON)
 
 STREAM_INTERVAL = 1.0  # seconds between looks at the row while streaming
 STREAM_KEEPALIVE = 15.0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.services.core.errors import UserFacingError
+from app.services.generation.planning import SEED_LIMIT
 from app.services.generation.presets import preview_style
 from app.services.generation.render import render_for_model
 from app.services.generation.sizes import ASPECT_PRESETS, parse_aspect, size_for
@@ -18,7 +19,6 @@ from app.services.generation.types import MAX_IMAGES
 from app.services.library.diff import Change, diff
 
 CUSTOM = "custom"
-SEED_LIMIT = 2**32
 MAX_FIELD = 40  # characters a number field keeps; longer is never a valid number
 
 

@@ -4,33 +4,27 @@
     for made in make_images(plan):
         path.write_bytes(made.data)          # the parameters are embedded in the file
 
-It takes the same path as a queued run (runs.start_generation, then run_worker): the preset
-and aspect ratio are applied by presets.preview_style, the size comes from sizes.size_for, the
-prompt is rendered per model by render.render_for_model, each image is made by
-image_maker.make_image and carries its parameters through metadata.embed. Only the
+It takes the same path as a queued run (runs.start_generation, then run_worker): the same
+planner (planning.plan_generation: preset, aspect ratio, size, per-model rendering, seeds);
+each image is made by image_maker.make_image and carries its parameters through
+metadata.embed. Only the
 bookkeeping is left out (no rows, no reservations), which is why this is for operators, like
 `jsoncraft analyze`, and never reachable from the web.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from app.services.core.errors import InvalidInputError, MissingKeyError, NotFoundError
+from app.services.core.errors import NotFoundError
 from app.services.core.models import Prompt, PromptVersion
-from app.services.generation.image_maker import OFFLINE_PROVIDER, image_model, make_image
+from app.services.generation.image_maker import make_image
 from app.services.generation.metadata import GenerationMetadata, embed
-from app.services.generation.presets import preview_style
-from app.services.generation.render import OFFLINE_MODEL_ID, clean_model_id, render_for_model
-from app.services.generation.sizes import aspect_label, size_for
-from app.services.generation.types import MAX_IMAGES, GenerationRequest
-
-SEED_LIMIT = 2**32
+from app.services.generation.planning import choose_model, plan_generation
 
 
 @dataclass(frozen=True)
@@ -107,34 +101,20 @@ def plan_images(
     Raises UnknownModelError, MissingKeyError (no key for the model's provider),
     PromptValidationError (the prompt, with the preset applied, breaks the schema) or
     InvalidInputError (a bad count, seed, aspect ratio, preset, steps or guidance)."""
-    if not isinstance(prompt, Mapping):
-        raise InvalidInputError("The prompt must be a JSON object, like the editor shows.")
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_IMAGES:
-        raise InvalidInputError(f"Ask for 1 to {MAX_IMAGES} images at a time.")
-    model_id, provider, takes_steps, takes_guidance = _resolve(model)
-    if not isinstance(aspect, str):
-        raise InvalidInputError("Choose an aspect ratio like 16:9.")
-    aspect_text = aspect_label(aspect)
-    chosen_preset = preset if isinstance(preset, str) and preset.strip() else None
-    styled = preview_style(prompt, chosen_preset, aspect=aspect_text)
-    size = size_for(aspect_text, model_id=model_id)
-    rendered = render_for_model(styled.prompt, model_id)
-    # The request's own checks cover seed, steps and guidance, with the messages people see.
-    GenerationRequest(model_id=model_id, prompt=rendered.text, width=size.width,
-                      height=size.height, seed=seed, steps=steps,  # type: ignore[arg-type]
-                      guidance=guidance)  # type: ignore[arg-type]  # fmt: skip
+    plan = plan_generation(prompt, model=choose_model(model), n=n, seed=seed, aspect=aspect,
+                           preset=preset, steps=steps, guidance=guidance)  # fmt: skip
     return DirectPlan(
-        model_id=model_id,
-        provider=provider,
-        prompt_format=rendered.prompt_format,
-        prompt_sent=rendered.text,
-        negative=rendered.negative,
-        width=size.width,
-        height=size.height,
-        preset=styled.preset_id,
-        steps=steps if takes_steps else None,  # type: ignore[arg-type]
-        guidance=guidance if takes_guidance else None,  # type: ignore[arg-type]
-        seeds=tuple(_seeds(seed, n)),
+        model_id=plan.model.model_id,
+        provider=plan.model.provider,
+        prompt_format=plan.rendered.prompt_format,
+        prompt_sent=plan.rendered.text,
+        negative=plan.rendered.negative,
+        width=plan.width,
+        height=plan.height,
+        preset=plan.preset,
+        steps=plan.steps,
+        guidance=plan.guidance,
+        seeds=plan.seeds,
         prompt_id=source.prompt_id if source else None,
         prompt_version=source.version if source else None,
     )
@@ -172,22 +152,3 @@ def make_images(plan: DirectPlan) -> Iterator[MadeFile]:
             request_id=made.request_id,
         )
         yield MadeFile(embed(made.data, metadata), made.mime_type, metadata, made.duration_seconds)
-
-
-def _resolve(model: object) -> tuple[str, str, bool, bool]:
-    """(model id, provider, takes steps, takes guidance) of a usable model."""
-    model_id = clean_model_id(model)
-    if model_id == OFFLINE_MODEL_ID:
-        return OFFLINE_MODEL_ID, OFFLINE_PROVIDER, False, False
-    found = image_model(model_id)
-    reason = found.unavailable_reason()
-    if reason is not None:
-        raise MissingKeyError(reason)
-    return found.info.model_id, found.info.provider, found.takes_steps, found.takes_guidance
-
-
-def _seeds(seed: object, count: int) -> list[int]:
-    """Consecutive from a fixed seed (as a queued run does), else random; kept either way."""
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return [(seed + i) % SEED_LIMIT for i in range(count)]
-    return [secrets.randbelow(SEED_LIMIT) for _ in range(count)]

@@ -11,7 +11,6 @@ process. The rows written here are the truth it works from, so a restart loses n
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,13 +23,16 @@ from app.services.core.errors import (
     ConflictError,
     InsufficientCreditsError,
     InvalidInputError,
-    MissingKeyError,
     NotFoundError,
 )
 from app.services.core.models import Generation, GenerationImage, PromptVersion, User, utcnow
 from app.services.generation.lora_training import lora_weights, stored_loras
-from app.services.generation.presets import preview_style
-from app.services.generation.render import OFFLINE_MODEL_ID, clean_model_id, render_for_model
+from app.services.generation.planning import (
+    ChosenModel,
+    choose_model,
+    image_count,
+    plan_generation,
+)
 from app.services.generation.run_queue import enqueue
 from app.services.generation.run_records import (
     GenerationView,
@@ -41,13 +43,10 @@ from app.services.generation.run_records import (
     settle,
     view_of,
 )
-from app.services.generation.run_worker import OFFLINE_PROVIDER, image_model
-from app.services.generation.sizes import aspect_label, size_for
-from app.services.generation.types import MAX_IMAGES, GenerationRequest
+from app.services.generation.run_worker import OFFLINE_PROVIDER
 from app.services.library.access import load_prompt
 from app.services.studio.jobs.lease import rows_changed
 
-SEED_LIMIT = 2**32
 LORA_MODEL = "fal-ai/flux-lora"
 
 
@@ -62,21 +61,11 @@ class Quote:
     total: int
 
 
-@dataclass(frozen=True)
-class _Model:
-    model_id: str
-    provider: str
-    takes_steps: bool
-    takes_guidance: bool
-    default_credits: int
-    usd_per_call: float | None
-
-
 def quote(session: Session, *, model: object, n: object) -> Quote:
     """Credits a run of `n` images with `model` reserves. Raises UnknownModelError,
     MissingKeyError (no key for that provider) or InvalidInputError (bad count)."""
-    count = _count(n)
-    chosen = _resolve(model)
+    count = image_count(n)
+    chosen = choose_model(model)
     per_image = _price(session, chosen)
     return Quote(chosen.model_id, chosen.provider, count, per_image, per_image * count)
 
@@ -107,42 +96,31 @@ def start_generation(
     """
     if user.id is None:
         raise InvalidInputError("Sign in to generate images.")
-    count = _count(n)
+    count = image_count(n)
     # Trained LoRAs ([{id, scale}], the person's own) run on the one model that applies them.
     weights = lora_weights(session, user=user, loras=loras) if loras else ()
-    chosen = _resolve(LORA_MODEL if weights else model)
+    chosen = choose_model(LORA_MODEL if weights else model)
     data, prompt_ref, version_id = _source(session, user=user, prompt_id=prompt_id,
                                            version=version, prompt=prompt)  # fmt: skip
-    aspect_text = _aspect(aspect)
-    styled = preview_style(data, _preset(preset), aspect=aspect_text)
-    size = size_for(aspect_text, model_id=chosen.model_id)
-    rendered = render_for_model(styled.prompt, chosen.model_id)
-    sent_steps = steps if chosen.takes_steps else None
-    sent_guidance = guidance if chosen.takes_guidance else None
-    # The request's own checks cover seed, steps and guidance, with the messages people see;
-    # values a model ignores are checked too, and recorded only where they are sent.
-    GenerationRequest(model_id=chosen.model_id, prompt=rendered.text, width=size.width,
-                      height=size.height, seed=seed, steps=steps,  # type: ignore[arg-type]
-                      guidance=guidance)  # type: ignore[arg-type]  # fmt: skip
-    sent_steps = steps if chosen.takes_steps else None
-    sent_guidance = guidance if chosen.takes_guidance else None
+    plan = plan_generation(data, model=chosen, n=count, seed=seed, aspect=aspect, preset=preset,
+                           steps=steps, guidance=guidance)  # fmt: skip
     per_image = _price(session, chosen)
     generation = Generation(
         user_id=user.id,
         prompt_id=prompt_ref,
         prompt_version_id=version_id,
-        prompt_data=styled.prompt,
+        prompt_data=plan.prompt,
         provider=chosen.provider,
         model=chosen.model_id,
-        prompt_format=rendered.prompt_format,
-        prompt_sent=rendered.text,
-        negative=rendered.negative,
-        width=size.width,
-        height=size.height,
-        aspect=size.aspect,
-        steps=sent_steps,  # type: ignore[arg-type]
-        guidance=sent_guidance,  # type: ignore[arg-type]
-        preset=styled.preset_id,
+        prompt_format=plan.rendered.prompt_format,
+        prompt_sent=plan.rendered.text,
+        negative=plan.rendered.negative,
+        width=plan.width,
+        height=plan.height,
+        aspect=plan.aspect,
+        steps=plan.steps,
+        guidance=plan.guidance,
+        preset=plan.preset,
         loras=stored_loras(weights) if weights else None,
         n=count,
         credits_per_image=per_image,
@@ -150,7 +128,7 @@ def start_generation(
     session.add(generation)
     session.flush()
     assert generation.id is not None
-    for position, image_seed in enumerate(_seeds(seed, count)):
+    for position, image_seed in enumerate(plan.seeds):
         key = reservation_key(generation.id, position) if per_image else None
         session.add(GenerationImage(generation_id=generation.id, position=position,
                                     seed=image_seed, reservation_key=key))  # fmt: skip
@@ -213,28 +191,7 @@ def _owned(session: Session, *, user: User, generation_id: int) -> Generation:
     return generation
 
 
-def _count(n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_IMAGES:
-        raise InvalidInputError(
-            f"Ask for 1 to {MAX_IMAGES} images at a time; run a batch for more."
-        )
-    return n
-
-
-def _resolve(model: object) -> _Model:
-    model_id = clean_model_id(model)
-    if model_id == OFFLINE_MODEL_ID:
-        return _Model(OFFLINE_MODEL_ID, OFFLINE_PROVIDER, False, False, 0, None)
-    found = image_model(model_id)
-    reason = found.unavailable_reason()
-    if reason is not None:
-        raise MissingKeyError(reason)
-    info = found.info
-    return _Model(info.model_id, info.provider, found.takes_steps, found.takes_guidance,
-                  info.credits_per_call, info.usd_per_call)  # fmt: skip
-
-
-def _price(session: Session, chosen: _Model) -> int:
+def _price(session: Session, chosen: ChosenModel) -> int:
     if chosen.provider == OFFLINE_PROVIDER:
         return 0  # the layout preview runs here, on no one's account
     return pricing.quote_model(session, model_id=chosen.model_id, default=chosen.default_credits,
@@ -271,27 +228,6 @@ def _source(
     if row is None or row.prompt_id != prompt_id:
         raise NotFoundError("That version of the prompt doesn't exist.")
     return dict(row.data), prompt_id, row.id
-
-
-def _aspect(aspect: object) -> str:
-    if not isinstance(aspect, str):
-        raise InvalidInputError("Choose an aspect ratio like 16:9.")
-    return aspect_label(aspect)
-
-
-def _preset(preset: object) -> str | None:
-    if preset is None or (isinstance(preset, str) and not preset.strip()):
-        return None
-    if not isinstance(preset, str):
-        raise InvalidInputError("Choose a style preset by its name, or none.")
-    return preset
-
-
-def _seeds(seed: object, count: int) -> list[int]:
-    """One seed per image: consecutive from a fixed seed, else random; kept either way."""
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return [(seed + i) % SEED_LIMIT for i in range(count)]
-    return [secrets.randbelow(SEED_LIMIT) for _ in range(count)]
 
 
 def _reserve(session: Session, generation: Generation, per_image: int) -> None:
