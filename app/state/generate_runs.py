@@ -13,15 +13,16 @@ from typing import Any
 import reflex as rx
 
 from app import routes
+from app.services.core.errors import UserFacingError
 from app.services.core.storage import get_storage
-from app.services.generation import runs
+from app.services.generation import lora_training, runs
 from app.services.generation.model_choices import OFFLINE_LABEL
 from app.services.generation.render import OFFLINE_MODEL_ID
 from app.services.generation.run_history import image_links, recent_generations
 from app.services.generation.run_records import GenerationView
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.generate import GenerateState
-from app.state.generate_inputs import plan
+from app.state.generate_inputs import lora_request, plan
 from app.state.generate_rows import run_row
 
 POLL_SECONDS = 1.0
@@ -48,8 +49,17 @@ def _fetch(token: str, ids: list[int], labels: dict[str, str]) -> list[dict[str,
     return as_signed_in(token, fetch)
 
 
+class LoraRefusedError(Exception):
+    """A picked LoRA the service refuses (not theirs, not trained): said beside the picker."""
+
+
 def _start(token: str, request: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
     def start(session: Any, user: Any) -> dict[str, Any]:
+        if request.get("loras"):
+            try:
+                lora_training.lora_weights(session, user=user, loras=request["loras"])
+            except UserFacingError as e:
+                raise LoraRefusedError(e.message) from e
         view = runs.start_generation(session, user=user, **request)
         return _rows(session, user, [view], labels)[0]
 
@@ -92,11 +102,17 @@ class GenerateRunsState(GenerateState):
     def _request(self) -> dict[str, Any] | None:
         """The start_generation arguments, or None with the errors beside their controls."""
         planned = plan(self._data if self.has_source else None, self._choices())
+        try:
+            loras = lora_request(self.picked_loras)
+        except ValueError as e:
+            self.errors = {**self.errors, **planned.errors, "loras": str(e)}
+            return None
         if not planned.ok:
             self.errors = {**self.errors, **planned.errors}
             return None
         request: dict[str, Any] = {
-            "model": self.model_id,
+            "model": self.run_model_id,
+            "loras": loras or None,
             "n": planned.n,
             "seed": planned.seed,
             "aspect": planned.aspect,
@@ -121,6 +137,10 @@ class GenerateRunsState(GenerateState):
         yield
         try:
             row = await run_service(_start, self.token, request, self._labels())
+        except LoraRefusedError as e:  # deleted or not theirs since it was picked: by the picker
+            self.errors = {**self.errors, "loras": str(e)}
+            self.starting = False
+            return
         except Exception as e:  # no credits, a missing key, a prompt gone: said by the button
             self.errors = {**self.errors, "run": user_message(e)}
             self.starting = False
