@@ -18,7 +18,7 @@ from app.services.core.storage import get_storage
 from app.services.generation import lora_training, runs
 from app.services.generation.model_choices import OFFLINE_LABEL
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.run_history import image_links, recent_generations
+from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.run_records import GenerationView
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.generate import GenerateState
@@ -26,6 +26,7 @@ from app.state.generate_inputs import lora_request, plan
 from app.state.generate_rows import run_row
 
 POLL_SECONDS = 1.0
+RECENT_RUNS = 10
 MAX_POLL_SECONDS = 3600  # a forgotten tab stops asking after an hour
 
 
@@ -38,7 +39,9 @@ def _rows(
 
 
 def _recent(token: str, labels: dict[str, str]) -> list[dict[str, Any]]:
-    return as_signed_in(token, lambda s, u: _rows(s, u, recent_generations(s, user=u), labels))
+    return as_signed_in(
+        token, lambda s, u: _rows(s, u, recent_generations(s, user=u, limit=RECENT_RUNS), labels)
+    )
 
 
 def _fetch(token: str, ids: list[int], labels: dict[str, str]) -> list[dict[str, Any]]:

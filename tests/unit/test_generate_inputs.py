@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.run_history import ImageLinks
+from app.services.generation.run_reads import ImageLink
 from app.services.generation.run_records import GenerationView, ImageView
 from app.state.generate_inputs import (
     CUSTOM,
@@ -204,7 +204,9 @@ def test_a_run_row_says_each_images_state_in_words() -> None:
             _image(3, "queued", waiting_ahead=1),
         ]
     )
-    row = run_row(view, model_label="Layout", links={3: ImageLinks("thumb", "full")})
+    row = run_row(
+        view, model_label="Layout", links={3: ImageLink("full", "thumb", "image/png", 960, 544)}
+    )
     labels = [i["label"] for i in row["images"]]
     assert labels == ["Done", "Running", "Queued · 1st in line", "Queued · 2nd in line"]
     done = row["images"][0]
