@@ -159,6 +159,7 @@ def test_generate_with_a_trained_lora(
     expect(page.get_by_text("Your trained LoRAs appear here.")).to_be_visible()
 
     page.goto("/loras")
+    expect(page.get_by_text("No LoRAs yet")).to_be_visible()  # loaded: a pick now stays
     pick(page, 4)
     train(page, "TOK")
     tok = card(page, "TOK")
