@@ -42,6 +42,7 @@ from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.run_records import (
     FINISHED_RUN,
     GenerationView,
+    ImageStatus,
     ImageView,
 )
 from app.services.generation.types import MAX_IMAGES
@@ -198,7 +199,7 @@ async def start_generation(
     except PromptValidationError as e:
         return _schema_errors(e)
     response.headers["Location"] = f"/api/generations/{view.id}"
-    return await asyncio.to_thread(_out, session, view)
+    return await asyncio.to_thread(_out, session, view, user)
 
 
 @router.get("", response_model=list[GenerationOut], summary="Your generations, newest first")
@@ -207,7 +208,8 @@ def my_generations(
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> list[GenerationOut]:
-    return [_out(session, view) for view in recent_generations(session, user=user, limit=limit)]
+    views = recent_generations(session, user=user, limit=limit)
+    return [_out(session, view, user) for view in views]
 
 
 @router.get(
@@ -231,7 +233,7 @@ async def get_generation(
         runs.get_generation, session, user=user, generation_id=generation_id
     )
     if not stream:
-        return await asyncio.to_thread(_out, session, view)
+        return await asyncio.to_thread(_out, session, view, user)
     assert user.id is not None
     return StreamingResponse(
         progress_events(user.id, generation_id),
@@ -251,7 +253,8 @@ def cancel_generation(
     user: User = Depends(current_user),
     session: Session = Depends(db_session),
 ) -> GenerationOut:
-    return _out(session, runs.cancel_generation(session, user=user, generation_id=generation_id))
+    view = runs.cancel_generation(session, user=user, generation_id=generation_id)
+    return _out(session, view, user)
 
 
 # --- the stream -------------------------------------------------------------------------------
@@ -301,7 +304,7 @@ def _read(
         if user is None:
             raise NotFoundError("That generation doesn't exist, or it isn't yours.")
         view = runs.get_generation(session, user=user, generation_id=generation_id)
-        return view, (None if view == last else _out(session, view))
+        return view, (None if view == last else _out(session, view, user))
 
 
 def _sse(event: str, payload: dict[str, Any]) -> bytes:
@@ -311,11 +314,13 @@ def _sse(event: str, payload: dict[str, Any]) -> bytes:
 # --- shaping ----------------------------------------------------------------------------------
 
 
-def _out(session: Session, view: GenerationView) -> GenerationOut:
-    found = image_links(session, view, storage=get_storage())
+def _out(session: Session, view: GenerationView, user: User) -> GenerationOut:
+    done = [i.asset_id for i in view.images if i.status == ImageStatus.done]
+    found = image_links(session, user=user, asset_ids=done, storage=get_storage(), download=True)
     images = []
     for image in view.images:
-        link = found.get(image.position)
+        done_image = image.status == ImageStatus.done and image.asset_id is not None
+        link = found.get(image.asset_id or 0) if done_image else None
         images.append(
             GenerationImageOut(
                 **_fields(image),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.state.loras import LorasState as L
 
 
@@ -77,6 +78,19 @@ def lora_card(row: rx.Var) -> rx.Component:
                         ),
                         href=row["lora_url"].to(str),
                         is_external=True,
+                        size="2",
+                    ),
+                ),
+                rx.cond(
+                    row["done"],
+                    rx.link(
+                        rx.flex(
+                            rx.icon("wand-sparkles", size=14),
+                            "Generate with this LoRA",
+                            align="center",
+                            gap="1",
+                        ),  # fmt: skip
+                        href=routes.GENERATE + "?lora=" + row["id"].to(str),
                         size="2",
                     ),
                 ),

@@ -8,10 +8,12 @@ import reflex as rx
 from app import routes
 from app.components.generation_results import change_list, run_list
 from app.components.shell import link_button, page_shell
+from app.services.generation.lora_training import MAX_LORAS
 from app.services.generation.sizes import ASPECT_PRESETS
 from app.state.generate import PRESETS, GenerateState
 from app.state.generate_choices import GenerateChoicesState as C
 from app.state.generate_inputs import CUSTOM
+from app.state.generate_loras import GenerateLorasState as L
 from app.state.generate_runs import GenerateRunsState as R
 from app.state.session import SessionState
 
@@ -116,8 +118,9 @@ def model_picker() -> rx.Component:
                     ),
                 )
             ),
-            value=S.model_id,
+            value=S.run_model_id,  # LoRAs run on their own model: show it
             on_change=C.set_model,
+            disabled=S.picked_loras.length() > 0,  # type: ignore[attr-defined]
         ),
         "model",
         rx.text(S.model["note"].to(str), size="1", color_scheme="gray"),
@@ -126,6 +129,108 @@ def model_picker() -> rx.Component:
             rx.el.details(
                 rx.el.summary("Why some models can't be picked", class_name="small-summary"),
                 rx.foreach(S.unavailable, lambda r: rx.text(r, size="1", color_scheme="gray")),
+            ),
+        ),
+    )
+
+
+def picked_lora(row: rx.Var) -> rx.Component:
+    name = row["name"].to(str)
+    return rx.hstack(
+        rx.text(name, weight="medium", size="2", class_name="truncate"),
+        rx.badge(rx.icon("tag", size=12), row["trigger_word"], variant="outline"),
+        rx.spacer(),
+        rx.text("Scale", size="1", color_scheme="gray"),
+        rx.input(
+            value=row["scale"].to(str),
+            on_change=lambda text: L.set_lora_scale(row["id"].to(str), text),
+            aria_label="Scale for " + name,
+            placeholder="0 – 2",
+            debounce_timeout=300,
+            width="5em",
+            size="1",
+        ),
+        rx.icon_button(
+            rx.icon("x", size=12),
+            size="1",
+            variant="ghost",
+            on_click=L.remove_lora(row["id"].to(str)),
+            aria_label="Remove " + name,
+        ),
+        align="center",
+        spacing="2",
+        width="100%",
+        wrap="wrap",
+        class_name="picked-lora",
+    )
+
+
+def lora_picker() -> rx.Component:
+    return labelled(
+        "LoRAs",
+        rx.cond(
+            S.my_loras.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                rx.foreach(S.picked_loras, picked_lora),
+                rx.cond(
+                    (S.lora_choices.length() > 0)  # type: ignore[attr-defined]
+                    & (S.picked_loras.length() < MAX_LORAS),  # type: ignore[attr-defined]
+                    rx.select.root(
+                        rx.select.trigger(
+                            placeholder="Add one of your LoRAs…", aria_label="Add a LoRA"
+                        ),
+                        rx.select.content(
+                            rx.foreach(
+                                S.lora_choices, lambda r: rx.select.item(r["label"], value=r["id"])
+                            )
+                        ),
+                        value="",
+                        on_change=L.add_lora,
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.text("Your trained LoRAs appear here.", size="2", color_scheme="gray"),
+                rx.link("Train one", href=routes.LORAS, size="2"),
+                align="center",
+                wrap="wrap",
+            ),
+        ),
+        "loras",
+        rx.cond(
+            S.picked_loras.length() > 0,  # type: ignore[attr-defined]
+            rx.callout(
+                rx.text(
+                    "Runs on FLUX.1 [dev] with LoRAs (fal-ai/flux-lora) · ",
+                    rx.cond(
+                        S.per_image > 0, S.per_image.to(str) + " credits per image", "price unknown"
+                    ),
+                    rx.cond(
+                        S.model["note"].to(str) != "", " (" + S.model["note"].to(str) + ")", ""
+                    ),
+                ),
+                icon="info",
+                size="1",
+                variant="surface",
+                width="100%",
+                aria_label="LoRA model",
+            ),
+        ),
+        rx.cond(
+            S.missing_triggers.length() > 0,  # type: ignore[attr-defined]
+            rx.callout(
+                rx.text(
+                    "Your prompt lacks the trigger word ",
+                    S.missing_triggers.join(", "),  # type: ignore[attr-defined]
+                    ": add it where the subject or style should appear, or the LoRA barely shows.",
+                ),
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                aria_label="Trigger word reminder",
             ),
         ),
     )
@@ -296,6 +401,7 @@ def choices_card() -> rx.Component:
         rx.vstack(
             rx.heading("Choices", size="4", as_="h2"),
             model_picker(),
+            lora_picker(),
             aspect_picker(),
             preset_picker(),
             numbers(),

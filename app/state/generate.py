@@ -18,7 +18,7 @@ from app import routes
 from app.services.billing import credits
 from app.services.core.errors import UserFacingError
 from app.services.core.storage import get_storage
-from app.services.generation import runs
+from app.services.generation import lora_training, runs
 from app.services.generation.model_choices import image_model_choices
 from app.services.generation.presets import STYLE_PRESETS, slug
 from app.services.generation.render import OFFLINE_MODEL_ID
@@ -27,7 +27,7 @@ from app.services.library.access import load_prompt
 from app.services.library.gallery import GalleryQuery, list_prompts
 from app.services.library.prompt_ops import get_version, list_versions
 from app.state.base import as_signed_in, run_service, user_message
-from app.state.generate_inputs import Choices, plan
+from app.state.generate_inputs import Choices, lora_request, missing_triggers, plan
 from app.state.session import SessionState
 
 MY_PROMPTS = 50  # the picker's newest prompts; the gallery has the rest
@@ -86,11 +86,18 @@ def _my_prompts(token: str) -> list[dict[str, str]]:
     return as_signed_in(token, load)
 
 
-def _price(token: str, model_id: str, n: int) -> tuple[int, int, int, str]:
-    """(total, per image, balance, why the model can't be used or "")."""
+def _price(
+    token: str, model_id: str, n: int, loras: list[dict[str, Any]]
+) -> tuple[int, int, int, str]:
+    """(total, per image, balance, why the model or the LoRAs can't be used or "")."""
 
     def price(session: Any, user: Any) -> tuple[int, int, int, str]:
         balance = credits.balance(session, user_id=user.id)
+        try:  # deleted or not theirs since the page loaded: said beside the picker
+            if loras:
+                lora_training.lora_weights(session, user=user, loras=loras)
+        except UserFacingError as e:
+            return 0, 0, balance, e.message
         try:
             quote = runs.quote(session, model=model_id, n=n)
         except UserFacingError as e:  # a missing key, an unknown model
@@ -98,6 +105,29 @@ def _price(token: str, model_id: str, n: int) -> tuple[int, int, int, str]:
         return quote.total, quote.credits_per_image, balance, ""
 
     return as_signed_in(token, price)
+
+
+def _lora_row(view: Any) -> dict[str, str]:
+    return {"id": str(view.id), "name": view.name, "trigger_word": view.trigger_word,
+            "label": f"{view.name} ({view.trigger_word})", "scale": "1"}  # fmt: skip
+
+
+def _my_loras(token: str) -> list[dict[str, str]]:
+    return as_signed_in(
+        token,
+        lambda s, u: [_lora_row(v) for v in lora_training.list_loras(s, user=u, done_only=True)],
+    )
+
+
+def _lora_for(token: str, lora_id: int) -> dict[str, str]:
+    """One of the person's LoRAs (`?lora=ID`), if it is trained; else the service's message."""
+
+    def find(session: Any, user: Any) -> dict[str, str]:
+        view = lora_training.get_lora(session, user=user, lora_id=lora_id)
+        lora_training.lora_weights(session, user=user, loras=[{"id": view.id}])  # trained?
+        return _lora_row(view)
+
+    return as_signed_in(token, find)
 
 
 def _answer_for(token: str, conversation_id: int) -> int:
@@ -132,11 +162,30 @@ class GenerateState(SessionState):
     negative: str = ""
     cost: int = 0
     per_image: int = 0
+    my_loras: list[dict[str, str]] = []  # their trained LoRAs: id, name, trigger_word, label
+    picked_loras: list[dict[str, str]] = []  # the same, with the scale as typed
     _data: dict[str, Any] | None = None
 
     @rx.var
+    def run_model_id(self) -> str:
+        """LoRAs run on the one model that applies them, whatever model is picked."""
+        return runs.LORA_MODEL if self.picked_loras else self.model_id
+
+    @rx.var
     def model(self) -> dict[str, Any]:
-        return next((m for m in self.models if m["id"] == self.model_id), {})
+        return next((m for m in self.models if m["id"] == self.run_model_id), {})
+
+    @rx.var
+    def lora_choices(self) -> list[dict[str, str]]:
+        picked = {p["id"] for p in self.picked_loras}
+        return [lora for lora in self.my_loras if lora["id"] not in picked]
+
+    @rx.var
+    def missing_triggers(self) -> list[str]:
+        """Picked LoRAs' trigger words the prompt sent lacks (the LoRA barely shows without)."""
+        if not self.sent:
+            return []
+        return missing_triggers(self.sent, [p["trigger_word"] for p in self.picked_loras])
 
     @rx.var
     def unavailable(self) -> list[str]:
@@ -153,7 +202,7 @@ class GenerateState(SessionState):
 
     def _choices(self) -> Choices:
         return Choices(
-            model_id=self.model_id,
+            model_id=self.run_model_id,
             aspect=self.aspect,
             custom_aspect=self.custom_aspect,
             preset=self.preset,
@@ -171,11 +220,15 @@ class GenerateState(SessionState):
         # Schema checks and rendering are quick but CPU work: off the event loop too.
         planned = await run_service(plan, self._data if self.has_source else None, self._choices())
         errors = dict(planned.errors)
+        try:
+            loras = lora_request(self.picked_loras)
+        except ValueError as e:
+            loras, errors["loras"] = [], str(e)
         total, per_image, balance, reason = await run_service(
-            _price, self.token, self.model_id, planned.n
+            _price, self.token, self.run_model_id, planned.n, loras
         )
         if reason:
-            errors["model"] = reason
+            errors["loras" if self.picked_loras else "model"] = reason
         if not self.has_source:
             errors.pop("source", None)  # nothing picked yet is not a mistake: the picker says it
         self.errors, self.credits = errors, balance
@@ -196,6 +249,13 @@ class GenerateState(SessionState):
         self.models = await run_service(_models)
         self.prompt_id, self.answer_id, self.versions, self._data = 0, 0, [], None
         self.source_title, self.version = "", ""
+        self.my_loras, self.picked_loras = await run_service(_my_loras, self.token), []
+        lora, lora_error = str(query.get("lora", "")), {}
+        if lora.isdigit():  # "Generate with this LoRA" on /loras
+            try:
+                self.picked_loras = [await run_service(_lora_for, self.token, int(lora))]
+            except Exception as e:  # not theirs, deleted, not trained: said by the picker
+                lora_error = {"loras": user_message(e)}
         try:
             self.my_prompts = await run_service(_my_prompts, self.token)
             if str(query.get("prompt", "")).isdigit():
@@ -208,10 +268,11 @@ class GenerateState(SessionState):
                 self.answer_id, self._data, self.source_title = int(query["answer"]), data, title
         except Exception as e:  # not found, not shared, in the trash: said by the picker
             await self._update_preview()
-            self.errors = {**self.errors, "source": user_message(e)}
+            self.errors = {**self.errors, **lora_error, "source": user_message(e)}
             self.loaded = True
             return None
         await self._update_preview()
+        self.errors = {**self.errors, **lora_error}
         self.loaded = True
         return None
 

@@ -7,10 +7,12 @@ into what the run will send: the styled prompt, the pixel size for the chosen mo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.services.core.errors import UserFacingError
+from app.services.generation.lora_training import MAX_LORAS, MAX_SCALE
 from app.services.generation.planning import SEED_LIMIT
 from app.services.generation.presets import preview_style
 from app.services.generation.render import render_for_model
@@ -173,3 +175,39 @@ def plan(prompt: dict[str, Any] | None, choices: Choices) -> Plan:
 
 def _message(error: Exception) -> str:
     return error.message if isinstance(error, UserFacingError) else str(error)
+
+
+def parse_scale(text: str) -> float:
+    """A LoRA's strength as typed: a number from 0 to MAX_SCALE (blank is not one)."""
+    clean = text.strip()[:MAX_FIELD]
+    try:
+        value = float(clean) if clean else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= MAX_SCALE:  # NaN and infinities fail here too
+        raise ValueError(f"A LoRA's scale is a number from 0 to {MAX_SCALE:g}.")
+    return value
+
+
+def lora_request(picked: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The picked LoRAs as runs.start_generation takes them ([{"id", "scale"}]); a ValueError
+    names the LoRA whose scale is wrong, or says how many can be used at once."""
+    if len(picked) > MAX_LORAS:
+        raise ValueError(f"Use at most {MAX_LORAS} LoRAs at a time.")
+    chosen = []
+    for row in picked:
+        try:
+            scale = parse_scale(row.get("scale", ""))
+        except ValueError as e:
+            raise ValueError(f"{row.get('name', 'This LoRA')}: {e}") from None
+        chosen.append({"id": int(row["id"]), "scale": scale})
+    return chosen
+
+
+def missing_triggers(text: str, words: list[str]) -> list[str]:
+    """The trigger words that don't appear in `text` as words of their own (any case)."""
+    return [
+        w
+        for w in dict.fromkeys(words)
+        if w and not re.search(rf"(?<![A-Za-z0-9_-]){re.escape(w)}(?![A-Za-z0-9_-])", text, re.I)
+    ]

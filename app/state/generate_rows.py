@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.generation.run_history import ImageLinks
+from app.services.generation.run_reads import ImageLink
 from app.services.generation.run_records import FINISHED_RUN, GenerationView, ImageView
 
 RUN_COLORS = {
@@ -52,7 +52,7 @@ def _parts(image: ImageView) -> list[dict[str, str]]:
     ]
 
 
-def image_row(view: GenerationView, image: ImageView, links: ImageLinks | None) -> dict[str, Any]:
+def image_row(view: GenerationView, image: ImageView, links: ImageLink | None) -> dict[str, Any]:
     label = STATUS_LABELS.get(image.status, image.status)
     if image.status == "queued":
         ahead = image.waiting_ahead or 0
@@ -64,8 +64,8 @@ def image_row(view: GenerationView, image: ImageView, links: ImageLinks | None) 
         "status": image.status,
         "label": label,
         "color": RUN_COLORS.get(image.status, "gray"),
-        "thumbnail_url": links.thumbnail_url if links else "",
-        "full_url": links.full_url if links else "",
+        "thumbnail_url": (links.thumbnail_url or links.url) if links else "",
+        "full_url": links.url if links else "",
         "seed": "" if image.seed is None else str(image.seed),
         "size": f"{view.width} × {view.height}",
         "duration": _duration(image.duration_ms),
@@ -87,7 +87,7 @@ def _score_color(score: int) -> str:
 
 
 def run_row(
-    view: GenerationView, *, model_label: str, links: dict[int, ImageLinks]
+    view: GenerationView, *, model_label: str, links: dict[int, ImageLink]
 ) -> dict[str, Any]:
     done = sum(1 for i in view.images if i.status == "done")
     charged = credits_text(view.credits_charged)

@@ -13,18 +13,20 @@ from typing import Any
 import reflex as rx
 
 from app import routes
+from app.services.core.errors import UserFacingError
 from app.services.core.storage import get_storage
-from app.services.generation import runs
+from app.services.generation import lora_training, runs
 from app.services.generation.model_choices import OFFLINE_LABEL
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.run_history import image_links, recent_generations
+from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.run_records import GenerationView
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.generate import GenerateState
-from app.state.generate_inputs import plan
+from app.state.generate_inputs import lora_request, plan
 from app.state.generate_rows import run_row
 
 POLL_SECONDS = 1.0
+RECENT_RUNS = 10
 MAX_POLL_SECONDS = 3600  # a forgotten tab stops asking after an hour
 
 
@@ -37,7 +39,9 @@ def _rows(
 
 
 def _recent(token: str, labels: dict[str, str]) -> list[dict[str, Any]]:
-    return as_signed_in(token, lambda s, u: _rows(s, u, recent_generations(s, user=u), labels))
+    return as_signed_in(
+        token, lambda s, u: _rows(s, u, recent_generations(s, user=u, limit=RECENT_RUNS), labels)
+    )
 
 
 def _fetch(token: str, ids: list[int], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -48,8 +52,17 @@ def _fetch(token: str, ids: list[int], labels: dict[str, str]) -> list[dict[str,
     return as_signed_in(token, fetch)
 
 
+class LoraRefusedError(Exception):
+    """A picked LoRA the service refuses (not theirs, not trained): said beside the picker."""
+
+
 def _start(token: str, request: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
     def start(session: Any, user: Any) -> dict[str, Any]:
+        if request.get("loras"):
+            try:
+                lora_training.lora_weights(session, user=user, loras=request["loras"])
+            except UserFacingError as e:
+                raise LoraRefusedError(e.message) from e
         view = runs.start_generation(session, user=user, **request)
         return _rows(session, user, [view], labels)[0]
 
@@ -92,11 +105,17 @@ class GenerateRunsState(GenerateState):
     def _request(self) -> dict[str, Any] | None:
         """The start_generation arguments, or None with the errors beside their controls."""
         planned = plan(self._data if self.has_source else None, self._choices())
+        try:
+            loras = lora_request(self.picked_loras)
+        except ValueError as e:
+            self.errors = {**self.errors, **planned.errors, "loras": str(e)}
+            return None
         if not planned.ok:
             self.errors = {**self.errors, **planned.errors}
             return None
         request: dict[str, Any] = {
-            "model": self.model_id,
+            "model": self.run_model_id,
+            "loras": loras or None,
             "n": planned.n,
             "seed": planned.seed,
             "aspect": planned.aspect,
@@ -121,6 +140,10 @@ class GenerateRunsState(GenerateState):
         yield
         try:
             row = await run_service(_start, self.token, request, self._labels())
+        except LoraRefusedError as e:  # deleted or not theirs since it was picked: by the picker
+            self.errors = {**self.errors, "loras": str(e)}
+            self.starting = False
+            return
         except Exception as e:  # no credits, a missing key, a prompt gone: said by the button
             self.errors = {**self.errors, "run": user_message(e)}
             self.starting = False

@@ -135,3 +135,88 @@ def test_train_watch_fail_cancel_and_delete(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways when narrow ({width}px)"
     shot(page, "loras-narrow")
+
+
+def test_generate_with_a_trained_lora(
+    page: Page,
+    app_db: None,  # noqa: F811
+    fake_fal: FakeFalTrainingServer,
+) -> None:
+    """Train a LoRA, follow "Generate with this LoRA", see it picked with the model it needs and
+    its cost, fix a wrong scale, generate and see the image arrive."""
+    from tests.browser.test_generate import IMAGES_TIMEOUT, saved_prompt
+    from tests.browser.test_generate import pick as choose
+
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    grant(email, 1000)
+    prompt_id = saved_prompt(email, "A red fox in snow", "A photo of TOK in snow", title="Fox")
+
+    # Someone else's (or no) LoRA in the address: said beside the picker, the page still works.
+    page.goto("/generate?lora=987654")
+    expect(page.locator(".error-loras")).to_have_text("That LoRA doesn't exist, or it isn't yours.")
+    expect(page.get_by_text("Your trained LoRAs appear here.")).to_be_visible()
+
+    page.goto("/loras")
+    expect(page.get_by_text("No LoRAs yet")).to_be_visible()  # loaded: a pick now stays
+    pick(page, 4)
+    train(page, "TOK")
+    tok = card(page, "TOK")
+    expect(tok.get_by_label("Status of TOK")).to_have_text("Ready", timeout=TRAINING_TIMEOUT)
+    tok.get_by_role("link", name="Generate with this LoRA").click()
+
+    expect(page).to_have_url(re.compile(r"/generate\?lora=\d+$"))
+    picked = page.locator(".picked-lora")
+    expect(picked).to_have_count(1)
+    expect(picked).to_contain_text("TOK")
+    expect(page.get_by_label("Scale for TOK")).to_have_value("1")
+    expect(page.get_by_label("LoRA model")).to_contain_text(
+        re.compile(r"Runs on FLUX\.1 \[dev\] with LoRAs \(fal-ai/flux-lora\) · \d+ credits per im")
+    )
+    model = page.get_by_role("combobox", name="Model")
+    expect(model).to_be_disabled()
+    expect(model).to_have_text("FLUX.1 [dev] with LoRAs on Fal")
+
+    choose(page, "Saved prompt", f"Fox (#{prompt_id})")
+    expect(page.get_by_label("What the model receives", exact=True)).to_contain_text("TOK in snow")
+    expect(page.get_by_label("Trigger word reminder")).to_have_count(0)
+    expect(page.get_by_label("Cost", exact=True)).to_contain_text("credits")
+    choose(page, "Version", "v1")  # the earlier version lacks the trigger word: say so
+    expect(page.get_by_label("Trigger word reminder")).to_contain_text(
+        "Your prompt lacks the trigger word TOK"
+    )
+    choose(page, "Version", "v2 (current)")
+    expect(page.get_by_label("Trigger word reminder")).to_have_count(0)
+
+    # A wrong scale: said beside the picker; Generate starts nothing and keeps what was typed.
+    page.get_by_label("Scale for TOK").fill("2.5")
+    expect(page.locator(".error-loras")).to_have_text(
+        "TOK: A LoRA's scale is a number from 0 to 2."
+    )
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_label("Scale for TOK")).to_have_value("2.5")
+    expect(page.locator(".generation-run")).to_have_count(0)
+    shot(page, "generate-lora-picker-error")
+
+    page.get_by_label("Scale for TOK").fill("0.8")
+    expect(page.locator(".error-loras")).to_be_hidden()
+    shot(page, "generate-lora-picker")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    run = page.locator(".generation-run").first
+    expect(run).to_contain_text("FLUX.1 [dev] with LoRAs")
+    expect(run.get_by_role("img")).to_have_count(1, timeout=IMAGES_TIMEOUT)
+    expect(run.get_by_label("Image 1 status")).to_have_text("Done", timeout=IMAGES_TIMEOUT)
+    sent = [r.body for r in fake_fal.requests
+            if r.method == "POST" and r.path.split("?")[0] == "/fal-ai/flux-lora"]  # fmt: skip
+    assert sent and sent[-1]["loras"][0]["scale"] == 0.8
+    assert sent[-1]["loras"][0]["path"].endswith("/pytorch_lora_weights.safetensors")
+
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator("html")).to_have_class(re.compile("dark"))
+    shot(page, "generate-lora-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_label("Scale for TOK")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways when narrow ({width}px)"
+    shot(page, "generate-lora-narrow")

@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 import pytest
 
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.run_history import ImageLinks
+from app.services.generation.run_reads import ImageLink
 from app.services.generation.run_records import GenerationView, ImageView
 from app.state.generate_inputs import (
     CUSTOM,
     Choices,
+    lora_request,
+    missing_triggers,
     parse_count,
     parse_guidance,
+    parse_scale,
     parse_seed,
     parse_steps,
     plan,
@@ -201,7 +204,9 @@ def test_a_run_row_says_each_images_state_in_words() -> None:
             _image(3, "queued", waiting_ahead=1),
         ]
     )
-    row = run_row(view, model_label="Layout", links={3: ImageLinks("thumb", "full")})
+    row = run_row(
+        view, model_label="Layout", links={3: ImageLink("full", "thumb", "image/png", 960, 544)}
+    )
     labels = [i["label"] for i in row["images"]]
     assert labels == ["Done", "Running", "Queued · 1st in line", "Queued · 2nd in line"]
     done = row["images"][0]
@@ -223,3 +228,45 @@ def test_a_finished_run_cannot_be_cancelled() -> None:
                   model_label="m", links={})  # fmt: skip
     assert not row["active"] and not row["can_cancel"]
     assert row["images"][0]["error"] == "Rate limited"
+
+
+@pytest.mark.parametrize("text, value", [("1", 1.0), (" 0 ", 0.0), ("2", 2.0), ("0.75", 0.75)])
+def test_a_lora_scale_from_0_to_2(text: str, value: float) -> None:
+    assert parse_scale(text) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["", "  ", "2.01", "-0.1", "nan", "inf", "-inf", "1e309", "one", "1,5", "9" * 500]
+)
+def test_a_wrong_lora_scale_says_the_range(text: str) -> None:
+    with pytest.raises(ValueError, match="A LoRA's scale is a number from 0 to 2"):
+        parse_scale(text)
+
+
+def _picked(lora_id: int, scale: str, name: str = "TOK") -> dict[str, str]:
+    return {"id": str(lora_id), "name": name, "trigger_word": name, "scale": scale}
+
+
+def test_picked_loras_become_what_the_run_takes() -> None:
+    picked = [_picked(3, "0.8"), _picked(5, " 1 ", "ada_face")]
+    assert lora_request(picked) == [{"id": 3, "scale": 0.8}, {"id": 5, "scale": 1.0}]
+    assert lora_request([]) == []
+
+
+def test_a_wrong_scale_names_its_lora() -> None:
+    with pytest.raises(ValueError, match="^ada_face: A LoRA's scale is a number from 0 to 2"):
+        lora_request([_picked(3, "1"), _picked(5, "3", "ada_face")])
+
+
+def test_more_loras_than_a_run_takes_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most 3 LoRAs"):
+        lora_request([_picked(n, "1") for n in range(4)])
+
+
+def test_trigger_words_missing_from_the_prompt() -> None:
+    sent = '{"subject": "a photo of TOK on a beach", "style": "ada-face portrait"}'
+    assert missing_triggers(sent, ["TOK", "tok", "ada", "my_dog"]) == ["ada", "my_dog"]
+    assert missing_triggers(sent, ["tok"]) == []  # any case
+    assert missing_triggers("TOKEN and ATOK", ["TOK"]) == ["TOK"]  # a word of its own
+    assert missing_triggers("a (c++) photo", ["c++"]) == []  # no regex surprises
+    assert missing_triggers(sent, []) == []

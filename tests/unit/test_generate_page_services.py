@@ -13,7 +13,7 @@ from app.services.core.storage import get_storage
 from app.services.generation import runs
 from app.services.generation.model_choices import OFFLINE_LABEL, image_model_choices
 from app.services.generation.render import OFFLINE_MODEL_ID
-from app.services.generation.run_history import image_links, recent_generations
+from app.services.generation.run_reads import image_links, recent_generations
 from app.services.generation.sources import answer_prompt, latest_answer_id
 from app.settings import reset_settings
 from tests.utils.job_helpers import make_user
@@ -75,7 +75,7 @@ def test_image_links_only_for_the_owners_images(session: Session, ada: User, bob
     assert all(asset_ids)
     links = image_links(session, user=ada, asset_ids=[*asset_ids, None], storage=get_storage())
     assert set(links) == set(asset_ids)
-    assert all(link.thumbnail_url and link.full_url for link in links.values())
+    assert all(link.thumbnail_url and link.url for link in links.values())
     assert image_links(session, user=bob, asset_ids=asset_ids, storage=get_storage()) == {}
     fresh = recent_generations(session, user=ada)[0]
     assert fresh.status == "done" and [i.status for i in fresh.images] == ["done", "done"]
