@@ -152,7 +152,9 @@ def test_each_provider_generates_from_a_saved_prompt_into_the_gallery(
         ["Done"], timeout=IMAGES_TIMEOUT
     )
     expect(run.get_by_role("img")).to_have_count(1)
-    expect(run.locator(".generated-image").first).to_contain_text(f"Seed {SEED}")
+    done = run.locator(".generated-image").first
+    expect(done).to_contain_text(f"Seed {SEED}")
+    expect(done).to_contain_text(f"Cost: {cost} credits" if case.paid else "Cost: free")
     expect(page.get_by_label("Balance", exact=True)).to_have_text(f"{balance - cost} credits")
     shot(page, f"generate-provider-{case.key}-done")
     if fake is not None:  # the app reached the provider (its fake), with the seed asked for
