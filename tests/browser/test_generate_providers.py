@@ -79,6 +79,11 @@ def _credits(page: Page) -> int:
     return int(match[1])
 
 
+def _credits_text(amount: int) -> str:
+    """As an image's card says what it cost."""
+    return "free" if amount == 0 else f"{amount} credit{'' if amount == 1 else 's'}"
+
+
 def _calls_for(fake: Any, model_id: str) -> list[RecordedRequest]:
     """The requests that asked the provider's fake for `model_id` (by body or by path)."""
     return [
@@ -154,7 +159,7 @@ def test_each_provider_generates_from_a_saved_prompt_into_the_gallery(
     expect(run.get_by_role("img")).to_have_count(1)
     done = run.locator(".generated-image").first
     expect(done).to_contain_text(f"Seed {SEED}")
-    expect(done).to_contain_text(f"Cost: {cost} credits" if case.paid else "Cost: free")
+    expect(done).to_contain_text(f"Cost: {_credits_text(cost)}")
     expect(page.get_by_label("Balance", exact=True)).to_have_text(f"{balance - cost} credits")
     shot(page, f"generate-provider-{case.key}-done")
     if fake is not None:  # the app reached the provider (its fake), with the seed asked for
