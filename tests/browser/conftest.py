@@ -23,6 +23,8 @@ from tests.utils.fakes.fal_training_server import KEY as FAL_KEY
 from tests.utils.fakes.fal_training_server import FakeFalTrainingServer
 from tests.utils.fakes.openai_server import FakeOpenAIServer
 from tests.utils.fakes.stripe_server import FakeStripeServer
+from tests.utils.fakes.together_server import KEY as TOGETHER_KEY
+from tests.utils.fakes.together_server import FakeTogetherServer
 from tests.utils.oidc import OidcProvider
 
 STRIPE_WEBHOOK_SECRET = "whsec_browser_test_secret"
@@ -116,11 +118,19 @@ def fake_fal() -> Iterator[FakeFalTrainingServer]:
 
 
 @pytest.fixture(scope="session")
+def fake_together() -> Iterator[FakeTogetherServer]:
+    """Together AI's image API and CDN on loopback (its FLUX models on /generate)."""
+    with FakeTogetherServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def app_server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_openrouter: FakeOpenAIServer,
     fake_stripe: FakeStripeServer,
     fake_fal: FakeFalTrainingServer,
+    fake_together: FakeTogetherServer,
     google_mock: OidcProvider,
     app_port: int,
 ) -> Iterator[RunningApp]:
@@ -150,6 +160,8 @@ def app_server(
         "FAL_JWKS_URL": fake_fal.jwks_url,
         "PUBLIC_BASE_URL": f"http://localhost:{back}",
         "LORA_POLL_INTERVAL_SECONDS": "1",
+        "TOGETHER_API_KEY": TOGETHER_KEY,
+        "TOGETHER_BASE_URL": fake_together.base_url,
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

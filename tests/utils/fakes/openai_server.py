@@ -9,6 +9,10 @@ decides how the server misbehaves:
     server.scenario("flaky")                 # one 500, then a good stream
     server.script(error_reply(401), ok())    # or any sequence; the last reply repeats
 
+A request asking for an image (`"modalities": ["image", "text"]`, as OpenRouter's image models
+take) is answered like FakeOpenRouterImagesServer does (one PNG as a data URL, not streamed),
+without using up the script, so one fake serves the analyzer and /generate alike.
+
 `GET .../models` answers with OpenRouter's catalogue (`openrouter_catalogue()`: a few hundred
 generated models, text-only and vision, paid and ":free") or, after
 `server.serve_models(openai_model_list([...]))`, OpenAI's list shape; `serve_models(Reply(...))`
@@ -28,6 +32,7 @@ from typing import Any
 
 from tests.utils.fakes import loopback
 from tests.utils.fakes.loopback import LoopbackHandler, ScriptedServer
+from tests.utils.fakes.openrouter_images_server import FakeOpenRouterImagesServer
 
 VALID_PROMPT: dict[str, Any] = {
     "schema_version": "1.0",
@@ -379,6 +384,10 @@ class FakeOpenAIServer(ScriptedServer):
                 server.requests.append(self._record(body))
                 if self.path != "/api/v1/chat/completions":
                     self._send(404, b'{"error": {"message": "Not Found"}}')
+                    return
+                if isinstance(body, dict) and "image" in (body.get("modalities") or []):
+                    answer = FakeOpenRouterImagesServer.answer_with_image(body)
+                    self._send(200, json.dumps(answer).encode())
                     return
                 self._respond(server._next(server._replies))
 

@@ -80,6 +80,11 @@ class FakeOpenRouterImagesServer(ScriptedServer):
         return self.url + "/api/v1"
 
     @staticmethod
+    def answer_with_image(body: dict[str, Any]) -> dict[str, Any]:
+        """The 200 answer to `body` (an image when `modalities` asks for one)."""
+        return FakeOpenRouterImagesServer._answer(body, with_image=True)
+
+    @staticmethod
     def _answer(body: dict[str, Any], with_image: bool) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": "Here is your image."}
         if with_image and "image" in (body.get("modalities") or []):
