@@ -40,7 +40,8 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 (an analyzer answer as the starting prompt), metadata (parameters inside
                 PNG/JPEG/WebP files), fidelity* (the round-trip score: docs/fidelity.md) and
                 round_trip (scoring a made image), runs (start, quote, cancel; credits per
-                image) with run_records, run_reads and run_history (what callers see),
+                image) with run_records and run_reads (what callers see), planning (the one
+                planner of queued and direct runs: model, preset, size, rendering, seeds),
                 run_queue, run_worker, run_lease (the queue task), image_maker (one image from
                 a provider or the preview), gallery_entry, labels and restore (a made image as
                 a gallery entry; a dropped file's JSON restored), direct (the CLI's generate:
