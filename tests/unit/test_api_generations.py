@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -35,6 +31,7 @@ from app.services.library.writes import create_prompt
 from app.settings import reset_settings
 from tests.utils.fakes.together_server import KEY, FakeTogetherServer, serve
 from tests.utils.job_helpers import PASSWORD, make_user, run_queue
+from tests.utils.live_api import free_port, serving_api
 from tests.utils.prompt_factories import prompt_data
 
 OFFLINE = "jsoncraft/layout-preview"
@@ -333,23 +330,8 @@ def test_a_body_that_is_not_json_or_not_an_object(client: TestClient, key: dict[
 @pytest.fixture
 def served(db_url: str) -> Iterator[str]:
     """The API under uvicorn on a loopback port, in this process (same settings and queue)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_api(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serving_api(free_port()) as url:
+        yield url
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any] | None]]:
