@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -16,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from app.api.deps import current_user, db_session
 from app.api.errors import COMMON, ONE_RESOURCE, SIGNED_IN, UPLOAD, ErrorOut, error_responses
+from app.api.models import fields_of
 from app.api.openapi import links
 from app.api.params import PathId
 from app.services.core import rate_limits
@@ -70,24 +70,8 @@ _SUBMIT_BODY: dict[str, Any] = {
 }
 
 
-class LoraOut(BaseModel):
-    id: int
-    name: str
-    trigger_word: str
-    steps: int
-    kind: str
-    status: str
-    image_count: int
-    credits: int
-    credits_charged: int
-    request_id: str | None
-    lora_url: str | None
-    config_url: str | None
-    sample_urls: list[str]
-    error: str | None
-    created_at: datetime
-    submitted_at: datetime | None
-    finished_at: datetime | None
+class LoraOut(fields_of(LoraView, exclude=("sample_asset_ids",))):  # type: ignore[misc]
+    sample_urls: list[str]  # signed links to the samples, in place of their asset ids
 
 
 class WebhookAccepted(BaseModel):
