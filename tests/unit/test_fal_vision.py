@@ -25,6 +25,7 @@ from app.settings import get_settings, reset_settings
 from tests.utils.fakes.fal_queue_server import KEY, FakeFalQueueServer, error, serve
 from tests.utils.fakes.openai_server import SCHEMA_INVALID_CONTENT, VALID_PROMPT
 from tests.utils.images import jpeg_bytes
+from tests.utils.job_helpers import make_user
 
 MODEL = "fal/google/gemini-2.5-flash"
 USAGE = {"prompt_tokens": 3100, "completion_tokens": 420, "cost": 0.0019, "total_tokens": 3520}
@@ -69,22 +70,9 @@ def _submits(server: FakeFalQueueServer) -> list[Any]:
 
 
 def _funded_user(session: Session, amount: int) -> int:
-    admin, _ = auth.ensure_admin(
-        session, email="boss@example.com", password="a long passphrase here"
-    )
-    user = auth.create_user(session, email="payer@example.com", password="a long passphrase here")
-    session.commit()
-    assert user.id is not None
-    if amount:
-        credits.grant(
-            session,
-            user_id=user.id,
-            amount=amount,
-            reason="test",
-            actor=admin,
-            idempotency_key="test-grant",
-        )
-    return user.id
+    user_id = make_user(session, "payer@example.com", balance=amount).id
+    assert user_id is not None
+    return user_id
 
 
 def _balance(session: Session, user_id: int) -> int:
