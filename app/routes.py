@@ -24,6 +24,13 @@ UPDATE_SUBSCRIBERS_CSV = "/api/admin/update-subscribers.csv"
 # prefix that pages (which only hold a Var of the id) join to it.
 PROMPT_PREFIX = "/prompts/"
 PROMPT_ROUTE = PROMPT_PREFIX + "[prompt_id]"
+PROJECTS = "/projects"
+PROJECT_PREFIX = "/projects/"
+PROJECT_ROUTE = PROJECT_PREFIX + "[project_id]"
+PROJECT_UPLOADS_ROUTE = PROJECT_ROUTE + "/uploads"
+PROJECT_WEBHOOKS_ROUTE = PROJECT_ROUTE + "/webhooks"
+PROJECT_STORAGE_ROUTE = PROJECT_ROUTE + "/storage"
+DOCS_UPLOADS = "/docs/uploads"
 SHARE_PREFIX = "/share/"
 SHARE_ROUTE = SHARE_PREFIX + "[token]"
 
@@ -47,6 +54,12 @@ def generate_url(prompt_id: int, version: int | None = None) -> str:
 def generate_answer_url(turn_id: int) -> str:
     """/generate on one analyzer answer (a conversation turn of the person's own)."""
     return f"{GENERATE}?answer={int(turn_id)}"
+
+
+def project_url(project_id: int, tab: str = "") -> str:
+    """A project's page, or one of its tabs ("uploads", "webhooks", "storage")."""
+    base = f"{PROJECT_PREFIX}{int(project_id)}"
+    return f"{base}/{tab}" if tab else base
 
 
 def share_url(token: str) -> str:

@@ -1,4 +1,9 @@
-"""Project API keys: shown once, stored as SHA-256 hashes, looked up by hash."""
+"""Project API keys: shown once, stored as SHA-256 hashes, looked up by hash.
+
+A key acts for its project with its scopes (`upload`, `read`, `manage`; see
+`authenticate_project_key`), and for its owner on the rest of the REST API (`user_for_key`).
+A key is live until revoked, or until `expires_at` (the grace period of a regenerated key).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from app.services.core.errors import AuthenticationError, PermissionDeniedError
 from app.services.core.models import ApiKey, Project, User, utcnow
 
 PREFIX = "jc_"
+SCOPES = ("upload", "read", "manage")
 
 
 @dataclass(frozen=True)
@@ -44,12 +51,55 @@ def create_key(
     return NewKey(key=key, key_id=row.id, project_id=project.id)
 
 
-def user_for_key(session: Session, key: str | None) -> User | None:
-    """The owner of a live key, or None (unknown, revoked, malformed)."""
+@dataclass(frozen=True)
+class KeyAuth:
+    """What a live project key may do: act on `project_id` within `scopes`."""
+
+    project_id: int
+    key_id: int
+    scopes: frozenset[str]
+
+
+def parse_scopes(text: str) -> frozenset[str]:
+    return frozenset(s for s in (part.strip() for part in text.split(",")) if s in SCOPES)
+
+
+def _live_row(session: Session, key: str | None) -> ApiKey | None:
     if not key or not key.startswith(PREFIX) or len(key) > 200:
         return None
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
     if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def authenticate_project_key(session: Session, key: str | None, *, scope: str) -> KeyAuth:
+    """The project a secret key acts for, if the key is live and has `scope`.
+
+    AuthenticationError (401) for a missing, unknown, revoked or expired key; PermissionDenied
+    (403) for a live key without the scope. Records the key's last use."""
+    row = _live_row(session, key)
+    project = session.get(Project, row.project_id) if row is not None else None
+    owner = session.get(User, project.owner_id) if project is not None else None
+    if row is None or row.id is None or owner is None or not owner.is_active:
+        raise AuthenticationError(
+            "Send a live project secret key as 'Authorization: Bearer jc_...'."
+        )
+    scopes = parse_scopes(row.scopes)
+    if scope not in scopes:
+        raise PermissionDeniedError(f"This key lacks the '{scope}' scope.")
+    row.last_used_at = utcnow()
+    session.add(row)
+    session.flush()
+    return KeyAuth(project_id=row.project_id, key_id=row.id, scopes=scopes)
+
+
+def user_for_key(session: Session, key: str | None) -> User | None:
+    """The owner of a live key, or None (unknown, revoked, expired, malformed)."""
+    row = _live_row(session, key)
+    if row is None:
         return None
     project = session.get(Project, row.project_id)
     user = session.get(User, project.owner_id) if project else None

@@ -69,6 +69,11 @@ class Plan:
     max_batch: int  # images in one studio job (after zip files are expanded)
     max_concurrent_jobs: int  # studio jobs queued or running at once
     price_cents: int  # per month
+    # The upload platform (app/services/uploads/), per account:
+    max_projects: int
+    monthly_uploads: int  # files presigned per calendar month (UTC), over all projects
+    max_upload_file_size: int  # bytes; a project's own cap can only be lower
+    upload_rate: str  # presign requests per project, in `limits` notation
 
 
 PLANS: dict[str, Plan] = {
@@ -79,6 +84,10 @@ PLANS: dict[str, Plan] = {
         max_batch=25,
         max_concurrent_jobs=1,
         price_cents=0,
+        max_projects=3,
+        monthly_uploads=1_000,
+        max_upload_file_size=64 * 1024 * 1024,
+        upload_rate="60/minute",
     ),
     "pro": Plan(
         name="pro",
@@ -87,6 +96,10 @@ PLANS: dict[str, Plan] = {
         max_batch=500,
         max_concurrent_jobs=4,
         price_cents=1200,
+        max_projects=25,
+        monthly_uploads=100_000,
+        max_upload_file_size=5 * 1024 * 1024 * 1024,
+        upload_rate="600/minute",
     ),
 }
 DEFAULT_PLAN = "free"

@@ -79,12 +79,34 @@ class Asset(SQLModel, table=True):
 
 
 class Project(SQLModel, table=True):
+    """A developer's upload project (app/services/uploads/): its keys, upload rules, bucket."""
+
     __tablename__ = "projects"
     id: int | None = Field(default=None, primary_key=True)
     owner_id: int = Field(foreign_key="users.id", index=True)
     name: str = Field(max_length=120)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # Upload rules, checked at presign and again against the stored bytes at complete.
+    # MIME types or "type/*" wildcards; an empty list allows any type.
+    allowed_types: list[str] = Field(
+        default_factory=lambda: ["image/*"], sa_column=Column(JSON, nullable=False)
+    )
+    max_file_size: int = Field(
+        default=16 * 1024 * 1024, sa_column=Column(BigInteger, nullable=False)
+    )
+    max_files_per_upload: int = 10
+    expire_after_days: int | None = None  # None: files are kept until deleted
+    acl: str = Field(default="private", max_length=16)  # "private" | "public-read"
+    # A bucket of the developer's own (any S3-compatible store); None = the app's storage.
+    # The keys are Fernet tokens (app/services/core/secret_box.py), never shown again.
+    bucket_endpoint: str | None = Field(default=None, max_length=500)
+    bucket_name: str | None = Field(default=None, max_length=63)
+    bucket_region: str | None = Field(default=None, max_length=64)
+    bucket_addressing: str = Field(default="auto", max_length=16)  # "auto" | "path" | "virtual"
+    bucket_access_key_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    bucket_secret_key_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    bucket_checked_at: datetime | None = None
 
 
 class ApiKey(SQLModel, table=True):
@@ -97,6 +119,115 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Comma-separated: "upload", "read", "manage".
+    scopes: str = Field(default="upload,read,manage", max_length=64)
+    # A regenerated key keeps working until then (the grace period), then it is revoked.
+    expires_at: datetime | None = None
+
+
+class Upload(SQLModel, table=True):
+    """One file sent to a project through a presigned URL (app/services/uploads/).
+
+    `pending` from presign until `complete`; then `ready` or `rejected` (object deleted), and
+    `quarantined` when the scanner finds it infected. Expired uploads lose their row.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        # The upload log is a keyset page of one project's uploads, newest first.
+        Index("ix_uploads_project_created", "project_id", "created_at", "id"),
+        # Maintenance: unfinished uploads to abort, expired files to delete.
+        Index("ix_uploads_status_created", "status", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)  # "up_..." (not guessable)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    api_key_id: int | None = None  # the key (or client token's key) that asked for it
+    name: str = Field(max_length=255)  # the file name the client gave, for display only
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))  # declared at presign
+    content_type: str = Field(max_length=100)  # declared at presign
+    detected_type: str | None = Field(default=None, max_length=100)  # sniffed at complete
+    storage_key: str = Field(max_length=300)
+    status: str = Field(default="pending", max_length=16)
+    reason: str | None = Field(default=None, max_length=500)  # why it was rejected
+    # "pending" until the scan job runs; "clean", "infected", or "not_scanned" (no scanner).
+    scan_status: str = Field(default="pending", max_length=16)
+    scan_detail: str | None = Field(default=None, max_length=200)  # the signature found
+    multipart_id: str | None = Field(default=None, max_length=1000)  # S3's UploadId
+    part_size: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    part_count: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    cdn_key: str | None = Field(default=None, max_length=300)  # content-addressed public copy
+    thumbnail_key: str | None = Field(default=None, max_length=300)
+    thumbhash: str | None = Field(default=None, max_length=100)  # base64
+    width: int | None = None
+    height: int | None = None
+    url_expires_at: datetime  # when the presigned URL(s) stop working
+    expires_at: datetime | None = Field(default=None, index=True)  # when the file goes
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    processed_at: datetime | None = None  # scan and thumbnail done
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a project's events go (app/services/webhooks/), signed per Standard Webhooks."""
+
+    __tablename__ = "webhook_endpoints"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # "whsec_..." as a Fernet token; after a rotation the previous secret also signs until
+    # `previous_secret_expires_at`, so receivers can switch without missing a delivery.
+    secret_enc: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    previous_secret_expires_at: datetime | None = None
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=300)
+    disabled_at: datetime | None = None
+    failing_since: datetime | None = None  # the first failure since the last success
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: an outbox row written in the same transaction as the event,
+    so a crash can't lose it. Its id is the `webhook-id` header, the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The sender's sweep: what is due, oldest first.
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)  # "msg_..."
+    endpoint_id: int = Field(foreign_key="webhook_endpoints.id", ondelete="CASCADE")
+    project_id: int = Field(index=True)
+    event_type: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the exact body sent
+    # "pending" (due at next_attempt_at), "succeeded", "failed" (retries used up or endpoint
+    # disabled).
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    leased_until: datetime | None = None  # a worker is sending it; after this, another may
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One HTTP attempt of a delivery: the log a developer reads when a webhook went missing."""
+
+    __tablename__ = "webhook_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(foreign_key="webhook_deliveries.id", index=True, ondelete="CASCADE")
+    endpoint_id: int = Field(index=True)
+    trigger: str = Field(default="auto", max_length=16)  # "auto" | "replay" | "test"
+    attempted_at: datetime = Field(default_factory=utcnow)
+    status_code: int | None = None
+    duration_ms: int = 0
+    response_excerpt: str = Field(default="", max_length=1000)
+    error: str | None = Field(default=None, max_length=500)
 
 
 class Prompt(SQLModel, table=True):

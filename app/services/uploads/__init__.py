@@ -1,0 +1,1 @@
+"""The developer upload platform: projects, their keys and rules, presigned uploads."""

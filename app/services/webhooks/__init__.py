@@ -1,0 +1,1 @@
+"""Webhooks to developers' endpoints, signed per the Standard Webhooks specification."""
