@@ -13,6 +13,7 @@ from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
 from app.pages.credits import credits_page
 from app.pages.dashboard import dashboard_page
+from app.pages.docs_uploads import docs_uploads_page
 from app.pages.gallery import gallery_page
 from app.pages.generate import generate_page
 from app.pages.loras import loras_page
@@ -130,6 +131,12 @@ app.add_page(
     route=routes.DASHBOARD,
     title="Overview · JSONCraft",
     on_load=DashboardState.load_dashboard,
+)
+app.add_page(
+    docs_uploads_page,
+    route=routes.DOCS_UPLOADS,
+    title="Uploads for developers · JSONCraft",
+    on_load=SessionState.load_session,
 )
 app.add_page(
     pricing_page,

@@ -1,0 +1,9 @@
+import os
+
+import httpx
+
+answer = httpx.delete(
+    f"{os.environ['JSONCRAFT_API']}/api/uploads/{os.environ['UPLOAD_ID']}",
+    headers={"Authorization": f"Bearer {os.environ['JSONCRAFT_KEY']}"},
+)
+answer.raise_for_status()

@@ -1,0 +1,2 @@
+curl -sS "$JSONCRAFT_API/api/uploads/$UPLOAD_ID" \
+  -H "Authorization: Bearer $JSONCRAFT_KEY"
