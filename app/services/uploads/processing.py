@@ -129,11 +129,11 @@ def process_upload(upload_id: str, *, last_try: bool = True) -> str:
     # The scan and the thumbnail run outside any transaction: they may take a while.
     try:
         verdict, reason = _scan(storage, key, last_try=last_try)
+        if verdict is not None and verdict.infected:
+            return _quarantine(storage, upload_id, key, verdict)
+        preview = _preview(storage, key) if is_image_type(mime) else None
     except NotFoundError:
         return _object_missing(upload_id)
-    if verdict is not None and verdict.infected:
-        return _quarantine(storage, upload_id, key, verdict)
-    preview = _preview(storage, key) if is_image_type(mime) else None
     thumbnail_key = _thumbnail_key(upload_id, key) if preview else None
     if preview is not None and thumbnail_key is not None:
         storage.put_bytes(thumbnail_key, preview.thumbnail, content_type="image/webp")
