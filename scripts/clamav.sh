@@ -3,6 +3,7 @@
 #
 #   scripts/clamav.sh start   install clamav + clamav-daemon (apt) when missing, start clamd in the
 #                             foreground under setsid, wait until it answers PING, print the env
+#   scripts/clamav.sh install only the apt install (tests need sigtool before the first start)
 #   scripts/clamav.sh stop    stop it (by the pid recorded at start)
 #   scripts/clamav.sh env     print the CLAMD_ADDRESS / CLAMAV_DATABASE_DIR of the running daemon
 #
@@ -41,12 +42,16 @@ ping_clamd() {
   [ "$reply" = "PONG" ]
 }
 
-start() {
-  if is_running; then cat "$dir/env"; return; fi
+install() {
   if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
     echo "==> installing ClamAV (apt)" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav clamav-daemon >/dev/null
   fi
+}
+
+start() {
+  if is_running; then cat "$dir/env"; return; fi
+  install
   local clamd; clamd="$(command -v clamd || echo /usr/sbin/clamd)"
   mkdir -p "$dir" "$db"
   if ! ls "$db" | grep -qE '\.(c[lv]d|hdb|hsb|ndb|ldb|cdb)$'; then
@@ -54,8 +59,9 @@ start() {
     exit 1
   fi
   local port="${CLAMD_PORT:-$(free_port)}"
-  # Limits bound what one scan may unpack (zip bombs): past them clamd stops unpacking and, with
-  # AlertExceedsMax, reports Heuristics.Limits.Exceeded instead of a silent "OK".
+  # Limits bound what one scan may unpack (zip bombs): clamd skips what lies past them and goes
+  # on with the rest of the archive. A stream over StreamMaxLength is refused with an error,
+  # which the app records as "not scanned", never "clean".
   cat >"$dir/clamd.conf" <<CONF
 Foreground yes
 TCPAddr 127.0.0.1
@@ -97,8 +103,9 @@ stop() {
 }
 
 case "${1:-}" in
+  install) install ;;
   start) start ;;
   stop) stop ;;
   env) cat "$dir/env" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|env" >&2; exit 2 ;;
 esac
