@@ -9,6 +9,7 @@ import json
 import resource
 from datetime import timedelta
 
+import pytest
 from fast_thumbhash import thumb_hash_to_average_rgba
 from PIL import Image
 from sqlmodel import Session
@@ -25,6 +26,7 @@ from app.services.uploads.processing import (
     queue_unprocessed,
 )
 from app.services.worker.maintenance import recover_stale_jobs, run_maintenance
+from app.settings import reset_settings
 from tests.utils.job_helpers import run_queue
 from tests.utils.upload_rows import (
     deliveries,
@@ -70,6 +72,20 @@ def test_without_a_scanner_an_upload_is_not_scanned_never_clean(session: Session
     assert (row.status, row.scan_status, row.scan_detail) == ("ready", "not_scanned", NO_SCANNER)
     # Not an image: no thumbnail, size or placeholder.
     assert (row.thumbnail_key, row.width, row.height, row.thumbhash) == (None, None, None, None)
+
+
+def test_a_misconfigured_scanner_address_is_said_so_not_retried_forever(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAMD_ADDRESS", "http://127.0.0.1:3310")
+    reset_settings()
+    project = make_project(session)
+    upload = stored_upload(session, project, b"%PDF-1.7", content_type="application/pdf")
+    assert process_upload(upload.id, last_try=False) == "processed"
+    row = _row(session, upload.id)
+    assert row is not None and row.scan_status == "not_scanned"
+    assert row.scan_detail is not None
+    assert row.scan_detail.startswith("The virus scanner is misconfigured: CLAMD_ADDRESS must be")
 
 
 def test_a_second_run_changes_nothing(session: Session) -> None:

@@ -21,10 +21,16 @@ from pathlib import PurePosixPath
 
 from huey import Huey
 from huey.api import Task, TaskWrapper
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.services.core.db import session_scope
-from app.services.core.errors import ImageTooLargeError, InvalidImageError, NotFoundError
+from app.services.core.errors import (
+    ConfigurationError,
+    ImageTooLargeError,
+    InvalidImageError,
+    NotFoundError,
+)
 from app.services.core.logs import get_logger
 from app.services.core.models import Project, Upload, utcnow
 from app.services.core.queue import get_huey, waiting_args
@@ -92,9 +98,10 @@ def queue_unprocessed(*, now: datetime | None = None) -> list[str]:
             .where(
                 Upload.status == "ready",
                 col(Upload.processed_at).is_(None),
-                col(Upload.completed_at) < before,
+                # completed_at is set by `complete`; created_at stands in should it be missing.
+                func.coalesce(Upload.completed_at, Upload.created_at) < before,
             )
-            .order_by(col(Upload.completed_at))
+            .order_by(func.coalesce(Upload.completed_at, Upload.created_at))
             .limit(SWEEP_LIMIT)
         ).all()
     if not ids:
@@ -165,7 +172,12 @@ def _pending_work(session: Session, upload_id: str) -> Upload | None:
 
 def _scan(storage: Storage, key: str, *, last_try: bool) -> tuple[ScanVerdict | None, str | None]:
     """The verdict, or (None, why not scanned)."""
-    scanner = scanner_from_settings(get_settings())
+    try:
+        scanner = scanner_from_settings(get_settings())
+    except ConfigurationError as e:
+        # Retrying can't fix a bad address; say so on the upload and in the log.
+        log.error("upload not scanned: %s", e)
+        return None, f"The virus scanner is misconfigured: {e}"[:200]
     if scanner is None:
         return None, NO_SCANNER
     try:
