@@ -30,9 +30,9 @@ from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.expiry import purge_stale_pending
 from app.services.uploads.processing import PROCESS_TASK, enqueue_processing, process_upload
 from app.services.uploads.scanner import ClamdScanner, ScannerError
-from app.settings import reset_settings
+from app.settings import Settings, reset_settings
 from tests.integration.conftest import S3Server
-from tests.utils.job_helpers import run_queue, run_retries
+from tests.utils.job_helpers import Worker, run_queue, run_retries, wait_for, worker_env
 from tests.utils.upload_rows import deliveries, make_project, png, stored_upload, subscribe
 
 pytestmark = pytest.mark.integration
@@ -186,6 +186,41 @@ def test_a_zip_bomb_is_unpacked_by_clamd_not_by_us(
     assert grown_mib < 100
     row = _row(session, upload.id)
     assert row is not None and (row.status, row.scan_detail) == ("quarantined", SIGNATURE)
+
+
+def test_a_real_worker_processes_queued_uploads_and_ones_whose_enqueue_was_lost(
+    session: Session, clamd: str, isolated_settings: Settings, tmp_path: Path
+) -> None:
+    project = make_project(session)
+    subscribe(session, project)
+    queued = stored_upload(session, project, EICAR, name="e.txt", content_type="text/plain")
+    enqueue_processing(queued.id)
+    # Completed two minutes ago and never queued (the web process died after its commit).
+    lost = stored_upload(
+        session,
+        project,
+        png(),
+        name="p.png",
+        content_type="image/png",
+        completed_at=utcnow() - timedelta(minutes=2),
+    )
+    worker = Worker(worker_env(isolated_settings, CLAMD_ADDRESS=clamd), tmp_path / "worker.log")
+    try:
+
+        def both_processed() -> bool:
+            rows = [_row(session, queued.id), _row(session, lost.id)]
+            return all(row is not None and row.processed_at is not None for row in rows)
+
+        wait_for(both_processed, timeout=60, what="both uploads processed", workers=[worker])
+    finally:
+        worker.stop()
+    infected, clean = _row(session, queued.id), _row(session, lost.id)
+    assert infected is not None and (infected.status, infected.scan_status) == (
+        "quarantined",
+        "infected",
+    )
+    assert clean is not None and (clean.scan_status, clean.width) == ("clean", 320)
+    assert clean.thumbhash and len(deliveries(session, "upload.infected")) == 1
 
 
 @pytest.fixture
