@@ -18,6 +18,7 @@ from app.services.core.models import Project, Upload, utcnow
 from app.services.core.queue import get_huey
 from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.expiry import expiry_for, purge_expired_uploads, purge_stale_pending
+from app.services.uploads.previews import placeholder_data_url
 from app.services.uploads.processing import (
     NO_SCANNER,
     PROCESS_TASK,
@@ -61,6 +62,13 @@ def test_a_png_gets_a_webp_thumbnail_its_size_and_a_thumbhash(session: Session) 
     # The placeholder's average colour is the image's: a mix of its blue and yellow.
     r, g, b, _a = thumb_hash_to_average_rgba(base64.b64decode(row.thumbhash))
     assert 0.2 < r < 0.6 and 0.5 < g < 0.8 and 0.4 < b < 0.9
+    # Pages show it as a tiny PNG while the thumbnail loads; its shape is the image's.
+    url = placeholder_data_url(row.thumbhash)
+    assert url is not None and url.startswith("data:image/png;base64,")
+    placeholder = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert placeholder.format == "PNG" and 1.4 < placeholder.width / placeholder.height < 1.8
+    for garbage in ("", "not base64!", "AAAA"):
+        assert placeholder_data_url(garbage) is None
 
 
 def test_without_a_scanner_an_upload_is_not_scanned_never_clean(session: Session) -> None:

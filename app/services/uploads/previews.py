@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import IO
 
-from fast_thumbhash import rgba_to_thumb_hash
+from fast_thumbhash import rgba_to_thumb_hash, thumb_hash_to_rgba
 from PIL import Image, WebPImagePlugin
 
 from app.services.images.decode import ACCEPTED_FORMATS, decode_upload
@@ -52,3 +52,16 @@ def thumbhash_of(webp: bytes) -> str:
     rgba.thumbnail((_THUMBHASH_MAX_SIDE, _THUMBHASH_MAX_SIDE), Image.Resampling.BOX)
     hashed = rgba_to_thumb_hash(rgba.width, rgba.height, rgba.tobytes())
     return base64.b64encode(bytes(hashed)).decode("ascii")
+
+
+def placeholder_data_url(thumbhash: str) -> str | None:
+    """The ThumbHash decoded to a tiny PNG `data:` URL, for a page to show while the thumbnail
+    loads (no JavaScript decoder needed). None for a value that is not a ThumbHash."""
+    try:
+        width, height, rgba = thumb_hash_to_rgba(base64.b64decode(thumbhash, validate=True))
+        image = Image.frombytes("RGBA", (width, height), bytes(rgba))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
