@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     upload_ttl_days: int = 30
     trash_retention_days: int = 30
     thumbnail_size: int = 512
+    # Virus scanning of uploads by ClamAV's daemon: "tcp://127.0.0.1:3310" or "unix:///run/clamav/
+    # clamd.ctl". Empty: no scanner, and uploads say "not scanned" (never "clean").
+    clamd_address: str | None = None
+    clamd_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Where clamd reads its signatures (scripts/clamav.sh writes it into clamd.conf); production
+    # keeps it current with freshclam.
+    clamav_database_dir: Path | None = None
     # Image studio engine: worker processes (empty = one per CPU core), and limits on zip
     # uploads, checked before anything is unpacked (zip bombs, archives of millions of entries).
     imageops_workers: int | None = Field(default=None, ge=1, le=64)

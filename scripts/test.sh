@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything (with dev tools and Debian chromium), then ruff, mypy on app/services, the
 # import contracts (lint-imports) and pytest:
-# unit tests, integration tests on a real PostgreSQL and S3 server, and browser tests.
+# unit tests, integration tests on a real PostgreSQL, S3 server and clamd, and browser tests.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -13,6 +13,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# Debian's ClamAV for the upload scanner tests (a pytest fixture starts clamd with its own
+# test signatures and stops it).
+scripts/clamav.sh install
+
 echo "==> ruff"
 .venv/bin/ruff check app tests benchmarks
 .venv/bin/ruff format --check app tests benchmarks
@@ -21,7 +25,7 @@ echo "==> mypy app/services"
 echo "==> lint-imports (the import contracts in pyproject.toml)"
 .venv/bin/lint-imports
 
-echo "==> starting PostgreSQL on 127.0.0.1 (the S3 and Redis servers are started by pytest fixtures)"
+echo "==> starting PostgreSQL on 127.0.0.1 (the S3, Redis and clamd servers are started by pytest fixtures)"
 TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"
 export TEST_PG_URL
 cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; scripts/redis.sh stop || true; }

@@ -30,6 +30,8 @@ _ENV_PREFIXES = (
     "LORA_",
     "GOOGLE_",
     "STRIPE_",
+    "CLAMD_",
+    "CLAMAV_",
 )
 
 

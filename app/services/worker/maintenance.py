@@ -22,6 +22,8 @@ from app.services.generation.run_queue import recover_generations
 from app.services.images.intake import purge_expired_assets, rebuild_missing_thumbnails
 from app.services.library.prompt_ops import purge_trash
 from app.services.studio import jobs
+from app.services.uploads.expiry import purge_expired_uploads, purge_stale_pending
+from app.services.uploads.processing import queue_unprocessed
 from app.settings import get_settings
 
 log = get_logger("tasks")
@@ -43,7 +45,8 @@ def grant_plan_credits() -> int:
 
 def run_maintenance() -> dict[str, int]:
     """Empty old trash, purge expired uploads, sessions and old studio jobs, recover jobs of
-    dead workers, rebuild thumbnails, embed prompts, refresh stale model catalogues."""
+    dead workers, rebuild thumbnails, embed prompts, refresh stale model catalogues; delete
+    expired developer uploads and abandoned pending ones."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -61,6 +64,8 @@ def run_maintenance() -> dict[str, int]:
             session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
         )
     recovered = len(jobs.recover_jobs())
+    expired_uploads = purge_expired_uploads()
+    stale_uploads = purge_stale_pending()
     granted = grant_plan_credits()
     # Failures are logged and retried next run: the rest of maintenance must not depend on
     # a provider being reachable.
@@ -74,6 +79,8 @@ def run_maintenance() -> dict[str, int]:
         "embedded_prompts": embedded,
         "purged_jobs": purged_jobs,
         "recovered_jobs": recovered,
+        "expired_uploads": expired_uploads,
+        "stale_pending_uploads": stale_uploads,
         "catalogue_models": sum(r.listed for r in refreshed),
         "catalogue_failures": sum(1 for r in refreshed if r.error),
     }
@@ -83,7 +90,7 @@ def run_maintenance() -> dict[str, int]:
 
 def recover_stale_jobs() -> list[int]:
     """Queue again the jobs of dead workers and jobs missing from the queue (worker start and
-    every minute), and reconcile LoRA trainings not finished."""
+    every minute), queue developer uploads left unprocessed, and reconcile LoRA trainings."""
     recovered = jobs.recover_jobs()
     if recovered:
         log.info("recovered jobs", extra={"jobs": recovered})
@@ -91,6 +98,10 @@ def recover_stale_jobs() -> list[int]:
     generations = recover_generations()
     if generations:
         log.info("recovered generations", extra={"generations": generations})
+    # Developer uploads completed but never scanned (a lost enqueue, a killed worker).
+    unprocessed = queue_unprocessed()
+    if unprocessed:
+        log.info("queued unprocessed uploads", extra={"uploads": unprocessed})
     # LoRA trainings: polled, queued again or timed out (a lost webhook changes nothing).
     trainings = reconcile_trainings()
     if any(trainings.values()):

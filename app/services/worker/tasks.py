@@ -17,6 +17,7 @@ from huey.api import TaskWrapper
 from app.services.core.queue import get_huey
 from app.services.generation import lora_queue, run_queue
 from app.services.studio.jobs import dispatch
+from app.services.uploads import processing
 from app.services.worker.maintenance import (
     grant_plan_credits,
     recover_stale_jobs,
@@ -29,6 +30,7 @@ class QueueTasks:
     run_job: TaskWrapper
     run_generation: TaskWrapper
     lora_step: TaskWrapper
+    process_upload: TaskWrapper
     maintenance: TaskWrapper
     recover: TaskWrapper
 
@@ -46,6 +48,7 @@ def tasks_for(huey: Huey) -> QueueTasks:
                 run_job=dispatch.register(huey),
                 run_generation=run_queue.register(huey),
                 lora_step=lora_queue.register(huey),
+                process_upload=processing.register(huey),
                 maintenance=huey.periodic_task(
                     crontab(minute="*/15"), retries=2, retry_delay=30, name="maintenance_task"
                 )(run_maintenance),
