@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.services.core.errors import InvalidInputError
+from app.settings import get_settings
 
 MAX_ORIGINS = 20
 
@@ -23,6 +24,11 @@ def origin_of(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"{url.strip()!r} is not an origin like https://example.com.")
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
+
+
+def default_origins() -> list[str]:
+    """This app's own pages upload too (the dashboard's test uploader)."""
+    return [origin_of(get_settings().app_url)]
 
 
 def parse_origins(text: str) -> list[str]:
