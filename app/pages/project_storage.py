@@ -295,7 +295,9 @@ def vendors_table() -> rx.Component:
         rx.vstack(
             rx.heading("Any S3-compatible store", size="4", as_="h2"),
             rx.box(
-                rx.table.root(header, rx.table.body(*rows), size="1", width="100%"),
+                rx.table.root(
+                    header, rx.table.body(*rows), size="1", width="100%", min_width="640px"
+                ),
                 overflow_x="auto",
                 width="100%",
             ),  # fmt: skip
