@@ -19,6 +19,7 @@ from app.pages.generate import generate_page
 from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
+from app.pages.project_storage import project_storage_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -38,6 +39,7 @@ from app.state.generate_runs import GenerateRunsState
 from app.state.lora_form import LoraFormState
 from app.state.loras import LorasState
 from app.state.pricing import PricingState
+from app.state.project_storage import ProjectStorageState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
@@ -101,6 +103,12 @@ app.add_page(
         PromptToolsState.load_tools,
         PromptRoundTripState.load_round_trip,
     ],
+)
+app.add_page(
+    project_storage_page,
+    route=routes.PROJECT_STORAGE_ROUTE,
+    title="Storage · Project · JSONCraft",
+    on_load=ProjectStorageState.load_storage,
 )
 app.add_page(
     share_page,

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     s3_access_key_id: SecretStr | None = None
     s3_secret_access_key: SecretStr | None = None
     presign_expiry_seconds: int = 3600
+    # Public files of projects on the app's storage are served from here when set: a CDN
+    # (CloudFront, an R2 custom domain) in front of the bucket, e.g. https://cdn.example.com.
+    cdn_base_url: str | None = None
+    # A project's own bucket must be an https endpoint on a public address. True also allows
+    # http and private, loopback and link-local hosts (development, tests, a MinIO on the LAN).
+    bucket_allow_private_endpoints: bool = False
 
     # Queue and rate limits use Redis when set; SQLite / memory otherwise.
     redis_url: str | None = None

@@ -162,6 +162,8 @@ def app_server(
         "LORA_POLL_INTERVAL_SECONDS": "1",
         "TOGETHER_API_KEY": TOGETHER_KEY,
         "TOGETHER_BASE_URL": fake_together.base_url,
+        # Projects' own buckets on the loopback S3 server (tests/browser/test_project_storage.py).
+        "BUCKET_ALLOW_PRIVATE_ENDPOINTS": "true",
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote, urlencode
 
 from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
@@ -37,6 +37,8 @@ _EXT = re.compile(r"[a-z0-9]{1,10}")
 # S3 part size: big enough to keep the part count low (max 10,000 parts), small enough that
 # the few parts in flight keep memory bounded whatever the file size.
 _MULTIPART_CHUNK = 8 * 1024 * 1024
+# How a client names the bucket: in the path (/bucket/key) or the host (bucket.host/key).
+ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 def validate_key(key: str) -> str:
@@ -101,6 +103,13 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Delete the object; deleting a missing key is not an error."""
+
+    def copy(self, source: str, target: str, *, content_type: str, cache_control: str) -> None:
+        """Store a copy of `source` under `target` with these headers (where the store keeps
+        headers: a local folder serves by extension and ignores them)."""
+        del cache_control
+        reader = cast(BinaryIO, _IterReader(self.open_stream(source)))
+        self.put_stream(target, reader, content_type=content_type)
 
     @abstractmethod
     def size(self, key: str) -> int: ...
@@ -301,6 +310,26 @@ def _iter_file(f: BinaryIO, key: str) -> Iterator[bytes]:
             raise StorageError(f"Could not read {key}: {e}") from e
 
 
+class _IterReader(io.RawIOBase):
+    """A readable stream over an iterator of chunks (to put what another key streams)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            data, self._rest = self._rest + b"".join(self._chunks), b""
+            return data
+        while len(self._rest) < size and (chunk := next(self._chunks, b"")):
+            self._rest += chunk
+        data, self._rest = self._rest[:size], self._rest[size:]
+        return data
+
+
 def _normalise_content_type(content_type: str | None) -> str:
     return (content_type or "").strip().lower()
 
@@ -341,12 +370,23 @@ class S3Storage(Storage):
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         default_expires_in: int = 3600,
+        addressing_style: str = "auto",
     ) -> None:
+        """`addressing_style` is "path", "virtual", or "auto": path-style for a custom
+        endpoint, boto3's choice for AWS itself. Keys given here are used as they are; none
+        given means boto3's own lookup (environment, instance role)."""
+        if addressing_style not in ADDRESSING_STYLES:
+            raise InvalidInputError(
+                f"Addressing style must be one of {', '.join(ADDRESSING_STYLES)}."
+            )
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.region = region
         self.default_expires_in = default_expires_in
-        self.client: Any = _s3_client(endpoint_url, region, access_key_id, secret_access_key)
+        self.addressing_style = addressing_style
+        self.client: Any = _s3_client(
+            endpoint_url, region, access_key_id, secret_access_key, addressing_style
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
@@ -409,6 +449,21 @@ class S3Storage(Storage):
         validate_key(key)
         with _s3_errors(key):
             return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def copy(self, source: str, target: str, *, content_type: str, cache_control: str) -> None:
+        # A copy inside the store: the bytes never pass through this process. The managed
+        # copy switches to multipart copies above 5 GB, where CopyObject stops.
+        validate_key(source)
+        validate_key(target)
+        extra = {
+            "MetadataDirective": "REPLACE",
+            "ContentType": content_type,
+            "CacheControl": cache_control,
+        }
+        with _s3_errors(source):
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": source}, self.bucket, target, ExtraArgs=extra
+            )
 
     def presigned_get_url(
         self, key: str, *, expires_in: int | None = None, download_name: str | None = None
@@ -494,16 +549,19 @@ def _s3_client(
     region: str,
     access_key_id: str | None,
     secret_access_key: str | None,
+    addressing_style: str = "auto",
 ) -> Any:
     """One client per configuration: building one costs tens of ms, and clients are thread-safe."""
     import boto3
     from botocore.config import Config
 
-    config = Config(
-        signature_version="s3v4",
+    if addressing_style == "auto":
         # Custom endpoints (MinIO, SeaweedFS, R2 on its account host) rarely have wildcard DNS
         # for virtual-hosted buckets, so address buckets by path there.
-        s3={"addressing_style": "path" if endpoint_url else "auto"},
+        addressing_style = "path" if endpoint_url else "auto"
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": addressing_style},
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=5,
         read_timeout=60,
