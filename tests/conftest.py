@@ -30,6 +30,7 @@ _ENV_PREFIXES = (
     "LORA_",
     "GOOGLE_",
     "STRIPE_",
+    "WEBHOOK_",
 )
 
 
