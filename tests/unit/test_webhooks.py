@@ -347,7 +347,11 @@ def test_a_test_event_goes_to_one_endpoint_and_shows_in_its_log(
     assert request.path == "/a"
     assert Webhook(new.secret).verify(request.body, request.headers)["type"] == "webhook.test"
     (logged,) = list_deliveries(session, project_id=project_id, endpoint_id=new.id)
-    assert (logged.id, logged.event_type, logged.status) == (delivery_id, "webhook.test", "succeeded")
+    assert (logged.id, logged.event_type, logged.status) == (
+        delivery_id,
+        "webhook.test",
+        "succeeded",
+    )
     assert [(a.trigger, a.status_code) for a in logged.log] == [("test", 200)]
     assert list_deliveries(session, project_id=project_id, endpoint_id=other.id) == []
     with pytest.raises(NotFoundError):

@@ -55,7 +55,7 @@ class WebhookReceiver(ScriptedServer):
         server = self
 
         class Handler(LoopbackHandler):
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 received = Received(
                     path=self.path,
