@@ -18,6 +18,7 @@ from app.pages.generate import generate_page
 from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
+from app.pages.project_webhooks import project_webhooks_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -37,6 +38,7 @@ from app.state.generate_runs import GenerateRunsState
 from app.state.lora_form import LoraFormState
 from app.state.loras import LorasState
 from app.state.pricing import PricingState
+from app.state.project_webhooks import ProjectWebhooksState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
@@ -142,4 +144,10 @@ app.add_page(
     route=routes.GENERATE,
     title="Generate · JSONCraft",
     on_load=[GenerateState.load_generate, GenerateRunsState.load_runs],
+)
+app.add_page(
+    project_webhooks_page,
+    route=routes.PROJECT_WEBHOOKS_ROUTE,
+    title="Webhooks · JSONCraft",
+    on_load=ProjectWebhooksState.load_webhooks,
 )

@@ -162,6 +162,8 @@ def app_server(
         "LORA_POLL_INTERVAL_SECONDS": "1",
         "TOGETHER_API_KEY": TOGETHER_KEY,
         "TOGETHER_BASE_URL": fake_together.base_url,
+        # Webhook tests send to a receiver on loopback, which production refuses (SSRF).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

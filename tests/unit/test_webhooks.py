@@ -328,6 +328,12 @@ def test_replay_refuses_unknown_other_projects_and_disabled_endpoints(
         replay_delivery(session, delivery_id="msg_nope")
     with pytest.raises(NotFoundError):
         replay_delivery(session, delivery_id=delivery_id, project_id=project_id + 1)
+    row = _delivery(session, delivery_id)
+    row.leased_until = utcnow() + timedelta(seconds=30)  # a worker is sending it
+    session.add(row)
+    session.commit()
+    with pytest.raises(ConflictError, match="being sent right now"):
+        replay_delivery(session, delivery_id=delivery_id)
     set_enabled(session, project_id=project_id, endpoint_id=new.id, enabled=False)
     session.commit()
     assert _delivery(session, delivery_id).last_error == "endpoint disabled"

@@ -104,6 +104,9 @@ def replay_delivery(session: Session, *, delivery_id: str, project_id: int | Non
     )
     if not endpoint.enabled:
         raise ConflictError("The endpoint is disabled: enable it before replaying.")
+    if delivery.leased_until is not None and delivery.leased_until > utcnow():
+        # Its sender would overwrite the replay's schedule when it records its own attempt.
+        raise ConflictError("It is being sent right now: replay it once that attempt ends.")
     delivery.status = "pending"
     delivery.next_attempt_at = utcnow()
     session.add(delivery)
