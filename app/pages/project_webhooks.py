@@ -128,7 +128,7 @@ def delivery_item(delivery: rx.Var[DeliveryRow]) -> rx.Component:
             rx.text(delivery.event, weight="medium", size="2"),
             rx.code(delivery.id, size="1", aria_label="webhook-id"),
             rx.badge(delivery.status, color_scheme=delivery.color, aria_label="Delivery status"),
-            rx.text(delivery.attempts.to_string() + " attempts", size="1"),
+            rx.text(delivery.attempts, size="1"),
             rx.cond(
                 delivery.next_retry != "",
                 rx.text("Next retry " + delivery.next_retry, size="1", color_scheme="blue"),

@@ -33,7 +33,7 @@ class DeliveryRow:
     event: str = ""
     status: str = ""
     color: str = "gray"
-    attempts: int = 0
+    attempts: str = ""  # "1 attempt", "3 attempts"
     next_retry: str = ""
     created: str = ""
     log: list[AttemptRow] = dataclasses.field(default_factory=list)
@@ -61,7 +61,7 @@ def delivery_row(view: DeliveryView) -> DeliveryRow:
         event=view.event_type,
         status=view.status,
         color=DELIVERY_STATUS.get(view.status, "gray"),
-        attempts=view.attempts,
+        attempts=f"{view.attempts} attempt" + ("" if view.attempts == 1 else "s"),
         next_retry=_when(view.next_attempt_at) if view.attempts else "",
         created=_when(view.created_at),
         log=[
