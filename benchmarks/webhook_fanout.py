@@ -90,7 +90,7 @@ def main() -> int:
     with WebhookReceiver() as receiver:
         receiver.decide = decide
         with session_scope() as session:
-            user = auth.create_user(session, email="bench@example.com", password="x" * 12)
+            user = auth.create_user(session, email="bench@example.com", password="correct horse battery staple")
             project_id = create_key(session, owner=user, project_name="Bench").project_id
             secret_holder["secret"] = create_endpoint(
                 session, project_id=project_id, url=receiver.url, events=["upload.completed"]
@@ -143,6 +143,7 @@ def main() -> int:
     print(f"events: {len(emitted)} (emitted in {emitted_at:.1f} s, one transaction each)")
     print(f"first attempts failed on purpose: {expected_fail} ({args.fail_share:.0%})")
     print(f"all delivered after {elapsed:.1f} s: {len(emitted) / elapsed:.1f} deliveries/s")
+    print(f"  of which after the last emit: {elapsed - emitted_at:.1f} s")
     print(f"HTTP requests received: {requests} ({requests - len(emitted)} retries)")
     print(f"delivery statuses: {dict(statuses)}")
     print(f"distinct webhook-ids received: {len(seen)}; ids never emitted: {len(unknown_ids)}")

@@ -134,9 +134,28 @@ def test_add_test_fail_retry_replay_rotate_and_delete(
     expect(page.locator("html")).to_have_class(re.compile("dark"))
     shot(page, "webhooks-dark")
 
-    card.get_by_role("button", name="Delete").click()
-    page.get_by_role("button", name="Delete endpoint").click()
+    # A receiver that answers 410 Gone: its endpoint is disabled at once, and the page says so.
+    gone_url = receiver.url + "/gone"
+    page.get_by_label("Endpoint URL").fill(gone_url)
+    page.get_by_role("button", name="Add endpoint").click()
+    page.get_by_role("button", name="Done").click()
+    gone = page.locator(".webhook-endpoint").filter(has=page.get_by_role("heading", name=gone_url))
+    receiver.script(Reply(410))
+    gone.get_by_role("button", name="Send test event").click()
+    expect(gone.get_by_label("Endpoint status")).to_have_text("Disabled", timeout=DELIVERY_TIMEOUT)
+    expect(page.get_by_role("alert")).to_have_text(
+        f"Webhook endpoint {gone_url} was disabled: The endpoint answered 410 Gone."
+    )
+    expect(gone.get_by_role("button", name="Enable")).to_be_visible()
+    shot(page, "webhooks-gone")
+
+    for url_of in (gone_url, url):
+        page.locator(".webhook-endpoint").filter(
+            has=page.get_by_role("heading", name=url_of)
+        ).get_by_role("button", name="Delete").click()
+        page.get_by_role("button", name="Delete endpoint").click()
     expect(page.get_by_text("No endpoints yet")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
 
 
 def test_another_persons_project_shows_nothing(

@@ -511,3 +511,26 @@ def test_only_subscribed_events_are_sent(
     run_queue()
     assert receiver.ids() == [delivery_id]
     assert json.loads(receiver.requests[0].body)["type"] == "upload.deleted"
+
+
+def test_cli_replay_queues_one_and_refuses_unknown_ids(
+    session: Session,
+    project_id: int,
+    receiver: WebhookReceiver,
+    allow_private: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.cli import main
+
+    _endpoint(session, project_id, receiver.url)
+    (delivery_id,) = _emit(session, project_id)
+    run_queue()
+    assert main(["webhooks", "replay", delivery_id]) == 0
+    out = capsys.readouterr().out
+    assert out == f"queued a replay of {delivery_id} to {receiver.url}\n"
+    run_queue()
+    assert receiver.ids() == [delivery_id, delivery_id]
+
+    assert main(["webhooks", "replay", "msg_nope"]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "error: No such webhook delivery.\n")
