@@ -130,6 +130,10 @@ def delivery_item(delivery: rx.Var[DeliveryRow]) -> rx.Component:
             rx.badge(delivery.status, color_scheme=delivery.color, aria_label="Delivery status"),
             rx.text(delivery.attempts, size="1"),
             rx.cond(
+                delivery.reason != "",
+                rx.text("Failed: " + delivery.reason, size="1", color_scheme="red"),
+            ),
+            rx.cond(
                 delivery.next_retry != "",
                 rx.text("Next retry " + delivery.next_retry, size="1", color_scheme="blue"),
             ),
@@ -195,7 +199,12 @@ def endpoint_card(endpoint: rx.Var[EndpointRow]) -> rx.Component:
             rx.cond(endpoint.detail != "", rx.text(endpoint.detail, size="2", color_scheme="gray")),
             rx.text("Events: " + endpoint.events, size="2"),
             rx.flex(
-                rx.button("Send test event", size="1", on_click=S.send_test(endpoint.id)),
+                rx.button(
+                    "Send test event",
+                    size="1",
+                    disabled=~endpoint.enabled,
+                    on_click=S.send_test(endpoint.id),
+                ),
                 rx.button(
                     "Rotate secret", size="1", variant="soft", on_click=S.rotate_secret(endpoint.id)
                 ),

@@ -36,6 +36,7 @@ class DeliveryRow:
     attempts: str = ""  # "1 attempt", "3 attempts"
     next_retry: str = ""
     created: str = ""
+    reason: str = ""  # why a failed delivery ended: "endpoint disabled", "HTTP 500"...
     log: list[AttemptRow] = dataclasses.field(default_factory=list)
 
 
@@ -64,6 +65,7 @@ def delivery_row(view: DeliveryView) -> DeliveryRow:
         attempts=f"{view.attempts} attempt" + ("" if view.attempts == 1 else "s"),
         next_retry=_when(view.next_attempt_at) if view.attempts else "",
         created=_when(view.created_at),
+        reason=(view.last_error or "") if view.status == "failed" else "",
         log=[
             AttemptRow(
                 when=_when(a.attempted_at),

@@ -147,6 +147,8 @@ def test_add_test_fail_retry_replay_rotate_and_delete(
         f"Webhook endpoint {gone_url} was disabled: The endpoint answered 410 Gone."
     )
     expect(gone.get_by_role("button", name="Enable")).to_be_visible()
+    expect(gone.get_by_role("button", name="Send test event")).to_be_disabled()
+    expect(gone.get_by_text("Failed: endpoint disabled")).to_be_visible()
     shot(page, "webhooks-gone")
 
     for url_of in (gone_url, url):
