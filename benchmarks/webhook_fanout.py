@@ -90,7 +90,9 @@ def main() -> int:
     with WebhookReceiver() as receiver:
         receiver.decide = decide
         with session_scope() as session:
-            user = auth.create_user(session, email="bench@example.com", password="correct horse battery staple")
+            user = auth.create_user(
+                session, email="bench@example.com", password="correct horse battery staple"
+            )
             project_id = create_key(session, owner=user, project_name="Bench").project_id
             secret_holder["secret"] = create_endpoint(
                 session, project_id=project_id, url=receiver.url, events=["upload.completed"]

@@ -17,7 +17,7 @@ from app.services.core.errors import InvalidInputError, NotFoundError
 from app.services.core.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from app.services.core.secret_box import open_secret, seal_secret
 from app.services.webhooks.destinations import check_destination
-from app.services.webhooks.outbox import EVENTS
+from app.services.webhooks.events import EVENTS
 from app.services.webhooks.signing import new_secret
 from app.settings import get_settings
 

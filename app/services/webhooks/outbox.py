@@ -17,14 +17,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.services.core.models import WebhookDelivery, WebhookEndpoint, utcnow
+from app.services.webhooks.dispatch import kick_after_commit
+from app.services.webhooks.events import EVENTS
 
-EVENTS = (
-    "upload.completed",
-    "upload.rejected",
-    "upload.infected",
-    "upload.expired",
-    "upload.deleted",
-)
+__all__ = ["EVENTS", "emit", "event_body", "new_message_id"]
 
 
 def new_message_id() -> str:
@@ -66,8 +62,5 @@ def emit(session: Session, *, project_id: int, event_type: str, data: dict[str, 
         session.add(delivery)
         ids.append(delivery.id)
     session.flush()
-    # Imported here: the sender imports EVENTS from this module.
-    from app.services.webhooks.dispatch import kick_after_commit
-
     kick_after_commit(session, ids)
     return ids
