@@ -20,6 +20,7 @@ from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
 from app.pages.project_storage import project_storage_page
+from app.pages.project_webhooks import project_webhooks_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -40,6 +41,7 @@ from app.state.lora_form import LoraFormState
 from app.state.loras import LorasState
 from app.state.pricing import PricingState
 from app.state.project_storage import ProjectStorageState
+from app.state.project_webhooks import ProjectWebhooksState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
@@ -157,4 +159,10 @@ app.add_page(
     route=routes.GENERATE,
     title="Generate · JSONCraft",
     on_load=[GenerateState.load_generate, GenerateRunsState.load_runs],
+)
+app.add_page(
+    project_webhooks_page,
+    route=routes.PROJECT_WEBHOOKS_ROUTE,
+    title="Webhooks · JSONCraft",
+    on_load=ProjectWebhooksState.load_webhooks,
 )

@@ -5,7 +5,7 @@ analyze IMAGE... [--save] [--owner EMAIL], export --out FILE [--tag T] [--owner 
 import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py),
 generate PROMPT --model ID [--n N] [--seed S] [--aspect W:H] [--preset NAME] [--out DIR]
-(see app/cli_generate.py).
+(see app/cli_generate.py), webhooks replay DELIVERY_ID.
 Honours DATABASE_URL and DATA_DIR like the app.
 """
 
@@ -16,6 +16,7 @@ import getpass
 import json
 import secrets
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from app.cli_generate import add_generate_parser
@@ -297,6 +298,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
+    from app.services.webhooks.dispatch import start_sweeper
     from app.services.worker.tasks import huey, recover_stale_jobs
     from app.settings import get_settings
 
@@ -307,6 +309,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     start_fork_server()
     # Jobs a killed worker left behind run again now, not a minute later at the periodic check.
     recover_stale_jobs()
+    # Webhook retries and deliveries a kick missed are queued by a sweep every few seconds.
+    stop_sweeping = threading.Event()
+    start_sweeper(stop_sweeping)
     # An idle worker polls at least every second, so a "now" job starts within a second.
     Consumer(
         huey,
@@ -315,6 +320,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         periodic=not args.no_periodic,
         max_delay=1.0,
     ).run()
+    stop_sweeping.set()
     # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
     stop_pools()
     return 0
@@ -344,6 +350,26 @@ def cmd_health(_args: argparse.Namespace) -> int:
     report = check_health()
     _out(json.dumps(report.as_dict(), indent=2))
     return 0 if report.ok else 1
+
+
+def cmd_webhooks_replay(args: argparse.Namespace) -> int:
+    from app.services.core.db import session_scope
+    from app.services.webhooks.deliveries import replay_delivery
+
+    with session_scope() as session:
+        url = replay_delivery(session, delivery_id=args.delivery_id)
+    _out(f"queued a replay of {args.delivery_id.strip()} to {url}")
+    return 0
+
+
+def _add_webhooks_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = sub.add_parser("webhooks", help="webhook deliveries")
+    actions = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    replay = actions.add_parser(
+        "replay", help="send a delivery again (same webhook-id and body), through the queue"
+    )
+    replay.add_argument("delivery_id", help="the delivery's id (msg_...), its webhook-id")
+    replay.set_defaults(func=cmd_webhooks_replay)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
     add_ops_parser(sub)
     add_generate_parser(sub)
+    _add_webhooks_parser(sub)
     return parser
 
 

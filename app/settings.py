@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     imageops_zip_max_entries: int = Field(default=10_000, ge=1)
     imageops_zip_max_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
 
+    # Webhooks (app/services/webhooks/). Destinations in private, loopback, link-local and other
+    # non-public ranges are refused unless this is on (tests and self-hosted receivers on a LAN).
+    webhook_allow_private_networks: bool = False
+    # A sender holds a delivery this long (above the 15 s request timeout); a worker killed
+    # mid-delivery leaves it to be sent again once the lease ends.
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    # How often a worker looks for deliveries due (retries, and any a kick missed).
+    webhook_sweep_seconds: float = Field(default=2.0, gt=0)
+    # Multiplies the retry schedule (5 s, 5 min, ... 10 h); below 1 only for benchmarks and tests.
+    webhook_retry_scale: float = Field(default=1.0, ge=0)
+
     # Accounts.
     session_ttl_hours: int = 24 * 14
     min_password_length: int = 10

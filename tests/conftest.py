@@ -32,6 +32,7 @@ _ENV_PREFIXES = (
     "STRIPE_",
     "CLAMD_",
     "CLAMAV_",
+    "WEBHOOK_",
 )
 
 

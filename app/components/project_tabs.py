@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.state.webhook_notices import WebhookNoticeState
 
 # (label, tab path part, icon); "" is the overview at /projects/<id>.
 PROJECT_TABS = (
@@ -31,4 +32,22 @@ def project_tabs(project_id: rx.Var, current: str) -> rx.Component:
                 aria_current="page" if tab == current else None,
             )
         )
-    return rx.hstack(*links, spacing="4", wrap="wrap", class_name="project-tabs", role="navigation")
+    tabs = rx.hstack(*links, spacing="4", wrap="wrap", class_name="project-tabs", role="navigation")
+    if current == "webhooks":
+        return tabs  # that tab lists the same notices itself, kept current as it changes
+    return rx.fragment(tabs, webhook_notices())
+
+
+def webhook_notices() -> rx.Component:
+    """Endpoints disabled automatically (410, or failing for 5 days): the owner is told on
+    every project page, since there is no email yet."""
+    return rx.box(
+        rx.foreach(
+            WebhookNoticeState.webhook_notices,
+            lambda text: rx.callout(
+                text, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
+            ),
+        ),
+        on_mount=WebhookNoticeState.load_webhook_notices,
+        width="100%",
+    )

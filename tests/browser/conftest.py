@@ -164,6 +164,8 @@ def app_server(
         "TOGETHER_BASE_URL": fake_together.base_url,
         # Projects' own buckets on the loopback S3 server (tests/browser/test_project_storage.py).
         "BUCKET_ALLOW_PRIVATE_ENDPOINTS": "true",
+        # Webhook tests send to a receiver on loopback, which production refuses (SSRF).
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
         # What scripts/env.sh sets, so running pytest directly works too.
         "PATH": os.pathsep.join(
             [

@@ -2,7 +2,9 @@
 
 `emit` writes in the caller's transaction, so an event exists exactly when the change that
 caused it was committed: nothing is sent for a rolled-back change, and nothing committed is lost
-if the process dies before sending. The sender (app/services/webhooks/) picks the rows up.
+if the process dies before sending. The rows are queued for sending the moment the caller's
+transaction commits (dispatch.py `kick_after_commit`), and the worker's sweep finds any the
+kick missed.
 """
 
 from __future__ import annotations
@@ -15,14 +17,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.services.core.models import WebhookDelivery, WebhookEndpoint, utcnow
+from app.services.webhooks.dispatch import kick_after_commit
+from app.services.webhooks.events import EVENTS
 
-EVENTS = (
-    "upload.completed",
-    "upload.rejected",
-    "upload.infected",
-    "upload.expired",
-    "upload.deleted",
-)
+__all__ = ["EVENTS", "emit", "event_body", "new_message_id"]
 
 
 def new_message_id() -> str:
@@ -64,4 +62,5 @@ def emit(session: Session, *, project_id: int, event_type: str, data: dict[str, 
         session.add(delivery)
         ids.append(delivery.id)
     session.flush()
+    kick_after_commit(session, ids)
     return ids

@@ -3,7 +3,8 @@
 Tasks are registered on a queue by `tasks_for(huey)`, so the web process can enqueue on the
 queue its current settings name (tests switch DATA_DIR per test) and the worker runs the same
 task names from the same queue. Studio jobs register their own task (studio/jobs/dispatch.py);
-this module adds the periodic ones from maintenance.py.
+this module adds the periodic ones from maintenance.py and webhook sending (webhooks/dispatch.py;
+its sweep runs from a thread of the worker, app/cli.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.services.core.queue import get_huey
 from app.services.generation import lora_queue, run_queue
 from app.services.studio.jobs import dispatch
 from app.services.uploads import processing
+from app.services.webhooks import dispatch as webhook_dispatch
 from app.services.worker.maintenance import (
     grant_plan_credits,
     recover_stale_jobs,
@@ -33,6 +35,7 @@ class QueueTasks:
     process_upload: TaskWrapper
     maintenance: TaskWrapper
     recover: TaskWrapper
+    send_webhook: TaskWrapper
 
 
 _lock = threading.Lock()
@@ -55,6 +58,7 @@ def tasks_for(huey: Huey) -> QueueTasks:
                 recover=huey.periodic_task(crontab(minute="*"), name="recover_jobs")(
                     recover_stale_jobs
                 ),
+                send_webhook=webhook_dispatch.register(huey),
             )
             setattr(huey, _ATTRIBUTE, found)
         return found
