@@ -235,3 +235,37 @@ def test_pending_uploads_a_day_past_their_urls_are_removed(session: Session) -> 
     assert storage.exists(ready.storage_key)
     # Never completed: no event for it.
     assert all(not deliveries(session, kind) for kind in ("upload.expired", "upload.deleted"))
+
+
+def test_processing_hashes_and_publishes_a_public_file_that_expiry_keeps_while_shared(
+    session: Session,
+) -> None:
+    project = make_project(session)
+    project.acl = "public-read"
+    session.add(project)
+    session.commit()
+    data = png((64, 48))
+    first = stored_upload(session, project, data, name="a.png", content_type="image/png")
+    second = stored_upload(session, project, data, name="b.png", content_type="image/png")
+    for upload in (first, second):
+        assert process_upload(upload.id) == "processed"
+    a, b = _row(session, first.id), _row(session, second.id)
+    assert a is not None and b is not None
+    assert a.sha256 == b.sha256 and a.sha256 is not None and len(a.sha256) == 64
+    assert a.cdn_key == b.cdn_key and a.cdn_key is not None and a.sha256 in a.cdn_key
+    storage = storage_for_project(project)
+    assert storage.read_bytes(a.cdn_key) == data
+    shared = a.cdn_key
+
+    a.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(a)
+    session.commit()
+    assert purge_expired_uploads() == 1
+    assert storage.exists(shared)  # the other upload still serves the same bytes from it
+    b = _row(session, second.id)
+    assert b is not None
+    b.expires_at = utcnow() - timedelta(minutes=1)
+    session.add(b)
+    session.commit()
+    assert purge_expired_uploads() == 1
+    assert not storage.exists(shared)

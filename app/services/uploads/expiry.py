@@ -18,6 +18,7 @@ from app.services.core.logs import get_logger
 from app.services.core.models import Project, Upload, utcnow
 from app.services.core.storage import S3Storage, Storage
 from app.services.uploads.buckets import storage_for_project
+from app.services.uploads.cdn import unpublish
 from app.services.uploads.views import upload_data
 from app.services.webhooks.outbox import emit
 
@@ -82,14 +83,16 @@ def _expire(upload_id: str, cutoff: datetime) -> bool:
         if project is None:
             return False
         storage = storage_for_project(project)
-        for key in (upload.storage_key, upload.thumbnail_key, upload.cdn_key):
+        data = upload_data(upload)
+        unpublish(session, project, upload)  # the public copy stays while another upload shares it
+        for key in (upload.storage_key, upload.thumbnail_key):
             if key:
                 storage.delete(key)
         emit(
             session,
             project_id=upload.project_id,
             event_type="upload.expired",
-            data=upload_data(upload),
+            data=data,
         )
         session.delete(upload)
     return True

@@ -36,6 +36,7 @@ from app.services.core.models import Project, Upload, utcnow
 from app.services.core.queue import get_huey, waiting_args
 from app.services.core.storage import Storage
 from app.services.uploads.buckets import storage_for_project
+from app.services.uploads.cdn import publish
 from app.services.uploads.previews import Preview, is_image_type, make_preview
 from app.services.uploads.scanner import (
     ScannerError,
@@ -152,6 +153,10 @@ def process_upload(upload_id: str, *, last_try: bool = True) -> str:
             return "gone" if session.get(Upload, upload_id) is None else "skipped"
         upload.scan_status = "clean" if verdict is not None else "not_scanned"
         upload.scan_detail = reason
+        project = session.get(Project, upload.project_id)
+        if project is not None:
+            # The content hash, and a public project's immutable CDN copy (cdn.py).
+            publish(project, upload)
         if preview is not None:
             upload.thumbnail_key = thumbnail_key
             upload.width, upload.height = preview.width, preview.height
