@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from pydantic import BaseModel, Field
 from sqlmodel import Session
+from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import bearer_scheme, db_session
 from app.api.errors import COMMON, error_responses
@@ -41,6 +42,22 @@ from app.services.uploads.presign import (
 from app.services.uploads.views import upload_data
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"], responses=COMMON)
+
+
+class UploadIdConvertor(Convertor[str]):
+    """Only `up_...` reaches the `{upload_id}` routes, so `/api/uploads/client-tokens` is never
+    read as an upload (and its 405 names only POST)."""
+
+    regex = r"up_[A-Za-z0-9_-]{1,37}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("upload_id", UploadIdConvertor())
 
 # 401: no live key. 403: the key lacks the operation's scope.
 _AUTH = error_responses(401, 403)
@@ -243,7 +260,7 @@ def mint_client_token(
 
 
 @router.post(
-    "/{upload_id}/complete",
+    "/{upload_id:upload_id}/complete",
     response_model=UploadOut,
     summary="Complete an upload: check the stored file, answer ready or rejected",
     description=(
@@ -304,7 +321,7 @@ def list_uploads(
 
 
 @router.get(
-    "/{upload_id}",
+    "/{upload_id:upload_id}",
     response_model=UploadWithLinksOut,
     summary="One upload, with a signed download URL once it is ready",
     responses=_AUTH | _ONE,
@@ -320,7 +337,7 @@ def get_upload(
 
 
 @router.delete(
-    "/{upload_id}",
+    "/{upload_id:upload_id}",
     response_model=UploadOut,
     summary="Delete an upload: its file, thumbnail and record (needs the `manage` scope)",
     responses=_AUTH | _ONE,
