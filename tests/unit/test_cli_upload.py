@@ -94,10 +94,8 @@ def test_errors_are_one_line_with_exit_codes(
     text.write_text("hello")
     assert main(["upload", str(text), str(png), "--key", key, "--api", api]) == 2
     out, err = capsys.readouterr()
-    assert (
-        err
-        == "error: notes.txt: notes.txt is text/plain; this project accepts image/*, application/pdf.\n"
-    )
+    refused = "notes.txt is text/plain; this project accepts image/*, application/pdf."
+    assert err == f"error: notes.txt: {refused}\n"
     assert out.endswith("  ready  a.png\n")  # the next file still went up
 
     closed = f"http://127.0.0.1:{free_port()}"
