@@ -9,7 +9,6 @@ same transaction. Completing again answers the settled upload, and only the firs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -20,7 +19,9 @@ from app.services.core.errors import ConflictError, InvalidInputError, NotFoundE
 from app.services.core.models import Project, Upload, utcnow
 from app.services.core.storage import Storage
 from app.services.uploads.buckets import storage_for_project
+from app.services.uploads.expiry import expiry_for
 from app.services.uploads.file_types import check_content
+from app.services.uploads.processing import enqueue_processing_after_commit
 from app.services.uploads.views import upload_data
 from app.services.webhooks.outbox import emit
 
@@ -75,8 +76,7 @@ def complete_upload(
     }
     if verdict.reason:
         return _settle(session, storage, upload, status="rejected", reason=verdict.reason, **found)
-    if project.expire_after_days:
-        found["expires_at"] = utcnow() + timedelta(days=project.expire_after_days)
+    found["expires_at"] = expiry_for(project, utcnow())
     return _settle(session, storage, upload, status="ready", reason=None, **found)
 
 
@@ -123,6 +123,9 @@ def _settle(
         return upload
     if status == "rejected":
         storage.delete(upload.storage_key)
+    else:
+        # Scan and thumbnail: queued once this commits; a lost enqueue is swept up later.
+        enqueue_processing_after_commit(session, upload.id)
     event = "upload.completed" if status == "ready" else "upload.rejected"
     emit(session, project_id=upload.project_id, event_type=event, data=upload_data(upload))
     return upload

@@ -16,7 +16,6 @@ from app.services.core.db import session_scope
 from app.services.core.errors import StorageError
 from app.services.core.logs import get_logger
 from app.services.core.models import Project, Upload, utcnow
-from app.services.core.storage import S3Storage, Storage
 from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.cdn import unpublish
 from app.services.uploads.views import upload_data
@@ -110,31 +109,12 @@ def _drop_pending(upload_id: str, cutoff: datetime) -> bool:
             return False
         storage = storage_for_project(project)
         if upload.multipart_id:
-            abort_multipart(storage, upload.storage_key, upload_id=upload.multipart_id)
+            storage.abort_multipart(upload.storage_key, upload_id=upload.multipart_id)
         # A single PUT may have landed without `complete` ever being called.
         storage.delete(upload.storage_key)
         session.delete(upload)
     log.info("stale pending upload removed", extra={"upload": upload_id})
     return True
-
-
-def abort_multipart(storage: Storage, key: str, *, upload_id: str) -> None:
-    """Abort an S3 multipart upload, dropping its stored parts; one already gone is fine.
-
-    The upload API's part gives Storage its own `abort_multipart(key, upload_id=)`; at merge
-    this becomes that call."""
-    if not isinstance(storage, S3Storage):
-        return  # the local store keeps no parts outside the object
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        storage.client.abort_multipart_upload(Bucket=storage.bucket, Key=key, UploadId=upload_id)
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404", "NotFound"):
-            return
-        raise StorageError(f"Could not abort the multipart upload of {key}: {e}") from e
-    except BotoCoreError as e:
-        raise StorageError(f"Could not abort the multipart upload of {key}: {e}") from e
 
 
 def _utc(value: datetime) -> datetime:

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 from huey import Huey
 from huey.api import Task, TaskWrapper
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
 from app.services.core.db import session_scope
@@ -51,6 +51,7 @@ from app.settings import get_settings
 log = get_logger("uploads")
 
 PROCESS_TASK = "process_upload"  # the huey task name, also what the sweep looks for in the queue
+_AFTER_COMMIT = "uploads.process_after_commit"
 RETRIES = 3  # a scanner that fails is tried again after 30 s, 60 s, 120 s, then given up on
 RETRY_DELAY = 30
 RETRY_BACKOFF = 2
@@ -87,6 +88,27 @@ def enqueue_processing(upload_id: str) -> None:
         queue.enqueue(register(queue).s(upload_id))
     except Exception:
         log.error("could not enqueue upload %s; the sweep will retry", upload_id, exc_info=True)
+
+
+def enqueue_processing_after_commit(session: Session, upload_id: str) -> None:
+    """Queue the upload's processing once `session` commits (nothing if it rolls back)."""
+    waiting: list[str] | None = session.info.get(_AFTER_COMMIT)
+    if waiting is None:
+        waiting = session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _enqueue_waiting)
+        event.listen(session, "after_soft_rollback", _forget_waiting)
+    waiting.append(upload_id)
+
+
+def _enqueue_waiting(session: Session) -> None:
+    waiting: list[str] = session.info.get(_AFTER_COMMIT, [])
+    ready, waiting[:] = list(waiting), []
+    for upload_id in ready:
+        enqueue_processing(upload_id)
+
+
+def _forget_waiting(session: Session, _previous: object) -> None:
+    session.info.get(_AFTER_COMMIT, []).clear()
 
 
 def queue_unprocessed(*, now: datetime | None = None) -> list[str]:

@@ -17,6 +17,7 @@ from app.services.accounts.api_keys import KeyAuth
 from app.services.core.errors import InvalidInputError, NotFoundError
 from app.services.core.models import Project, Upload
 from app.services.uploads.buckets import storage_for_project
+from app.services.uploads.cdn import public_url, unpublish
 from app.services.uploads.complete import get_project_upload
 from app.services.uploads.views import upload_data
 from app.services.webhooks.outbox import emit
@@ -115,10 +116,8 @@ def upload_links(session: Session, upload: Upload) -> dict[str, Any]:
         raise NotFoundError("No such upload in this project.")
     storage = storage_for_project(project)
     thumb = storage.presigned_get_url(upload.thumbnail_key) if upload.thumbnail_key else None
-    return {
-        "url": storage.presigned_get_url(upload.storage_key, download_name=upload.name),
-        "thumbnail_url": thumb,
-    }
+    # Public-read projects link their CDN copy (or its presigned URL); private ones sign.
+    return {"url": public_url(project, upload), "thumbnail_url": thumb}
 
 
 def get_upload(session: Session, auth: KeyAuth, upload_id: str) -> dict[str, Any]:
@@ -139,6 +138,7 @@ def delete_upload(session: Session, auth: KeyAuth, upload_id: str) -> dict[str, 
     if upload.thumbnail_key:
         storage.delete(upload.thumbnail_key)
     data = upload_data(upload)
+    unpublish(session, project, upload)  # the public copy stays while another upload shares it
     emit(session, project_id=upload.project_id, event_type="upload.deleted", data=data)
     session.delete(upload)
     session.flush()

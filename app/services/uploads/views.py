@@ -24,6 +24,7 @@ def upload_data(upload: Upload) -> dict[str, Any]:
         "status": upload.status,
         "reason": upload.reason,
         "scan_status": upload.scan_status,
+        "scan_detail": upload.scan_detail,
         "sha256": upload.sha256,
         "width": upload.width,
         "height": upload.height,
