@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
@@ -43,12 +44,25 @@ def create_key(
         session.add(project)
         session.flush()
     assert project.id is not None
+    return issue_key(session, project_id=project.id, name=name)
+
+
+def issue_key(
+    session: Session, *, project_id: int, name: str, scopes: tuple[str, ...] = SCOPES
+) -> NewKey:
+    """A new key for a project: its clear text is returned once, only its hash is stored."""
     key = PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(project_id=project.id, name=name[:120], prefix=key[:10], key_hash=_hash(key))
+    row = ApiKey(
+        project_id=project_id,
+        name=name[:120],
+        prefix=key[:10],
+        key_hash=_hash(key),
+        scopes=",".join(s for s in SCOPES if s in scopes),
+    )
     session.add(row)
     session.flush()
     assert row.id is not None
-    return NewKey(key=key, key_id=row.id, project_id=project.id)
+    return NewKey(key=key, key_id=row.id, project_id=project_id)
 
 
 @dataclass(frozen=True)
@@ -70,9 +84,14 @@ def _live_row(session: Session, key: str | None) -> ApiKey | None:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
     if row is None or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    if row.expires_at is not None and as_utc(row.expires_at) <= utcnow():
         return None
     return row
+
+
+def as_utc(when: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; every one stored here is UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def authenticate_project_key(session: Session, key: str | None, *, scope: str) -> KeyAuth:
