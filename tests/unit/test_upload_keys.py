@@ -124,7 +124,7 @@ def test_a_grace_period_keeps_the_old_key_working_until_it_ends(
     old = create_project_key(session, owner=owner, project_id=project_id, name="s", scopes=["read"])
     regenerate_key(session, owner=owner, project_id=project_id, key_id=old.key_id, grace="24h")
     session.commit()
-    # A fresh session reads the end back from the database (SQLite drops the zone).
+    # A fresh session reads the end back from the database.
     with Session(engine_for(db_url)) as fresh:
         assert authenticate_project_key(fresh, old.key, scope="read").key_id == old.key_id
         views = {v.id: v for v in list_keys(fresh, owner=owner, project_id=project_id)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
@@ -84,14 +83,9 @@ def _live_row(session: Session, key: str | None) -> ApiKey | None:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
     if row is None or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and as_utc(row.expires_at) <= utcnow():
+    if row.expires_at is not None and row.expires_at <= utcnow():
         return None
     return row
-
-
-def as_utc(when: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; every one stored here is UTC."""
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def authenticate_project_key(session: Session, key: str | None, *, scope: str) -> KeyAuth:

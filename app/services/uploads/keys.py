@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.services.accounts.api_keys import SCOPES, NewKey, as_utc, issue_key, parse_scopes
+from app.services.accounts.api_keys import SCOPES, NewKey, issue_key, parse_scopes
 from app.services.core.errors import InvalidInputError, NotFoundError
 from app.services.core.models import ApiKey, User, utcnow
 from app.services.uploads.projects import get_owned_project
@@ -53,7 +53,7 @@ def _view(row: ApiKey) -> KeyView:
         scopes=tuple(s for s in SCOPES if s in scopes),
         created_at=row.created_at,
         last_used_at=row.last_used_at,
-        expires_at=as_utc(row.expires_at) if row.expires_at else None,
+        expires_at=row.expires_at,
         revoked_at=row.revoked_at,
     )
 
@@ -126,7 +126,7 @@ def regenerate_key(
     else:
         # Never lengthen an earlier, shorter grace period.
         end = now + period
-        row.expires_at = end if row.expires_at is None else min(as_utc(row.expires_at), end)
+        row.expires_at = end if row.expires_at is None else min(row.expires_at, end)
     session.add(row)
     session.flush()
     return new
