@@ -89,7 +89,9 @@ def test_another_person_cannot_see_make_or_revoke_keys(session: Session, project
     with pytest.raises(NotFoundError):
         list_keys(session, owner=stranger, project_id=project_id)
     with pytest.raises(NotFoundError):
-        create_project_key(session, owner=stranger, project_id=project_id, name="k", scopes=["read"])
+        create_project_key(
+            session, owner=stranger, project_id=project_id, name="k", scopes=["read"]
+        )
     with pytest.raises(NotFoundError):
         revoke_project_key(session, owner=stranger, project_id=project_id, key_id=new.key_id)
     theirs = create_project(session, owner=stranger, name="Theirs")
@@ -105,7 +107,9 @@ def test_regenerating_without_grace_revokes_the_old_key_at_once(
     old = create_project_key(
         session, owner=owner, project_id=project_id, name="server", scopes=["upload", "manage"]
     )
-    new = regenerate_key(session, owner=owner, project_id=project_id, key_id=old.key_id, grace="none")
+    new = regenerate_key(
+        session, owner=owner, project_id=project_id, key_id=old.key_id, grace="none"
+    )
     assert new.key != old.key
     with pytest.raises(AuthenticationError):
         authenticate_project_key(session, old.key, scope="upload")

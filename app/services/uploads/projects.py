@@ -38,6 +38,15 @@ def get_owned_project(session: Session, *, owner: User, project_id: int) -> Proj
     return project
 
 
+def project_owner(session: Session, *, project_id: int) -> User:
+    """Who owns the project (for a request made with one of its keys)."""
+    project = session.get(Project, project_id)
+    owner = session.get(User, project.owner_id) if project is not None else None
+    if owner is None:
+        raise NotFoundError("No such project.")
+    return owner
+
+
 @dataclass(frozen=True)
 class ProjectSummary:
     """A row of the projects list."""
@@ -162,9 +171,7 @@ def delete_project(session: Session, *, owner: User, project_id: int) -> Deleted
     session.exec(delete(WebhookEndpoint).where(col(WebhookEndpoint.project_id) == project_id))
     session.exec(delete(Upload).where(col(Upload.project_id) == project_id))
     session.exec(delete(ApiKey).where(col(ApiKey.project_id) == project_id))
-    session.exec(
-        update(Prompt).where(col(Prompt.project_id) == project_id).values(project_id=None)
-    )
+    session.exec(update(Prompt).where(col(Prompt.project_id) == project_id).values(project_id=None))
     name = project.name
     session.delete(project)
     session.flush()
