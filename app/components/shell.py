@@ -17,8 +17,11 @@ NAV_ITEMS = [
     ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
     ("LoRAs", routes.LORAS, "brain-circuit"),
+    ("Projects", routes.PROJECTS, "folder-kanban"),
     ("Pricing", routes.PRICING, "tag"),
 ]
+# Shown only to signed-in people: for a visitor the page would only ask them to sign in.
+SIGNED_IN_ONLY = {routes.PROJECTS}
 
 
 def logo() -> rx.Component:
@@ -38,6 +41,11 @@ def logo() -> rx.Component:
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
+    link = _nav_link(label, href, icon)
+    return rx.cond(SessionState.signed_in, link) if href in SIGNED_IN_ONLY else link
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
     path = SessionState.router.url.path
     # A production build serves pages with a trailing slash.
     active = (path == href) | (path == f"{href.rstrip('/')}/")
@@ -143,6 +151,11 @@ def user_menu() -> rx.Component:
     )
 
 
+def _menu_item(label: str, href: str) -> rx.Component:
+    item = rx.menu.item(label, on_click=rx.redirect(href))
+    return rx.cond(SessionState.signed_in, item) if href in SIGNED_IN_ONLY else item
+
+
 def narrow_nav() -> rx.Component:
     return rx.box(
         rx.menu.root(
@@ -151,9 +164,7 @@ def narrow_nav() -> rx.Component:
                     rx.icon("menu", size=18), variant="ghost", aria_label="Open navigation"
                 )
             ),
-            rx.menu.content(
-                *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href, _ in NAV_ITEMS]
-            ),
+            rx.menu.content(*[_menu_item(label, href) for label, href, _ in NAV_ITEMS]),
         ),
         class_name="show-narrow",
     )
