@@ -63,7 +63,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
         underline="none",
         color_scheme=rx.cond(active, "violet", "gray"),
         high_contrast=~active,
-        padding_x="0.5em",
+        padding_x="0.4em",
         class_name="nav-link",
     )
 
@@ -176,10 +176,11 @@ def navbar() -> rx.Component:
             rx.hstack(
                 narrow_nav(),
                 logo(),
+                # Tight gaps: eight labelled links, the logo and the account menu fit in 1200px.
                 rx.hstack(
-                    *[nav_link(*item) for item in NAV_ITEMS], spacing="3", class_name="hide-narrow"
+                    *[nav_link(*item) for item in NAV_ITEMS], spacing="1", class_name="hide-narrow"
                 ),
-                spacing="5",
+                spacing="4",
                 align="center",
             ),
             rx.hstack(theme_toggle(), credits_badge(), user_menu(), spacing="3", align="center"),
