@@ -23,7 +23,7 @@ def shown_key_box() -> rx.Component:
             rx.callout.icon(rx.icon("key-round")),
             rx.vstack(
                 rx.text(
-                    rx.text.strong("Your new key " + K.shown_key_name),
+                    rx.text.strong("Your new key “" + K.shown_key_name + "”"),
                     ": copy it now. It is shown only once; we keep only its hash.",
                     size="2",
                 ),

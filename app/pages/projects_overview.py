@@ -326,6 +326,7 @@ def overview() -> rx.Component:
             usage_card(),
             columns={"initial": "1", "md": "2"},
             spacing="4",
+            align_items="start",
             width="100%",
         ),
         delete_card(),

@@ -32,6 +32,12 @@ def key_row(page: Page, name: str):  # type: ignore[no-untyped-def]
     return page.get_by_role("list", name="Secret keys").get_by_role("listitem", name=name)
 
 
+def top_shot(page: Page, name: str) -> None:
+    """A full-page shot from the top, so the sticky header sits where a person sees it."""
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, name)
+
+
 def shown_key(page: Page) -> str:
     box = page.get_by_label("New secret key")
     expect(box).to_have_text(re.compile(r"^jc_[\w-]{20,}$"))
@@ -146,18 +152,18 @@ def test_create_keys_rules_and_delete_a_project(
     expect(page.get_by_label("Largest file this project accepts")).to_be_visible()
     expect(page.get_by_text("8 MB of 64 MB plan cap")).to_be_visible()
     expect(page.get_by_text("1 of 3", exact=True)).to_be_visible()  # projects used
-    shot(page, "project-overview")
+    top_shot(page, "project-overview")
 
     for width in (1201, 1200, 641, 390):  # navigation labels, icons only, then the menu
         page.set_viewport_size({"width": width, "height": 844})
         expect(page.get_by_role("heading", name="Marketing site", level=1)).to_be_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"at {width}px the page scrolls sideways by {overflow}px"
-    shot(page, "project-overview-narrow")
+    top_shot(page, "project-overview-narrow")
     page.get_by_role("button", name="Toggle dark mode").click()
     expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
     page.set_viewport_size({"width": 1280, "height": 860})
-    shot(page, "project-overview-dark")
+    top_shot(page, "project-overview-dark")
     page.get_by_role("button", name="Toggle dark mode").click()
 
     # Another account can't open it.
