@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.components.shell import empty_state, page_shell
 from app.state.projects import ProjectsState as S
 
@@ -39,7 +40,13 @@ def create_form() -> rx.Component:
                 rx.cond(
                     S.create_error != "",
                     rx.callout(
-                        S.create_error,
+                        rx.text(
+                            S.create_error,
+                            rx.cond(
+                                S.limit_reached,
+                                rx.link(" Compare plans", href=routes.PRICING, weight="medium"),
+                            ),
+                        ),
                         icon="triangle-alert",
                         color_scheme="red",
                         role="alert",

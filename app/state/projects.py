@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app import routes
+from app.services.core.errors import PlanLimitError
 from app.services.uploads.projects import ProjectSummary, create_project, list_projects
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
@@ -42,6 +43,7 @@ class ProjectsState(SessionState):
     projects_loaded: bool = False
     new_name: str = ""
     create_error: str = ""
+    limit_reached: bool = False  # the error is the plan's project limit: offer the plans
     creating: bool = False
 
     @rx.event
@@ -49,7 +51,7 @@ class ProjectsState(SessionState):
         await self._refresh()
         if not self.user_id:
             return rx.redirect(routes.login_url(routes.PROJECTS))
-        self.create_error = ""
+        self.create_error, self.limit_reached = "", False
         try:
             self.projects = await run_service(_list, self.token)
         except Exception as e:  # the page still works; the toast says why the list is empty
@@ -62,7 +64,7 @@ class ProjectsState(SessionState):
     @rx.event
     def set_new_name(self, value: str) -> None:
         self.new_name = value[:200]
-        self.create_error = ""
+        self.create_error, self.limit_reached = "", False
 
     @rx.event
     async def submit_project(self):  # type: ignore[no-untyped-def]
@@ -74,6 +76,7 @@ class ProjectsState(SessionState):
             project_id = await run_service(_create, self.token, self.new_name)
         except Exception as e:  # over the plan, a taken or empty name: say so, keep the name
             self.create_error = user_message(e)
+            self.limit_reached = isinstance(e, PlanLimitError)
             return
         finally:
             self.creating = False

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import new_email, sign_up
+from tests.browser.test_studio import app_db  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 MB = 1024 * 1024
@@ -60,10 +61,14 @@ def test_create_keys_rules_and_delete_a_project(
 
     page.get_by_role("button", name="Create project").click()
     expect(page.get_by_role("alert")).to_have_text("Give the project a name.")
-    page.get_by_label("Project name").fill("Marketing site")
+    page.get_by_label("Project name").fill("Marketing")
     page.get_by_role("button", name="Create project").click()
-    expect(page.get_by_role("heading", name="Marketing site", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Marketing", level=1)).to_be_visible()
     project_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    page.get_by_role("button", name="Rename project").click()
+    page.get_by_label("Project name").fill("Marketing site")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_role("heading", name="Marketing site", level=1)).to_be_visible()
     tabs = page.locator(".project-tabs")
     expect(tabs.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text("No keys yet")).to_be_visible()
@@ -184,3 +189,36 @@ def test_create_keys_rules_and_delete_a_project(
     expect(page).to_have_url(re.compile(r"/projects/?$"))
     expect(page.get_by_text("No projects yet")).to_be_visible()
     assert api(app_server, "GET", f"/api/projects/{project_id}", new_server_key).status_code == 401
+
+
+def test_the_list_and_the_plans_project_limit(page: Page, app_db: None) -> None:  # noqa: F811
+    from sqlmodel import select
+
+    from app.services.accounts.api_keys import issue_key
+    from app.services.core.db import session_scope
+    from app.services.core.models import User
+    from app.services.uploads.projects import create_project
+
+    email = new_email()
+    sign_up(page, email)
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
+    with session_scope() as session:
+        owner = session.exec(select(User).where(User.email == email)).one()
+        for name in ("Alpha", "Beta", "Gamma"):  # the Free plan's three
+            project = create_project(session, owner=owner, name=name)
+        assert project.id is not None
+        issue_key(session, project_id=project.id, name="k")
+    page.goto("/projects")
+    gamma = page.get_by_role("link", name="Gamma")
+    expect(gamma).to_contain_text("1 key")
+    expect(gamma).to_contain_text("0 uploads this month")
+    expect(page.get_by_role("link", name="Alpha")).to_contain_text("0 keys")
+
+    page.get_by_label("Project name").fill("Delta")
+    page.get_by_role("button", name="Create project").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("The Free plan allows 3 projects and you have 3")
+    expect(alert.get_by_role("link", name="Compare plans")).to_have_attribute("href", "/pricing")
+    expect(page.get_by_label("Project name")).to_have_value("Delta")  # nothing lost
+    expect(page.get_by_role("link", name="Delta")).to_have_count(0)
+    shot(page, "projects-limit")

@@ -276,3 +276,63 @@ def test_create_key_still_files_keys_under_a_named_project(session: Session) -> 
     new = create_key(session, owner=owner, project_name="Default")
     row = session.get(ApiKey, new.key_id)
     assert row is not None and row.scopes == "upload,read,manage"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"max_mb": "ten"}, "max_file_size"),
+        ({"max_mb": "nan"}, "max_file_size"),
+        ({"max_mb": "inf"}, "max_file_size"),
+        ({"max_files": "2.5"}, "max_files_per_upload"),
+        ({"max_files": ""}, "max_files_per_upload"),
+        ({"expire_days": "a week"}, "expire_after_days"),
+    ],
+)
+def test_the_forms_text_that_is_no_number_is_refused_for_its_field(
+    form: dict[str, str], field: str
+) -> None:
+    from app.state.project_overview import form_changes
+
+    base = {
+        "types": "image/*",
+        "max_mb": "16",
+        "max_files": "10",
+        "expire_days": "",
+        "acl": "private",
+    }
+    with pytest.raises(ConfigFieldError) as err:
+        form_changes({**base, **form})
+    assert err.value.field == field
+
+
+def test_the_form_becomes_the_services_changes(session: Session) -> None:
+    from app.state.project_overview import form_changes, form_values
+
+    changes = form_changes(
+        {
+            "types": "image/*,  application/pdf",
+            "max_mb": " 0.5 ",
+            "max_files": "3",
+            "expire_days": "",
+            "acl": "public-read",
+        }  # fmt: skip
+    )
+    assert changes == {
+        "allowed_types": ["image/*", "application/pdf"],
+        "max_file_size": MB // 2,
+        "max_files_per_upload": 3,
+        "expire_after_days": None,
+        "acl": "public-read",
+    }
+    owner = make_user(session, "dev@example.com")
+    project = create_project(session, owner=owner, name="Site")
+    assert project.id is not None
+    update_config(session, owner=owner, project_id=project.id, changes=changes)
+    assert form_values(project) == {
+        "types": "image/*, application/pdf",
+        "max_mb": "0.5",
+        "max_files": "3",
+        "expire_days": "",
+        "acl": "public-read",
+    }
