@@ -20,6 +20,7 @@ def create_form() -> rx.Component:
                 rx.flex(
                     rx.input(
                         id="project-name",
+                        name="name",
                         value=S.new_name,
                         on_change=S.set_new_name,
                         placeholder="e.g. Marketing site",
@@ -61,7 +62,7 @@ def create_form() -> rx.Component:
                 spacing="2",
                 width="100%",
             ),
-            on_submit=lambda _form: S.submit_project(),
+            on_submit=S.submit_project,
             reset_on_submit=False,
             width="100%",
         ),

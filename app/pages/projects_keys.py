@@ -75,6 +75,7 @@ def create_key_form() -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.input(
+                    name="key_name",
                     value=K.key_name,
                     on_change=K.set_key_name,
                     placeholder="Key name, e.g. production server",
@@ -102,7 +103,7 @@ def create_key_form() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_submit=lambda _form: K.submit_key(),
+        on_submit=K.submit_key,
         reset_on_submit=False,
         width="100%",
     )

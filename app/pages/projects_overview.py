@@ -18,6 +18,7 @@ def name_header() -> rx.Component:
         rx.form(
             rx.flex(
                 rx.input(
+                    name="project_name",
                     value=S.name_draft,
                     on_change=S.set_name_draft,
                     max_length=120,
@@ -38,7 +39,7 @@ def name_header() -> rx.Component:
                 wrap="wrap",
                 width="100%",
             ),
-            on_submit=lambda _form: S.submit_rename(),
+            on_submit=S.submit_rename,
             reset_on_submit=False,
             width="100%",
         ),
@@ -91,6 +92,7 @@ def config_card() -> rx.Component:
                     "cfg-types",
                     rx.input(
                         id="cfg-types",
+                        name="types",
                         value=S.form["types"],
                         on_change=lambda v: S.set_field("types", v),
                         placeholder="image/*, application/pdf (empty: any type)",
@@ -122,6 +124,7 @@ def config_card() -> rx.Component:
                         "cfg-size",
                         rx.input(
                             id="cfg-size",
+                            name="max_mb",
                             value=S.form["max_mb"],
                             on_change=lambda v: S.set_field("max_mb", v),
                             input_mode="decimal",
@@ -139,6 +142,7 @@ def config_card() -> rx.Component:
                         "cfg-files",
                         rx.input(
                             id="cfg-files",
+                            name="max_files",
                             value=S.form["max_files"],
                             on_change=lambda v: S.set_field("max_files", v),
                             input_mode="numeric",
@@ -151,6 +155,7 @@ def config_card() -> rx.Component:
                         "cfg-expire",
                         rx.input(
                             id="cfg-expire",
+                            name="expire_days",
                             value=S.form["expire_days"],
                             on_change=lambda v: S.set_field("expire_days", v),
                             placeholder="never",
@@ -211,7 +216,7 @@ def config_card() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            on_submit=lambda _form: S.save_config(),
+            on_submit=S.save_config,
             reset_on_submit=False,
             width="100%",
         ),

@@ -119,7 +119,8 @@ class ProjectKeysState(ProjectState):
 
     @rx.event
     def set_key_name(self, value: str) -> None:
-        self.key_name, self.key_error = value[:200], ""
+        if value[:200] != self.key_name:  # a debounced change can trail the submit
+            self.key_name, self.key_error = value[:200], ""
 
     @rx.event
     def set_scope(self, scope: str, on: bool) -> None:
@@ -131,7 +132,8 @@ class ProjectKeysState(ProjectState):
         self.keys = await run_service(_list, self.token, self.pid)
 
     @rx.event
-    async def submit_key(self):  # type: ignore[no-untyped-def]
+    async def submit_key(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.key_name = str(form_data.get("key_name", self.key_name))[:200]
         scopes = [s for s in SCOPES if self.key_scopes.get(s)]
         try:
             key = await run_service(_create, self.token, self.pid, self.key_name, scopes)

@@ -180,14 +180,21 @@ class ProjectState(SessionState):
 
     @rx.event
     def set_field(self, field: str, value: str) -> None:
+        # Inputs are debounced: a change can arrive after the submit that already carried it,
+        # and must not then clear that submit's error.
+        if self.form.get(field) == value[:2000]:
+            return
         self.form = {**self.form, field: value[:2000]}
         if self.field_error in (field, _FORM_TO_API.get(field, "")):
             self.field_error = self.config_error = ""
 
     @rx.event
-    async def save_config(self):  # type: ignore[no-untyped-def]
+    async def save_config(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
         if not self.pid or self.saving:
             return
+        # What the inputs hold now (their debounced changes may still be on the way).
+        typed = {f: str(form_data[f])[:2000] for f in _TEXT_FIELDS if f in form_data}
+        self.form = {**self.form, **typed}
         try:
             changes = form_changes(self.form)
         except config.ConfigFieldError as e:
@@ -221,7 +228,8 @@ class ProjectState(SessionState):
         self.renaming = False
 
     @rx.event
-    async def submit_rename(self):  # type: ignore[no-untyped-def]
+    async def submit_rename(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.name_draft = str(form_data.get("project_name", self.name_draft))[:200]
         try:
             self.project_name = await run_service(_rename, self.token, self.pid, self.name_draft)
         except Exception as e:  # empty or taken: keep the draft open
@@ -244,6 +252,7 @@ class ProjectState(SessionState):
         return [rx.redirect(routes.PROJECTS), rx.toast.success(f"Deleted {name}.")]
 
 
+_TEXT_FIELDS = ("types", "max_mb", "max_files", "expire_days")
 # Form fields and the service's names for them, so an error is cleared when its field changes.
 _FORM_TO_API = {
     "types": "allowed_types",

@@ -63,13 +63,17 @@ class ProjectsState(SessionState):
 
     @rx.event
     def set_new_name(self, value: str) -> None:
-        self.new_name = value[:200]
-        self.create_error, self.limit_reached = "", False
+        # Inputs are debounced: a change can arrive after the submit that already carried it.
+        if value[:200] != self.new_name:
+            self.new_name = value[:200]
+            self.create_error, self.limit_reached = "", False
 
     @rx.event
-    async def submit_project(self):  # type: ignore[no-untyped-def]
+    async def submit_project(self, form_data: dict[str, Any]):  # type: ignore[no-untyped-def]
         if self.creating:
             return
+        # The form's own value: the input's debounced change may not have arrived yet.
+        self.new_name = str(form_data.get("name", self.new_name))[:200]
         self.creating = True
         yield
         try:

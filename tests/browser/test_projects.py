@@ -39,8 +39,12 @@ def top_shot(page: Page, name: str) -> None:
     shot(page, name)
 
 
-def shown_key(page: Page) -> str:
+def shown_key(page: Page, name: str, previous: str = "") -> str:
+    """The key shown once, for the key called `name` (not the one shown before it)."""
+    expect(page.get_by_role("region", name="New key")).to_contain_text(f"Your new key “{name}”")
     box = page.get_by_label("New secret key")
+    if previous:
+        expect(box).not_to_have_text(previous)
     expect(box).to_have_text(re.compile(r"^jc_[\w-]{20,}$"))
     return box.inner_text().strip()
 
@@ -76,7 +80,7 @@ def test_create_keys_rules_and_delete_a_project(
     # A full key: shown once, copied, and it works against the API.
     page.get_by_label("Key name").fill("production server")
     page.get_by_role("button", name="Create key").click()
-    server_key = shown_key(page)
+    server_key = shown_key(page, "production server")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_text("Key copied.")).to_be_visible()
@@ -94,7 +98,7 @@ def test_create_keys_rules_and_delete_a_project(
     page.get_by_role("checkbox").nth(0).click()  # upload
     page.get_by_role("checkbox").nth(2).click()  # manage
     page.get_by_role("button", name="Create key").click()
-    reader_key = shown_key(page)
+    reader_key = shown_key(page, "reader")
     assert api(app_server, "GET", f"/api/projects/{project_id}", reader_key).status_code == 200
     refused = api(
         app_server, "PATCH", f"/api/projects/{project_id}", reader_key, json={"acl": "private"}
@@ -109,7 +113,7 @@ def test_create_keys_rules_and_delete_a_project(
     expect(dialog).to_contain_text("Regenerate “production server”?")
     dialog.get_by_role("radio", name="Keep it working for 24 hours").click()
     dialog.get_by_role("button", name="Regenerate").click()
-    new_server_key = shown_key(page)
+    new_server_key = shown_key(page, "production server", previous=reader_key)
     assert new_server_key != server_key
     rows = page.get_by_role("list", name="Secret keys").get_by_role(
         "listitem", name="production server"
@@ -127,6 +131,7 @@ def test_create_keys_rules_and_delete_a_project(
     expect(key_row(page, "reader")).to_contain_text("Revoked")
     expect(key_row(page, "reader").get_by_role("button", name="Revoke")).to_have_count(0)
     assert api(app_server, "GET", f"/api/projects/{project_id}", reader_key).status_code == 401
+    assert api(app_server, "GET", f"/api/projects/{project_id}", new_server_key).status_code == 200
 
     # Upload rules: a bad MIME type gets a message and nothing typed is lost.
     expect(page.get_by_label("Saved allowed types")).to_contain_text("image/*")
@@ -150,7 +155,9 @@ def test_create_keys_rules_and_delete_a_project(
     page.get_by_role("button", name="Save rules").click()
     expect(page.get_by_text("Upload rules saved.")).to_be_visible()
     expect(page.get_by_label("Saved allowed types")).to_contain_text("application/pdf")
-    rules = api(app_server, "GET", f"/api/projects/{project_id}", new_server_key).json()
+    answer = api(app_server, "GET", f"/api/projects/{project_id}", new_server_key)
+    assert answer.status_code == 200, answer.text
+    rules = answer.json()
     assert rules["allowed_types"] == ["image/*", "application/pdf"]
     assert (rules["max_file_size"], rules["max_files_per_upload"]) == (8 * MB, 3)
     assert (rules["expire_after_days"], rules["acl"]) == (30, "public-read")
