@@ -45,7 +45,10 @@ def create_form() -> rx.Component:
                             S.create_error,
                             rx.cond(
                                 S.limit_reached,
-                                rx.link(" Compare plans", href=routes.PRICING, weight="medium"),
+                                rx.fragment(
+                                    " ",
+                                    rx.link("Compare plans", href=routes.PRICING, weight="medium"),
+                                ),
                             ),
                         ),
                         icon="triangle-alert",
