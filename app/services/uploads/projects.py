@@ -108,6 +108,9 @@ def create_project(session: Session, *, owner: User, name: str) -> Project:
     """A new project with the default upload rules, if the owner's plan has room for it."""
     cleaned = clean_name(name)
     plan = plan_limits(owner)
+    # One create at a time per owner (PostgreSQL row lock; SQLite writes one at a time anyway),
+    # so two at once can't both see room for one more project.
+    session.exec(select(User.id).where(User.id == owner.id).with_for_update()).one()
     count = session.exec(select(func.count()).where(Project.owner_id == owner.id)).one()
     if count >= plan.max_projects:
         raise PlanLimitError(
