@@ -206,6 +206,8 @@ def test_the_list_and_the_plans_project_limit(page: Page, app_db: None) -> None:
     from app.services.core.models import User
     from app.services.uploads.projects import create_project
 
+    page.goto("/projects/1")  # signed out: to sign-in, and back to the project after
+    expect(page).to_have_url(re.compile(r"/login\?next=/projects/1$"))
     email = new_email()
     sign_up(page, email)
     expect(page.get_by_role("button", name="Account menu")).to_be_visible()
