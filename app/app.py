@@ -21,6 +21,8 @@ from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
 from app.pages.project_storage import project_storage_page
 from app.pages.project_webhooks import project_webhooks_page
+from app.pages.projects import projects_page
+from app.pages.projects_overview import project_overview_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -40,8 +42,11 @@ from app.state.generate_runs import GenerateRunsState
 from app.state.lora_form import LoraFormState
 from app.state.loras import LorasState
 from app.state.pricing import PricingState
+from app.state.project_keys import ProjectKeysState
+from app.state.project_overview import ProjectState
 from app.state.project_storage import ProjectStorageState
 from app.state.project_webhooks import ProjectWebhooksState
+from app.state.projects import ProjectsState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
@@ -165,4 +170,16 @@ app.add_page(
     route=routes.PROJECT_WEBHOOKS_ROUTE,
     title="Webhooks · JSONCraft",
     on_load=ProjectWebhooksState.load_webhooks,
+)
+app.add_page(
+    projects_page,
+    route=routes.PROJECTS,
+    title="Projects · JSONCraft",
+    on_load=ProjectsState.load_projects,
+)
+app.add_page(
+    project_overview_page,
+    route=routes.PROJECT_ROUTE,
+    title="Project · JSONCraft",
+    on_load=[ProjectState.load_project, ProjectKeysState.load_keys],
 )

@@ -1,6 +1,7 @@
 """Command line: `python -m app.cli COMMAND` (also installed as `jsoncraft`).
 
 Commands: migrate, seed, create-admin EMAIL, worker, maintenance, refresh-models, health,
+create-api-key EMAIL, create-project EMAIL NAME [--json],
 analyze IMAGE... [--save] [--owner EMAIL], export --out FILE [--tag T] [--owner EMAIL],
 import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py),
@@ -215,6 +216,31 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_project(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from app.services.accounts.api_keys import issue_key
+    from app.services.core.db import session_scope
+    from app.services.core.errors import NotFoundError
+    from app.services.core.models import User
+    from app.services.uploads.projects import create_project
+
+    with session_scope() as session:
+        owner = session.exec(select(User).where(User.email == args.email.strip().lower())).first()
+        if owner is None:
+            raise NotFoundError(f"No account with the email {args.email}.")
+        project = create_project(session, owner=owner, name=args.name)
+        assert project.id is not None
+        new = issue_key(session, project_id=project.id, name="cli")  # every scope
+        project_id, name = project.id, project.name
+    if args.json:
+        _out(json.dumps({"project_id": project_id, "key": new.key}))
+    else:
+        _out(f"Created project {project_id} ({name}) for {owner.email}.")
+        _out(f"Secret key (shown once, scopes upload, read, manage): {new.key}")
+    return 0
+
+
 def _bundle_owner(session: Session, email: str | None) -> User:
     """The account a bundle command acts for: --owner, else the demo user (created if missing)."""
     from sqlmodel import select
@@ -417,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--project", default="Default")
     key.add_argument("--name", default="cli")
     key.set_defaults(func=cmd_create_api_key)
+    project = sub.add_parser(
+        "create-project", help="create an upload project with a full-scope key (printed once)"
+    )
+    project.add_argument("email")
+    project.add_argument("name")
+    project.add_argument("--json", action="store_true", help='print {"project_id", "key"}')
+    project.set_defaults(func=cmd_create_project)
     export = sub.add_parser("export", help="write prompts to a bundle (zip)")
     export.add_argument("--out", required=True, help="the .zip file to write")
     export.add_argument("--tag", help="only prompts with this tag")

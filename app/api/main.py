@@ -23,6 +23,7 @@ from app.api import bundles as bundles_api
 from app.api import generations as generations_api
 from app.api import jobs as jobs_api
 from app.api import loras as loras_api
+from app.api import projects as projects_api
 from app.api import webhooks_api as hooks_api
 from app.api.cors import UploadCorsMiddleware
 from app.api.docs import add_redoc
@@ -161,6 +162,7 @@ def create_api() -> FastAPI:
     api.include_router(generations_api.router)
     api.include_router(loras_api.router)
     api.include_router(loras_api.webhooks)
+    api.include_router(projects_api.router)
     api.include_router(billing_api.router)
     api.include_router(hooks_api.router)
     api.include_router(oauth.router)

@@ -25,7 +25,7 @@ from app.services.accounts.api_keys import PREFIX as API_KEY_PREFIX
 from app.services.accounts.api_keys import authenticate_project_key
 from app.services.accounts.auth import user_for_token
 from app.services.core.errors import AuthenticationError, NotFoundError
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.services.webhooks import endpoints
 from app.services.webhooks.destinations import MAX_URL_LENGTH
 

@@ -17,8 +17,11 @@ NAV_ITEMS = [
     ("Generate", routes.GENERATE, "wand-sparkles"),
     ("Studio", routes.STUDIO, "layers"),
     ("LoRAs", routes.LORAS, "brain-circuit"),
+    ("Projects", routes.PROJECTS, "folder-kanban"),
     ("Pricing", routes.PRICING, "tag"),
 ]
+# Shown only to signed-in people: for a visitor the page would only ask them to sign in.
+SIGNED_IN_ONLY = {routes.PROJECTS}
 
 
 def logo() -> rx.Component:
@@ -38,6 +41,11 @@ def logo() -> rx.Component:
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
+    link = _nav_link(label, href, icon)
+    return rx.cond(SessionState.signed_in, link) if href in SIGNED_IN_ONLY else link
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
     path = SessionState.router.url.path
     # A production build serves pages with a trailing slash.
     active = (path == href) | (path == f"{href.rstrip('/')}/")
@@ -55,7 +63,7 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         underline="none",
         color_scheme=rx.cond(active, "violet", "gray"),
         high_contrast=~active,
-        padding_x="0.5em",
+        padding_x="0.4em",
         class_name="nav-link",
     )
 
@@ -143,6 +151,11 @@ def user_menu() -> rx.Component:
     )
 
 
+def _menu_item(label: str, href: str) -> rx.Component:
+    item = rx.menu.item(label, on_click=rx.redirect(href))
+    return rx.cond(SessionState.signed_in, item) if href in SIGNED_IN_ONLY else item
+
+
 def narrow_nav() -> rx.Component:
     return rx.box(
         rx.menu.root(
@@ -151,9 +164,7 @@ def narrow_nav() -> rx.Component:
                     rx.icon("menu", size=18), variant="ghost", aria_label="Open navigation"
                 )
             ),
-            rx.menu.content(
-                *[rx.menu.item(label, on_click=rx.redirect(href)) for label, href, _ in NAV_ITEMS]
-            ),
+            rx.menu.content(*[_menu_item(label, href) for label, href, _ in NAV_ITEMS]),
         ),
         class_name="show-narrow",
     )
@@ -165,10 +176,11 @@ def navbar() -> rx.Component:
             rx.hstack(
                 narrow_nav(),
                 logo(),
+                # Tight gaps: eight labelled links, the logo and the account menu fit in 1200px.
                 rx.hstack(
-                    *[nav_link(*item) for item in NAV_ITEMS], spacing="3", class_name="hide-narrow"
+                    *[nav_link(*item) for item in NAV_ITEMS], spacing="1", class_name="hide-narrow"
                 ),
-                spacing="5",
+                spacing="4",
                 align="center",
             ),
             rx.hstack(theme_toggle(), credits_badge(), user_menu(), spacing="3", align="center"),

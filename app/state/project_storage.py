@@ -14,7 +14,7 @@ from app import routes
 from app.services.core.errors import NotFoundError
 from app.services.core.models import User
 from app.services.uploads import bucket_check, buckets, cors
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.state.base import as_signed_in, run_service, user_message
 from app.state.session import SessionState
 

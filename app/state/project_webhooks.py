@@ -14,7 +14,7 @@ from typing import Any
 import reflex as rx
 
 from app import routes
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.services.webhooks import deliveries, endpoints
 from app.services.webhooks.outbox import EVENTS
 from app.state.base import as_signed_in, run_service, user_message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.services.webhooks.notices import disabled_endpoint_notices
 from app.state.base import as_signed_in, run_service
 from app.state.session import SessionState

@@ -9,7 +9,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.services.webhooks.deliveries import DeliveryView, list_deliveries
 from app.services.webhooks.endpoints import EndpointView, list_endpoints
 from app.services.webhooks.notices import disabled_endpoint_notices

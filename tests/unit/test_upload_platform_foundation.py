@@ -17,7 +17,7 @@ from app.services.core.errors import (
 )
 from app.services.core.models import ApiKey, WebhookDelivery, WebhookEndpoint, utcnow
 from app.services.core.secret_box import open_secret, seal_secret
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.services.webhooks.outbox import emit
 from app.settings import reset_settings
 from tests.utils.job_helpers import make_user

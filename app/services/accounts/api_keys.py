@@ -43,12 +43,25 @@ def create_key(
         session.add(project)
         session.flush()
     assert project.id is not None
+    return issue_key(session, project_id=project.id, name=name)
+
+
+def issue_key(
+    session: Session, *, project_id: int, name: str, scopes: tuple[str, ...] = SCOPES
+) -> NewKey:
+    """A new key for a project: its clear text is returned once, only its hash is stored."""
     key = PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(project_id=project.id, name=name[:120], prefix=key[:10], key_hash=_hash(key))
+    row = ApiKey(
+        project_id=project_id,
+        name=name[:120],
+        prefix=key[:10],
+        key_hash=_hash(key),
+        scopes=",".join(s for s in SCOPES if s in scopes),
+    )
     session.add(row)
     session.flush()
     assert row.id is not None
-    return NewKey(key=key, key_id=row.id, project_id=project.id)
+    return NewKey(key=key, key_id=row.id, project_id=project_id)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from app.services.core.models import Project, User, utcnow
 from app.services.core.secret_box import open_secret
 from app.services.core.storage import S3Storage
 from app.services.uploads.buckets import is_private_host, storage_for_project
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.settings import get_settings
 
 STEPS = ("put", "head", "delete")

@@ -25,7 +25,7 @@ from app.services.core.errors import InvalidInputError
 from app.services.core.models import Project, User
 from app.services.core.secret_box import open_secret, seal_secret
 from app.services.core.storage import ADDRESSING_STYLES, S3Storage, Storage, get_storage
-from app.services.uploads.projects import get_owned_project
+from app.services.uploads.ownership import get_owned_project
 from app.settings import Settings, get_settings
 
 DEFAULT_REGION = "us-east-1"
