@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -37,6 +37,7 @@ from app.services.uploads.file_types import (
     normalise_type,
     type_allowed,
 )
+from app.services.uploads.project_usage import month_start
 from app.settings import get_settings
 
 MiB = 1024 * 1024
@@ -196,10 +197,6 @@ def _check_rate(project: Project, plan: Plan) -> None:
         f"{plan.display_name} plan. Try again in {{wait}}.",
     )
     rate_limits.check_rule(f"uploads:{plan.name}", rule, project=project.id)
-
-
-def month_start(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def next_month_start(now: datetime) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -14,7 +14,7 @@ from app.services.core.models import Project, Upload, User, utcnow
 
 def month_start(now: datetime | None = None) -> datetime:
     """The first instant of the calendar month (UTC) that plans count uploads in."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
