@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from sqlmodel import Session
 
-from app.services.core.db import session_scope
 from app.settings import reset_settings
 from tests.utils.job_helpers import make_user, run_queue
 from tests.utils.live_api import free_port, serving_api
@@ -105,11 +105,11 @@ def test_every_example_has_all_three_languages() -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="node runs the JavaScript examples")
 @pytest.mark.parametrize("ext", ["sh", "py", "mjs"])
 def test_the_documented_flow_works_as_written(
-    ext: str, api_url: str, receiver: Receiver, tmp_path: Path
+    ext: str, api_url: str, receiver: Receiver, tmp_path: Path, session: Session
 ) -> None:
     email = f"dev-{ext}@example.com"
-    with session_scope() as session:
-        make_user(session, email)
+    make_user(session, email)
+    session.commit()
     project = json.loads(
         subprocess.run(
             [sys.executable, "-m", "app.cli", "create-project", email, f"Docs {ext}", "--json"],
