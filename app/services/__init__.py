@@ -3,6 +3,7 @@
 One package per domain, so a feature reads pages/X → state/X → services/X → tables:
 
     core/       the database and its tables (models.py), object storage, the job queue, logs,
+                secret_box (secrets sealed at rest with a key derived from SECRET_KEY),
                 rate limits, health, migrations, the one error hierarchy (errors.py), the
                 shared HTTP client per event loop and HTTP error mapping (http, http_errors),
                 units (byte sizes as people read them), heartbeat (a worker's lease kept alive);
@@ -47,6 +48,19 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 a gallery entry; a dropped file's JSON restored), direct (the CLI's generate:
                 no queue, no credits), lora_* (LoRA training on Fal: photos, records, the
                 queue step and reconciliation, the signed webhook, progress)
+    uploads/    the developer upload platform: projects (create within the plan, delete with
+                everything), ownership (the owner check), keys (scopes, regenerate with a grace
+                period), project_config (upload rules, one validation), project_usage, presign
+                (single PUT or multipart, caps, quotas, rate), complete (size and sniffed type),
+                file_types, records (log, links, delete), client_tokens (for browsers), views
+                (the one JSON shape of an upload), processing (scan + thumbnail job), scanner
+                (clamd), previews (WebP + ThumbHash), expiry, buckets (a project's own S3
+                bucket, sealed keys), bucket_check, cors (guidance), cdn (content-addressed
+                public copies)
+    webhooks/   Standard Webhooks to developers' endpoints: outbox (events written with the
+                change), events, endpoints (secrets, rotation), signing, destinations (SSRF
+                rules), dispatch (queue task, kick after commit, sweep), sender, schedule
+                (the retry schedule), deliveries (log, replay, test event), notices
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
                 drawn images with vision's functions, the seed, the landing's live demo
     worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance
