@@ -7,11 +7,12 @@ the content type for uploads) before the storage is touched.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import tempfile
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import COMMON, error_responses
 from app.api.params import Text
 from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
-from app.services.core.storage import LocalStorage, Storage, content_disposition, get_storage
+from app.services.core.storage import (
+    MAX_PART_NUMBER,
+    LocalStorage,
+    Storage,
+    content_disposition,
+    get_storage,
+)
 from app.services.core.units import format_bytes
 from app.settings import Settings, get_settings
 
@@ -28,6 +35,7 @@ router = APIRouter(tags=["files"], responses=COMMON | error_responses(403, 404))
 
 _SPOOL_MEMORY = 8 * 1024 * 1024
 _FORBIDDEN = "This link is invalid or has expired. Ask for a new one."
+_EXPIRED = "This link has expired. Ask for a new one."
 _ONLY_LOCAL = "Files are served by the object store, not by this server."
 
 
@@ -98,22 +106,48 @@ def get_file(
 @router.put(
     "/api/files/{key:path}",
     response_model=StoredFile,
-    summary="Upload a file to a presigned link (the raw bytes are the body)",
+    summary="Upload a file (or one part of a multipart upload) to a presigned link",
+    description=(
+        "The raw bytes are the body. With `upload_id` and `part_number` in the link, the body "
+        "is one part of a multipart upload. The `ETag` header of the answer is the MD5 of the "
+        "bytes received, as S3 answers it: list it when completing a multipart upload."
+    ),
     # 400: the key or content can't be stored. 413: larger than the upload limit.
-    responses=error_responses(400, 413),
+    responses=error_responses(400, 413)
+    | {
+        200: {"headers": {"ETag": {"description": "MD5 of the body", "schema": {"type": "string"}}}}
+    },
 )
 async def put_file(
     key: Text,
     request: Request,
+    response: Response,
     expires: Text | None = _EXPIRES,
     sig: Text | None = _SIG,
+    upload_id: Text | None = Query(None, max_length=64, description="A multipart upload's id"),
+    part_number: int | None = Query(None, ge=1, le=MAX_PART_NUMBER, description="The part"),
     storage: Storage = Depends(storage_dependency),
     settings: Settings = Depends(settings_dependency),
-) -> dict[str, object]:
+) -> StoredFile:
     local = _local(storage)
     content_type = request.headers.get("content-type", "")
-    if not local.verify_signature("PUT", key, expires, sig, content_type):
-        raise HTTPException(status_code=403, detail=_FORBIDDEN)
+    if upload_id is not None or part_number is not None:
+        if upload_id is None or part_number is None:
+            raise HTTPException(status_code=403, detail=_FORBIDDEN)
+
+        def signed(now: float | None) -> bool:
+            assert upload_id is not None and part_number is not None
+            return local.verify_part_signature(
+                key, upload_id=upload_id, part_number=part_number, expires=expires, sig=sig, now=now
+            )
+    else:
+
+        def signed(now: float | None) -> bool:
+            return local.verify_signature("PUT", key, expires, sig, content_type, now=now)
+
+    if not signed(None):
+        # Checked again as of the epoch: a signature that is ours but past its time expired.
+        raise HTTPException(status_code=403, detail=_EXPIRED if signed(0) else _FORBIDDEN)
     limit = settings.max_upload_bytes
     too_large = HTTPException(
         status_code=413, detail=f"The file is larger than the {format_bytes(limit)} limit."
@@ -123,23 +157,39 @@ async def put_file(
         raise too_large
     # Spool the body (memory, then disk) while counting, so a lying or missing Content-Length
     # cannot push more than the limit, and the blocking write runs off the event loop.
+    digest = hashlib.md5(usedforsecurity=False)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY) as spool:
         received = 0
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
                 raise too_large
+            digest.update(chunk)
             await run_in_threadpool(spool.write, chunk)
         spool.seek(0)
         try:
-            size = await run_in_threadpool(
-                local.put_stream,
-                key,
-                spool,  # type: ignore[arg-type]
-                content_type=content_type,
-            )
+            if upload_id is not None and part_number is not None:
+                await run_in_threadpool(
+                    lambda: local.put_part(
+                        key,
+                        upload_id=upload_id,
+                        part_number=part_number,
+                        stream=spool,  # type: ignore[arg-type]
+                    )
+                )
+                size = received
+            else:
+                size = await run_in_threadpool(
+                    local.put_stream,
+                    key,
+                    spool,  # type: ignore[arg-type]
+                    content_type=content_type,
+                )
+        except NotFoundError as e:
+            raise HTTPException(status_code=404, detail=e.message) from e
         except InvalidInputError as e:
             raise HTTPException(status_code=400, detail=e.message) from e
         except StorageError as e:
             raise HTTPException(status_code=500, detail="The file could not be stored.") from e
+    response.headers["ETag"] = f'"{digest.hexdigest()}"'
     return StoredFile(key=key, size=size)

@@ -16,16 +16,18 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from app.api import admin, analyze, assets, files, oauth, prompts, system
+from app.api import admin, analyze, assets, files, oauth, prompts, system, uploads
 from app.api import auth as auth_api
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
 from app.api import generations as generations_api
 from app.api import jobs as jobs_api
 from app.api import loras as loras_api
+from app.api.cors import UploadCorsMiddleware
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
 from app.services.core.errors import (
+    PlanLimitError,
     TooManyAttemptsError,
     UserFacingError,
     new_error_id,
@@ -65,7 +67,7 @@ class RequestIdMiddleware(BaseHTTPMiddleware):
 async def _user_facing(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UserFacingError)
     headers = {}
-    if isinstance(exc, TooManyAttemptsError):
+    if isinstance(exc, TooManyAttemptsError | PlanLimitError) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
@@ -142,6 +144,7 @@ def create_api() -> FastAPI:
     )
     add_redoc(api, favicon_url="/api/docs/assets/favicon.png")
     api.add_middleware(RequestIdMiddleware)
+    api.add_middleware(UploadCorsMiddleware)
     api.add_exception_handler(UserFacingError, _user_facing)
     api.add_exception_handler(RequestValidationError, _invalid_request)
     api.add_exception_handler(StarletteHTTPException, _http_error(api))
@@ -160,5 +163,6 @@ def create_api() -> FastAPI:
     api.include_router(billing_api.router)
     api.include_router(oauth.router)
     api.include_router(auth_api.router)
+    api.include_router(uploads.router)
     api.openapi = _openapi(api)  # type: ignore[method-assign]
     return api

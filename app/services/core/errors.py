@@ -5,6 +5,8 @@ JSONCraftError
 │   ├── InvalidInputError      bad input: say what is wrong and how to fix it
 │   │   ├── InvalidImageError  not an image, corrupt, truncated, unsupported format
 │   │   ├── ImageTooLargeError too many pixels (decompression bomb) or too many bytes
+│   │   ├── FileTooLargeError  a file over a project's or plan's size cap (413)
+│   │   ├── UnsupportedTypeError  a file type the project does not accept (415)
 │   │   ├── WeakPasswordError
 │   │   ├── PromptValidationError  the prompt breaks the schema; carries each field's error
 │   │   │                          (library/prompts/schema.py, beside FieldError)
@@ -19,7 +21,8 @@ JSONCraftError
 │   ├── ConflictError          e.g. the email is taken
 │   │   └── VersionConflictError  a save based on a stale version; carries the server's latest
 │   ├── InsufficientCreditsError  the balance can't cover the cost (402); carries both
-│   ├── PlanLimitError         a limit of the user's plan is reached (429): batch size, jobs
+│   ├── PlanLimitError         a limit of the user's plan is reached (429): batch size, jobs,
+│   │                          monthly uploads; may carry retry_after seconds
 │   ├── BillingUnavailableError   payments are off (no Stripe keys) or Stripe is unreachable
 │   ├── WebhookSignatureError     a webhook with a missing, forged or stale signature
 │   └── ProviderError          a model provider failed; the message says what to do next
@@ -82,6 +85,18 @@ class WeakPasswordError(InvalidInputError):
     pass
 
 
+class FileTooLargeError(InvalidInputError):
+    """A file larger than a cap; the message names the cap (project or plan) and its limit."""
+
+    status_code = 413
+
+
+class UnsupportedTypeError(InvalidInputError):
+    """A file type that is refused; the message says which types are accepted."""
+
+    status_code = 415
+
+
 class AuthenticationError(UserFacingError):
     status_code = 401
 
@@ -132,9 +147,14 @@ class InsufficientCreditsError(UserFacingError):
 
 class PlanLimitError(UserFacingError):
     """The user's plan does not allow this much at once (images per job, jobs at a time). The
-    message names the limit and the plan; nothing was stored or charged."""
+    message names the limit and the plan; nothing was stored or charged. `retry_after` is the
+    seconds until the limit resets, when known (a monthly quota: the start of next month)."""
 
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _credits(n: int) -> str:

@@ -4,6 +4,7 @@ Counters live in Redis when REDIS_URL is set (shared by every worker), else in t
 memory. Each named policy limits one or more scopes, and `check` enforces all of them at once:
 
     check("analyze", user=user.id, ip=client_host)  # TooManyAttemptsError when exceeded
+    check_rule("upload:free", Policy({"project": plan.upload_rate}), project=project.id)
     await acheck("sign_in", ip=client_ip, email=email)  # the same, off the event loop
 
 The table is a module-level default that deployments and tests replace through `set_policy`
@@ -30,7 +31,7 @@ from app.settings import Settings, get_settings
 
 log = get_logger("rate_limits")
 
-SCOPES = ("user", "ip", "email")
+SCOPES = ("user", "ip", "email", "project")
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ def check(policy: str, /, **keys: object) -> None:
     rule = _policies.get(policy)
     if rule is None:
         raise ValueError(f"no rate limit policy named {policy!r}")
+    check_rule(policy, rule, **keys)
+
+
+def check_rule(policy: str, rule: Policy, /, **keys: object) -> None:
+    """`check` with a rule made by the caller, for limits that depend on data: a project's
+    presign rate comes from its owner's plan. `policy` names the counters (one per rule)."""
     unknown = set(keys) - set(rule.limits)
     if unknown:
         raise ValueError(f"policy {policy!r} has no limit per {sorted(unknown)}")

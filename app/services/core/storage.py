@@ -11,20 +11,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import json
 import logging
+import mimetypes
 import os
 import re
+import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
-from app.services.core.errors import InvalidInputError, NotFoundError, StorageError
+from app.services.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,20 @@ _EXT = re.compile(r"[a-z0-9]{1,10}")
 # S3 part size: big enough to keep the part count low (max 10,000 parts), small enough that
 # the few parts in flight keep memory bounded whatever the file size.
 _MULTIPART_CHUNK = 8 * 1024 * 1024
+# Where LocalStorage keeps the parts of unfinished multipart uploads, under its root;
+# `path_for` refuses keys inside it, so no signed object URL can reach a part.
+_PARTS_DIR = ".multipart"
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+MAX_PART_NUMBER = 10_000  # S3's limit on parts per multipart upload
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    """What a HEAD request says about a stored object."""
+
+    size: int
+    content_type: str
+    etag: str  # quoted, as S3 sends it
 
 
 def validate_key(key: str) -> str:
@@ -116,6 +139,37 @@ class Storage(ABC):
     ) -> str: ...
 
     @abstractmethod
+    def head(self, key: str) -> ObjectHead:
+        """Size, content type and ETag of the object; NotFoundError when it is missing."""
+
+    @abstractmethod
+    def read_prefix(self, key: str, n: int) -> bytes:
+        """The object's first `n` bytes (fewer if it is shorter); NotFoundError when missing."""
+
+    # -- multipart uploads: the client PUTs each part to its presigned URL -----------------
+    @abstractmethod
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        """Start a multipart upload to `key`; returns its upload id."""
+
+    @abstractmethod
+    def presigned_part_url(
+        self, key: str, *, upload_id: str, part_number: int, expires_in: int | None = None
+    ) -> str:
+        """A URL the client PUTs part `part_number` (1..10,000) to; the answer's ETag names it."""
+
+    @abstractmethod
+    def complete_multipart(
+        self, key: str, *, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Join the parts, listed as (number, ETag) in ascending order, into the object.
+
+        ConflictError when a part is missing, its ETag differs, or the upload is unknown."""
+
+    @abstractmethod
+    def abort_multipart(self, key: str, *, upload_id: str) -> None:
+        """Drop an unfinished upload and its parts; aborting an unknown one is not an error."""
+
+    @abstractmethod
     def check(self) -> None:
         """Health probe: return quietly, or raise StorageError saying what is wrong."""
 
@@ -150,6 +204,8 @@ class LocalStorage(Storage):
         too, not only `..` in the key.
         """
         validate_key(key)
+        if key.split("/", 1)[0] == _PARTS_DIR:
+            raise InvalidInputError("This storage key is reserved.")
         root = self.root.resolve()
         path = (root / key).resolve()
         if not path.is_relative_to(root) or path == root:
@@ -210,6 +266,152 @@ class LocalStorage(Storage):
             return path.stat().st_size
         except OSError as e:
             raise StorageError(f"Could not read the size of {key}: {e}") from e
+
+    def head(self, key: str) -> ObjectHead:
+        path = self.path_for(key)
+        try:
+            if not path.is_file():
+                raise NotFoundError(f"The file {key} was not found.")
+            stat = path.stat()
+        except OSError as e:
+            raise StorageError(f"Could not read {key}: {e}") from e
+        # A plain file keeps no metadata: the type comes from the key's extension, and the ETag
+        # from size and modification time (a validator, like S3's for multipart objects, which
+        # are not an MD5 either) so a HEAD never reads a large file.
+        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return ObjectHead(
+            size=stat.st_size,
+            content_type=content_type,
+            etag=f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+        )
+
+    def read_prefix(self, key: str, n: int) -> bytes:
+        path = self.path_for(key)
+        try:
+            with path.open("rb") as f:
+                return f.read(max(0, n))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as e:
+            raise NotFoundError(f"The file {key} was not found.") from e
+        except OSError as e:
+            raise StorageError(f"Could not read {key}: {e}") from e
+
+    # -- multipart uploads -----------------------------------------------------------------
+    def _parts_dir(self, upload_id: str) -> Path:
+        if not _UPLOAD_ID.fullmatch(upload_id or ""):
+            raise NotFoundError("No such multipart upload.")
+        return self.root / _PARTS_DIR / upload_id
+
+    def _multipart_meta(self, key: str, upload_id: str) -> Path:
+        """The upload's folder, if it exists and was started for `key`."""
+        folder = self._parts_dir(upload_id)
+        try:
+            meta = json.loads((folder / "upload.json").read_text())
+        except (OSError, ValueError) as e:
+            raise NotFoundError("No such multipart upload (finished, aborted or unknown).") from e
+        if meta.get("key") != key:
+            raise NotFoundError("No such multipart upload for this key.")
+        return folder
+
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        validate_key(key)
+        upload_id = os.urandom(16).hex()
+        folder = self._parts_dir(upload_id)
+        try:
+            folder.mkdir(parents=True)
+            meta = {"key": key, "content_type": content_type, "created": time.time()}
+            (folder / "upload.json").write_text(json.dumps(meta))
+        except OSError as e:
+            raise StorageError(f"Could not start an upload to {key}: {e}") from e
+        return upload_id
+
+    def put_part(self, key: str, *, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+        """Store one part (the signed part URL's PUT); returns its quoted MD5 ETag, as S3 does."""
+        if not 1 <= part_number <= MAX_PART_NUMBER:
+            raise InvalidInputError(f"A part number must be 1 to {MAX_PART_NUMBER}.")
+        folder = self._multipart_meta(key, upload_id)
+        digest = hashlib.md5(usedforsecurity=False)
+        tmp_name: str | None = None
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK_SIZE):
+                    out.write(chunk)
+                    digest.update(chunk)
+            etag = f'"{digest.hexdigest()}"'
+            os.replace(tmp_name, folder / f"{part_number:05d}")
+            tmp_name = None
+        except OSError as e:
+            raise StorageError(f"Could not store part {part_number} of {key}: {e}") from e
+        finally:
+            if tmp_name is not None:
+                Path(tmp_name).unlink(missing_ok=True)
+        return etag
+
+    def presigned_part_url(
+        self, key: str, *, upload_id: str, part_number: int, expires_in: int | None = None
+    ) -> str:
+        validate_key(key)
+        expires = int(time.time()) + (expires_in or self.default_expires_in)
+        sig = self.sign_part(key, upload_id=upload_id, part_number=part_number, expires=expires)
+        query = urlencode(
+            {"upload_id": upload_id, "part_number": part_number, "expires": expires, "sig": sig}
+        )
+        return f"{self.public_base_url}/api/files/{key}?{query}"
+
+    def sign_part(self, key: str, *, upload_id: str, part_number: int, expires: int) -> str:
+        # "PUT-PART" keeps a part signature from ever passing as a whole-object PUT's.
+        message = "\n".join(["PUT-PART", key, str(expires), upload_id, str(part_number)])
+        return hmac.new(self._signing_key, message.encode(), hashlib.sha256).hexdigest()
+
+    def verify_part_signature(
+        self,
+        key: str,
+        *,
+        upload_id: str,
+        part_number: int,
+        expires: int | str | None,
+        sig: str | None,
+        now: float | None = None,
+    ) -> bool:
+        if not sig or expires is None:
+            return False
+        try:
+            expires_at = int(expires)
+        except (TypeError, ValueError):
+            return False
+        if expires_at < (time.time() if now is None else now):
+            return False
+        expected = self.sign_part(
+            key, upload_id=upload_id, part_number=part_number, expires=expires_at
+        )
+        return hmac.compare_digest(expected, sig)
+
+    def complete_multipart(
+        self, key: str, *, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        try:
+            folder = self._multipart_meta(key, upload_id)
+        except NotFoundError as e:
+            raise ConflictError(e.message) from e
+        _check_part_list(parts)
+        files: list[Path] = []
+        for number, etag in parts:
+            part = folder / f"{number:05d}"
+            if not part.is_file():
+                raise ConflictError(f"Part {number} was not uploaded.")
+            if _part_md5(part) != etag.strip().strip('"').lower():
+                raise ConflictError(f"Part {number}'s ETag does not match the part stored.")
+            files.append(part)
+        self.put_stream(key, _JoinedFiles(files), content_type="")  # type: ignore[arg-type]
+        self.abort_multipart(key, upload_id=upload_id)
+
+    def abort_multipart(self, key: str, *, upload_id: str) -> None:
+        del key
+        try:
+            folder = self._parts_dir(upload_id)
+        except NotFoundError:
+            return
+        shutil.rmtree(folder, ignore_errors=True)
 
     # -- signed URLs ---------------------------------------------------------------------
     def sign(
@@ -299,6 +501,53 @@ def _iter_file(f: BinaryIO, key: str) -> Iterator[bytes]:
                 yield chunk
         except OSError as e:
             raise StorageError(f"Could not read {key}: {e}") from e
+
+
+def _check_part_list(parts: Sequence[tuple[int, str]]) -> None:
+    numbers = [number for number, _etag in parts]
+    if not numbers:
+        raise ConflictError("List at least one part to complete a multipart upload.")
+    if numbers != sorted(set(numbers)) or not 1 <= numbers[0] <= numbers[-1] <= MAX_PART_NUMBER:
+        raise ConflictError(
+            f"List parts in ascending order, each once, numbered 1 to {MAX_PART_NUMBER}."
+        )
+
+
+def _part_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _JoinedFiles(io.RawIOBase):
+    """The parts' files read one after another, as one stream (nothing held in memory)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._paths = list(paths)
+        self._current: BinaryIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = CHUNK_SIZE if size is None or size < 0 else size
+        while True:
+            if self._current is None:
+                if not self._paths:
+                    return b""
+                self._current = self._paths.pop(0).open("rb")
+            data = self._current.read(want)
+            if data:
+                return data
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+        super().close()
 
 
 def _normalise_content_type(content_type: str | None) -> str:
@@ -410,6 +659,101 @@ class S3Storage(Storage):
         with _s3_errors(key):
             return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
 
+    def head(self, key: str) -> ObjectHead:
+        validate_key(key)
+        with _s3_errors(key):
+            answer = self.client.head_object(Bucket=self.bucket, Key=key)
+        return ObjectHead(
+            size=int(answer["ContentLength"]),
+            content_type=str(answer.get("ContentType") or "application/octet-stream"),
+            etag=str(answer.get("ETag") or ""),
+        )
+
+    def read_prefix(self, key: str, n: int) -> bytes:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        if n <= 0:
+            self.head(key)  # still NotFoundError for a missing object
+            return b""
+        try:
+            with _s3_errors(key):
+                body = self.client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes=0-{n - 1}"
+                )["Body"]
+        except StorageError as e:
+            # An empty object has no byte 0: S3 answers 416 InvalidRange.
+            cause = e.__cause__
+            if isinstance(cause, ClientError) and _error_code(cause) == "InvalidRange":
+                return b""
+            raise
+        try:
+            with _s3_errors(key):
+                data: bytes = body.read(n)
+        finally:
+            body.close()
+        return data
+
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        validate_key(key)
+        with _s3_errors(key):
+            answer = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type
+            )
+        return str(answer["UploadId"])
+
+    def presigned_part_url(
+        self, key: str, *, upload_id: str, part_number: int, expires_in: int | None = None
+    ) -> str:
+        validate_key(key)
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+        }
+        with _s3_errors(key):
+            url: str = self.client.generate_presigned_url(
+                "upload_part", Params=params, ExpiresIn=expires_in or self.default_expires_in
+            )
+        return url
+
+    def complete_multipart(
+        self, key: str, *, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        _check_part_list(parts)
+        listed = [{"PartNumber": number, "ETag": _quoted(etag)} for number, etag in parts]
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": listed},
+            )
+        except ClientError as e:
+            code = _error_code(e)
+            if code in _PART_ERRORS:
+                raise ConflictError(_PART_ERRORS[code]) from e
+            raise StorageError(f"Completing the upload of {key} failed: {e}") from e
+        except Exception as e:
+            raise StorageError(f"Completing the upload of {key} failed: {e}") from e
+
+    def abort_multipart(self, key: str, *, upload_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        validate_key(key)
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as e:
+            if _error_code(e) in ("NoSuchUpload", "404", "NotFound"):
+                return
+            raise StorageError(f"Aborting the upload of {key} failed: {e}") from e
+        except Exception as e:
+            raise StorageError(f"Aborting the upload of {key} failed: {e}") from e
+
     def presigned_get_url(
         self, key: str, *, expires_in: int | None = None, download_name: str | None = None
     ) -> str:
@@ -477,6 +821,19 @@ def _s3_errors(key: str | None) -> Iterator[None]:
         raise StorageError(f"S3 request for {key or 'the bucket'} failed: {e}") from e
     except (BotoCoreError, Boto3Error) as e:
         raise StorageError(f"S3 request for {key or 'the bucket'} failed: {e}") from e
+
+
+_PART_ERRORS = {
+    "InvalidPart": "A part listed was not uploaded, or its ETag does not match the part stored.",
+    "InvalidPartOrder": "List parts in ascending order, each once.",
+    "EntityTooSmall": "Every part but the last must be at least 5 MiB.",
+    "NoSuchUpload": "This multipart upload is unknown to the store (finished or aborted).",
+}
+
+
+def _quoted(etag: str) -> str:
+    bare = etag.strip().strip('"')
+    return f'"{bare}"'
 
 
 def _error_code(exc: BaseException) -> str:
