@@ -19,6 +19,7 @@ from app.pages.generate import generate_page
 from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
+from app.pages.project_uploads import project_uploads_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
@@ -38,6 +39,7 @@ from app.state.generate_runs import GenerateRunsState
 from app.state.lora_form import LoraFormState
 from app.state.loras import LorasState
 from app.state.pricing import PricingState
+from app.state.project_uploads import ProjectUploadsState
 from app.state.prompt_round_trip import PromptRoundTripState
 from app.state.prompt_tools import PromptToolsState
 from app.state.saved_filters import SavedFiltersState
@@ -149,4 +151,10 @@ app.add_page(
     route=routes.GENERATE,
     title="Generate · JSONCraft",
     on_load=[GenerateState.load_generate, GenerateRunsState.load_runs],
+)
+app.add_page(
+    project_uploads_page,
+    route=routes.PROJECT_UPLOADS_ROUTE,
+    title="Uploads · JSONCraft",
+    on_load=ProjectUploadsState.load_uploads,
 )

@@ -18,7 +18,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "docs" / "uploads"
 LANGUAGES = (
     ("cURL", "sh", "bash"),
     ("Python (httpx)", "py", "python"),
-    ("JavaScript", "mjs", "js"),
+    ("JavaScript", "mjs", "javascript"),
 )
 
 # (anchor, title, what it does, example name)
@@ -229,7 +229,7 @@ def webhook_format() -> rx.Component:
                     padding_top="8px",
                 ),
                 rx.tabs.content(
-                    code(_example("verify", "mjs"), "js", "Node verification"),
+                    code(_example("verify", "mjs"), "javascript", "Node verification"),
                     value="mjs",
                     padding_top="8px",
                 ),
@@ -257,7 +257,7 @@ def embed() -> rx.Component:
                 "exact rules).",
                 size="2",
             ),
-            code(EMBED.format(app=app_url, api=api_url), "html", "embed"),
+            code(EMBED.format(app=app_url, api=api_url), "markup", "embed"),
             spacing="2",
             width="100%",
         ),
