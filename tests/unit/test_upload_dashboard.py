@@ -247,3 +247,21 @@ def test_a_thumbhash_becomes_a_small_png_and_garbage_becomes_nothing() -> None:
 )
 def test_type_icons(mime: str, icon: str) -> None:
     assert dashboard.type_icon(mime) == icon
+
+
+def test_an_upload_of_the_owners_other_project_is_not_deleted_from_this_one(
+    session: Session, project: tuple[KeyAuth, int]
+) -> None:
+    auth, project_id = project
+    owner = _owner(session)
+    other = create_key(session, owner=owner, project_name="Other")
+    session.commit()
+    theirs = _upload(
+        session, KeyAuth(other.project_id, other.key_id, auth.scopes), "b.png", _png(), "image/png"
+    )
+    with pytest.raises(NotFoundError):
+        dashboard.delete_as_owner(session, owner=owner, project_id=project_id, upload_id=theirs.id)
+    for forged in ("", "up_", "../../etc/passwd", "up_" + "x" * 5000):
+        with pytest.raises(NotFoundError):
+            dashboard.delete_as_owner(session, owner=owner, project_id=project_id, upload_id=forged)
+    assert session.get(Upload, theirs.id) is not None
