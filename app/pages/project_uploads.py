@@ -92,6 +92,7 @@ def filters() -> rx.Component:
                 rx.input.slot(rx.icon("search", size=16)),
                 placeholder="Search by name",
                 aria_label="Search by name",
+                name="name",
                 value=S.filters["name"],
                 on_change=lambda v: S.set_filter("name", v),
                 flex="1 1 14em",
@@ -102,6 +103,7 @@ def filters() -> rx.Component:
                 rx.input(
                     type="date",
                     aria_label="Uploaded from",
+                    name="date_from",
                     value=S.filters["date_from"],
                     on_change=lambda v: S.set_filter("date_from", v),
                 ),
@@ -109,6 +111,7 @@ def filters() -> rx.Component:
                 rx.input(
                     type="date",
                     aria_label="Uploaded until",
+                    name="date_to",
                     value=S.filters["date_to"],
                     on_change=lambda v: S.set_filter("date_to", v),
                 ),

@@ -145,7 +145,11 @@ class ProjectUploadsState(SessionState):
             self.filters = {**self.filters, key: str(value)[:200]}
 
     @rx.event
-    async def apply_filters(self, _form: dict[str, Any] | None = None) -> None:
+    async def apply_filters(self, form: dict[str, Any] | None = None) -> None:
+        """The form's own values: typing is debounced, so Search can beat the last keystroke."""
+        for key in ("name", "date_from", "date_to"):
+            if isinstance(form, dict) and isinstance(form.get(key), str):
+                self.set_filter(key, form[key])
         await self._reload()
 
     @rx.event
