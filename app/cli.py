@@ -5,7 +5,8 @@ analyze IMAGE... [--save] [--owner EMAIL], export --out FILE [--tag T] [--owner 
 import FILE [--owner EMAIL],
 ops INPUT... --out DIR [--resize N --format webp --quality 80 ...] (see app/cli_ops.py),
 generate PROMPT --model ID [--n N] [--seed S] [--aspect W:H] [--preset NAME] [--out DIR]
-(see app/cli_generate.py).
+(see app/cli_generate.py),
+upload FILE... --key KEY [--api URL] (see app/cli_upload.py).
 Honours DATABASE_URL and DATA_DIR like the app.
 """
 
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from app.cli_generate import add_generate_parser
 from app.cli_ops import add_ops_parser
+from app.cli_upload import add_upload_parser
 from app.services.core.errors import JSONCraftError, UserFacingError
 
 if TYPE_CHECKING:
@@ -401,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", help="check database, storage, queue").set_defaults(func=cmd_health)
     add_ops_parser(sub)
     add_generate_parser(sub)
+    add_upload_parser(sub)
     return parser
 
 

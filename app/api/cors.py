@@ -45,10 +45,10 @@ class UploadCorsMiddleware:
         if allowed is None or "origin" not in headers:
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            asked = headers["access-control-request-method"].upper()
+        preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in headers
+        if preflight and headers["access-control-request-method"].upper() == allowed:
             response = Response(
-                status_code=204 if asked == allowed else 400,
+                status_code=204,
                 headers={
                     "Access-Control-Allow-Origin": "*",
                     "Access-Control-Allow-Methods": allowed,

@@ -15,19 +15,22 @@ files but never destroy the project's library.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Security
+from fastapi import APIRouter, Path, Query, Request, Security
 from pydantic import BaseModel, Field
 from sqlmodel import Session
+from starlette.convertors import Convertor, register_url_convertor
 
-from app.api.deps import bearer_scheme, db_session
+from app.api.deps import bearer_scheme
 from app.api.errors import COMMON, error_responses
 from app.api.openapi import links
 from app.api.params import IsoDate, RequestBody, Text
 from app.services.accounts.api_keys import KeyAuth, authenticate_project_key
+from app.services.core.db import session_scope
 from app.services.core.errors import AuthenticationError
 from app.services.uploads import client_tokens, records
 from app.services.uploads.complete import complete_upload
@@ -40,7 +43,24 @@ from app.services.uploads.presign import (
 )
 from app.services.uploads.views import upload_data
 
+T = TypeVar("T")
 router = APIRouter(prefix="/api/uploads", tags=["uploads"], responses=COMMON)
+
+
+class UploadIdConvertor(Convertor[str]):
+    """Only `up_...` reaches the `{upload_id}` routes, so `/api/uploads/client-tokens` is never
+    read as an upload (and its 405 names only POST)."""
+
+    regex = r"up_[A-Za-z0-9_-]{1,37}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("upload_id", UploadIdConvertor())
 
 # 401: no live key. 403: the key lacks the operation's scope.
 _AUTH = error_responses(401, 403)
@@ -62,26 +82,13 @@ def _bearer(request: Request) -> str | None:
     return auth[7:].strip() if auth.lower().startswith("bearer ") else None
 
 
-def project_key(scope: str) -> Callable[..., KeyAuth]:
-    """A dependency: the project of a live secret key with `scope`."""
-
-    def dependency(
-        request: Request,
-        session: Session = Depends(db_session),
-        _bearer_declared: object = Security(bearer_scheme),
-    ) -> KeyAuth:
-        return authenticate_project_key(session, _bearer(request), scope=scope)
-
-    return dependency
+# Who may call: a secret key with the scope, or (UPLOADER) also a client token minted by one.
+UPLOADER = "upload-or-client-token"
 
 
-def uploader(
-    request: Request,
-    session: Session = Depends(db_session),
-    _bearer_declared: object = Security(bearer_scheme),
-) -> KeyAuth:
-    """A secret key with `upload`, or a client token minted by one (browsers)."""
-    token = _bearer(request)
+def _authenticate(session: Session, token: str | None, scope: str) -> KeyAuth:
+    if scope != UPLOADER:
+        return authenticate_project_key(session, token, scope=scope)
     if token and token.startswith(client_tokens.PREFIX):
         return client_tokens.authenticate_client_token(session, token)
     try:
@@ -91,6 +98,21 @@ def uploader(
             "Send a project secret key (jc_...) or a client token (jct_...) as "
             "'Authorization: Bearer ...'."
         ) from e
+
+
+async def _as_project(request: Request, scope: str, work: Callable[[Session, KeyAuth], T]) -> T:
+    """Authenticate and do the work in one thread, in one session committed at its end.
+
+    A session held from a dependency to the handler would keep its connection while the
+    request waits for a thread: with more clients than the pool has connections (50 clients
+    presigning at once), every thread then waits on the pool and none gives one back."""
+    token = _bearer(request)
+
+    def run() -> T:
+        with session_scope() as session:
+            return work(session, _authenticate(session, token, scope))
+
+    return await asyncio.to_thread(run)
 
 
 # --- request and response models -------------------------------------------------------------
@@ -210,14 +232,13 @@ class ClientTokenOut(BaseModel):
     | error_responses(413, 415, 429)
     | links(200, Complete=("complete_api_uploads__upload_id__complete_post", _THIS_UPLOAD)),
 )
-def presign(
-    body: PresignIn,
-    auth: KeyAuth = Depends(uploader),
-    session: Session = Depends(db_session),
+async def presign(
+    body: PresignIn, request: Request, _bearer_declared: object = Security(bearer_scheme)
 ) -> PresignOut:
     files = [FileRequest(name=f.name, size=f.size, type=f.type) for f in body.files]
-    answers = presign_uploads(session, auth, files)
-    session.commit()
+    answers = await _as_project(
+        request, UPLOADER, lambda session, auth: presign_uploads(session, auth, files)
+    )
     return PresignOut(uploads=[_presigned_out(a) for a in answers])
 
 
@@ -232,18 +253,22 @@ def presign(
     ),
     responses=_AUTH,
 )
-def mint_client_token(
+async def mint_client_token(
+    request: Request,
     body: ClientTokenIn | None = None,
-    auth: KeyAuth = Depends(project_key("upload")),
-    session: Session = Depends(db_session),
+    _bearer_declared: object = Security(bearer_scheme),
 ) -> ClientTokenOut:
-    minted = client_tokens.mint_client_token(auth, expires_in=(body or ClientTokenIn()).expires_in)
-    session.commit()  # the key's last use
+    expires_in = (body or ClientTokenIn()).expires_in
+    minted = await _as_project(
+        request,
+        "upload",
+        lambda _session, auth: client_tokens.mint_client_token(auth, expires_in=expires_in),
+    )
     return ClientTokenOut(token=minted.token, expires_at=minted.expires_at)
 
 
 @router.post(
-    "/{upload_id}/complete",
+    "/{upload_id:upload_id}/complete",
     response_model=UploadOut,
     summary="Complete an upload: check the stored file, answer ready or rejected",
     description=(
@@ -257,16 +282,18 @@ def mint_client_token(
     | error_responses(409)
     | links(200, Get=("get_upload_api_uploads__upload_id__get", _THE_UPLOAD)),
 )
-def complete(
+async def complete(
     upload_id: UploadId,
+    request: Request,
     body: CompleteIn | None = None,
-    auth: KeyAuth = Depends(uploader),
-    session: Session = Depends(db_session),
+    _bearer_declared: object = Security(bearer_scheme),
 ) -> UploadOut:
     parts = [(p.part_number, p.etag) for p in body.parts] if body and body.parts else None
-    upload = complete_upload(session, auth, upload_id, parts=parts)
-    session.commit()
-    return UploadOut(**upload_data(upload))
+
+    def work(session: Session, auth: KeyAuth) -> dict[str, Any]:
+        return upload_data(complete_upload(session, auth, upload_id, parts=parts))
+
+    return UploadOut(**await _as_project(request, UPLOADER, work))
 
 
 @router.get(
@@ -275,7 +302,8 @@ def complete(
     summary="The upload log: filter and page through the project's uploads, newest first",
     responses=_AUTH,
 )
-def list_uploads(
+async def list_uploads(
+    request: Request,
     status: Literal["pending", "ready", "rejected", "quarantined"] | None = Query(None),
     type: Text | None = Query(
         None, max_length=127, description="A MIME type, or a family such as image/*"
@@ -285,8 +313,7 @@ def list_uploads(
     created_before: IsoDate | None = Query(None, description="ISO 8601; exclusive"),
     cursor: Text | None = Query(None, max_length=500, description="From `next_cursor`"),
     limit: int = Query(50, ge=1, le=records.MAX_PAGE),
-    auth: KeyAuth = Depends(project_key("read")),
-    session: Session = Depends(db_session),
+    _bearer_declared: object = Security(bearer_scheme),
 ) -> UploadPageOut:
     filters = records.UploadFilters(
         status=status,
@@ -295,43 +322,44 @@ def list_uploads(
         created_after=_moment(created_after),
         created_before=_moment(created_before),
     )
-    page = records.list_uploads(session, auth, filters=filters, limit=limit, cursor=cursor)
-    session.commit()
-    return UploadPageOut(
-        uploads=[UploadOut(**upload_data(u)) for u in page.uploads],
-        next_cursor=page.next_cursor,
-    )
+
+    def work(session: Session, auth: KeyAuth) -> UploadPageOut:
+        page = records.list_uploads(session, auth, filters=filters, limit=limit, cursor=cursor)
+        return UploadPageOut(
+            uploads=[UploadOut(**upload_data(u)) for u in page.uploads],
+            next_cursor=page.next_cursor,
+        )
+
+    return await _as_project(request, "read", work)
 
 
 @router.get(
-    "/{upload_id}",
+    "/{upload_id:upload_id}",
     response_model=UploadWithLinksOut,
     summary="One upload, with a signed download URL once it is ready",
     responses=_AUTH | _ONE,
 )
-def get_upload(
-    upload_id: UploadId,
-    auth: KeyAuth = Depends(project_key("read")),
-    session: Session = Depends(db_session),
+async def get_upload(
+    upload_id: UploadId, request: Request, _bearer_declared: object = Security(bearer_scheme)
 ) -> UploadWithLinksOut:
-    data = records.get_upload(session, auth, upload_id)
-    session.commit()
+    data = await _as_project(
+        request, "read", lambda session, auth: records.get_upload(session, auth, upload_id)
+    )
     return UploadWithLinksOut(**data)
 
 
 @router.delete(
-    "/{upload_id}",
+    "/{upload_id:upload_id}",
     response_model=UploadOut,
     summary="Delete an upload: its file, thumbnail and record (needs the `manage` scope)",
     responses=_AUTH | _ONE,
 )
-def delete_upload(
-    upload_id: UploadId,
-    auth: KeyAuth = Depends(project_key("manage")),
-    session: Session = Depends(db_session),
+async def delete_upload(
+    upload_id: UploadId, request: Request, _bearer_declared: object = Security(bearer_scheme)
 ) -> UploadOut:
-    data = records.delete_upload(session, auth, upload_id)
-    session.commit()
+    data = await _as_project(
+        request, "manage", lambda session, auth: records.delete_upload(session, auth, upload_id)
+    )
     return UploadOut(**data)
 
 

@@ -45,12 +45,15 @@ def _signing_key() -> OctKey:
     return OctKey.import_key(derived)
 
 
-def mint_client_token(auth: KeyAuth, *, expires_in: int = DEFAULT_EXPIRES_IN) -> ClientToken:
-    """A token for browsers, for `auth`'s project, valid `expires_in` seconds (60..3600)."""
+def mint_client_token(
+    auth: KeyAuth, *, expires_in: int = DEFAULT_EXPIRES_IN, now: datetime | None = None
+) -> ClientToken:
+    """A token for browsers, for `auth`'s project, valid `expires_in` seconds (60..3600)
+    from `now` (the current time by default)."""
     if "upload" not in auth.scopes:
         raise PermissionDeniedError("This key lacks the 'upload' scope.")
     expires_in = max(MIN_EXPIRES_IN, min(MAX_EXPIRES_IN, expires_in))
-    now = utcnow().replace(microsecond=0)
+    now = (now or utcnow()).replace(microsecond=0)
     expires_at = now + timedelta(seconds=expires_in)
     claims = {
         "sub": str(auth.key_id),

@@ -136,7 +136,9 @@ def check_content(*, declared: str, prefix: bytes, allowed: list[str]) -> Verdic
 
 def display_name(name: str) -> str:
     """The name shown for the upload: the last path segment, no control characters."""
-    return sanitize_filename(name) if name.strip() else "file"
+    cleaned = sanitize_filename(name)
+    # The gallery's sanitizer falls back to "image"; an upload may be anything.
+    return "file" if cleaned == "image" and "image" not in name else cleaned
 
 
 def key_name(name: str) -> str:
