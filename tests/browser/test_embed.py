@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -50,6 +51,7 @@ class CustomerSite:
     url: str
     api_url: str
     secret_key: str
+    expired_token: str  # minted properly for this project, two hours ago
     minted: list[str] = field(default_factory=list)
 
 
@@ -69,13 +71,17 @@ def _handler(site: CustomerSite, app: RunningApp) -> type[BaseHTTPRequestHandler
             if self.path == "/favicon.ico":
                 self._send(204, b"", "image/x-icon")
                 return
-            token_url = "/forged-token" if self.path == "/forged" else "/token"
+            token_url = {"/forged": "/forged-token", "/expired": "/expired-token"}.get(
+                self.path, "/token"
+            )
             page = PAGE.format(app=app.url, api=site.api_url, token_url=token_url)
             self._send(200, page.encode(), "text/html; charset=utf-8")
 
         def do_POST(self) -> None:  # noqa: N802 - the http.server API
             if self.path == "/forged-token":
                 body = {"token": "jct_eyJhbGciOiJIUzI1NiJ9.e30.forged"}
+            elif self.path == "/expired-token":
+                body = {"token": site.expired_token}
             else:  # the customer's server side: its secret key, the real API
                 answer = httpx.post(
                     f"{site.api_url}/api/uploads/client-tokens",
@@ -98,15 +104,24 @@ def customer_site(
     app_server: RunningApp,
     app_db: None,  # noqa: F811 - the fixture imported above
 ) -> Iterator[CustomerSite]:
-    from app.services.accounts.api_keys import create_key
+    from app.services.accounts.api_keys import KeyAuth, create_key
     from app.services.core.db import session_scope
+    from app.services.core.models import utcnow
+    from app.services.uploads.client_tokens import mint_client_token
 
     with session_scope() as session:
         owner = make_user(session, new_email())
-        secret = create_key(session, owner=owner, project_name="Acme site").key
+        new = create_key(session, owner=owner, project_name="Acme site")
+    expired = mint_client_token(
+        KeyAuth(new.project_id, new.key_id, frozenset({"upload"})),
+        expires_in=600,
+        now=utcnow() - timedelta(hours=2),
+    ).token
     # 127.0.0.1 and its own port: another origin than the app's http://localhost:<port>.
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    site = CustomerSite(f"http://127.0.0.1:{server.server_port}", app_server.api_url, secret)
+    site = CustomerSite(
+        f"http://127.0.0.1:{server.server_port}", app_server.api_url, new.key, expired
+    )
     server.RequestHandlerClass = _handler(site, app_server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -171,10 +186,11 @@ def test_upload_from_another_origin(page: Page, customer_site: CustomerSite) -> 
     assert not page.evaluate("document.cookie")
 
 
-def test_a_forged_token_shows_the_apis_message(
-    page: Page, customer_site: CustomerSite, console: ConsoleWatch
+@pytest.mark.parametrize("token", ["forged", "expired"])
+def test_a_bad_token_shows_the_apis_message(
+    page: Page, customer_site: CustomerSite, console: ConsoleWatch, token: str
 ) -> None:
-    page.goto(f"{customer_site.url}/forged")
+    page.goto(f"{customer_site.url}/{token}")
     element = page.locator("jsoncraft-upload")
     expect(element.get_by_role("button", name="Attach screenshots")).to_be_visible()
     element.locator("input[type=file]").set_input_files(
@@ -184,7 +200,7 @@ def test_a_forged_token_shows_the_apis_message(
     message = "This client token is invalid or has expired. Ask your server for a new one."
     expect(element.get_by_role("alert").first).to_have_text(message)
     expect(element.locator(".state")).to_have_text("Not uploaded")
-    shot(page, "embed-forged-token")
+    shot(page, f"embed-{token}-token")
     # The browser logs the 401 itself; that one line is expected, nothing else is.
     expected = re.compile(r"status of 401 \(Unauthorized\).*/api/uploads'")
     unexpected = [e for e in console.errors if not expected.search(e)]
