@@ -36,7 +36,14 @@ def test_steps_languages_and_copy(page: Page, app_server: RunningApp) -> None:
     order = [next(i for i, t in enumerate(texts) if t.startswith(s)) for s in STEP_HEADINGS[1:4]]
     assert order == sorted(order), texts
 
+    # Inline code shows as code, not as backticks.
+    setup_card = page.locator(".rt-Card", has=page.get_by_role("heading", name="Before you start"))
+    inline = setup_card.locator("code", has_text="Authorization: Bearer $JSONCRAFT_KEY")
+    expect(inline).to_have_text("Authorization: Bearer $JSONCRAFT_KEY")
+    expect(setup_card).not_to_contain_text("`")
+
     presign = page.locator(".rt-Card", has=page.locator("#presign"))
+    expect(presign.locator("code", has_text="multipart.parts")).to_be_visible()
     # Radix keeps only the selected tab's panel in the page: the one panel is what is shown.
     panel = presign.get_by_role("tabpanel")
     expect(panel).to_contain_text('curl -sS -X POST "$JSONCRAFT_API/api/uploads"')

@@ -140,6 +140,9 @@ def test_upload_see_it_in_the_log_filter_and_delete(
     expect(upload_row(page, "fake.png")).to_be_hidden()
     expect(upload_row(page, "photo.png")).to_be_visible()
     page.get_by_role("button", name="Clear", exact=True).click()
+    # Both back, and the filters blank, before typing: the cleared form must not wipe it.
+    expect(page.get_by_role("listitem", name=re.compile("^Upload "))).to_have_count(2)
+    expect(page.get_by_role("button", name="Clear", exact=True)).to_be_hidden()
     page.get_by_label("Search by name").fill("FAKE")
     page.get_by_role("button", name="Search").click()
     expect(upload_row(page, "photo.png")).to_be_hidden()
