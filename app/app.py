@@ -20,6 +20,7 @@ from app.pages.loras import loras_page
 from app.pages.not_found import not_found_page
 from app.pages.pricing import pricing_page
 from app.pages.project_storage import project_storage_page
+from app.pages.project_uploads import project_uploads_page
 from app.pages.project_webhooks import project_webhooks_page
 from app.pages.projects import projects_page
 from app.pages.projects_overview import project_overview_page
@@ -45,6 +46,7 @@ from app.state.pricing import PricingState
 from app.state.project_keys import ProjectKeysState
 from app.state.project_overview import ProjectState
 from app.state.project_storage import ProjectStorageState
+from app.state.project_uploads import ProjectUploadsState
 from app.state.project_webhooks import ProjectWebhooksState
 from app.state.projects import ProjectsState
 from app.state.prompt_round_trip import PromptRoundTripState
@@ -182,4 +184,10 @@ app.add_page(
     route=routes.PROJECT_ROUTE,
     title="Project · JSONCraft",
     on_load=[ProjectState.load_project, ProjectKeysState.load_keys],
+)
+app.add_page(
+    project_uploads_page,
+    route=routes.PROJECT_UPLOADS_ROUTE,
+    title="Uploads · JSONCraft",
+    on_load=ProjectUploadsState.load_uploads,
 )

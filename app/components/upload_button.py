@@ -11,6 +11,7 @@ from typing import Any
 
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
+from reflex.constants import MemoizationDisposition, MemoizationMode
 
 EMBED_SCRIPT = "/embed/upload.js"
 
@@ -19,6 +20,9 @@ class JsoncraftUpload(BaseHTML):
     """The custom element. React 19 sets these as the element's properties."""
 
     tag = "jsoncraft-upload"
+    # Reflex names a memo wrapper after the tag, and "-" is not allowed in a JS name: the
+    # build fails. Unmemoized, the element renders inside its parent's wrapper instead.
+    _memoization_mode = MemoizationMode(disposition=MemoizationDisposition.NEVER)
 
     api: rx.Var[str]  # the API's base URL
     token: rx.Var[str]  # a client token ("jct_...")

@@ -18,7 +18,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "docs" / "uploads"
 LANGUAGES = (
     ("cURL", "sh", "bash"),
     ("Python (httpx)", "py", "python"),
-    ("JavaScript", "mjs", "js"),
+    ("JavaScript", "mjs", "javascript"),
 )
 
 # (anchor, title, what it does, example name)
@@ -113,6 +113,18 @@ def _example(name: str, ext: str) -> str:
     return (EXAMPLES_DIR / f"{name}.{ext}").read_text(encoding="utf-8").rstrip()
 
 
+def prose(*parts: str | rx.Component) -> rx.Component:
+    """A paragraph whose `backticked` spans show as code (the texts above are written so)."""
+    children: list[str | rx.Component] = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces = part.split("`")
+            children += [rx.code(p) if i % 2 else p for i, p in enumerate(pieces) if p]
+        else:
+            children.append(part)
+    return rx.text(*children, size="2")
+
+
 def code(text: str, language: str, label: str) -> rx.Component:
     return rx.box(
         rx.icon_button(
@@ -147,7 +159,7 @@ def step(anchor: str, title: str, text: str, name: str) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(title, size="4", as_="h2", id=anchor),
-            rx.text(text, size="2"),
+            prose(text),
             example_tabs(name),
             spacing="2",
             width="100%",
@@ -160,11 +172,10 @@ def setup() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Before you start", size="4", as_="h2"),
-            rx.text(
+            prose(
                 "Create a project and a secret key on ",
                 rx.link("Projects", href=routes.PROJECTS),
                 " (or `python -m app.cli create-project EMAIL NAME --json`), then set:",
-                size="2",
             ),
             code(
                 f"export JSONCRAFT_API={API_DOCS_URL.removesuffix(routes.API_DOCS)}\n"
@@ -174,7 +185,7 @@ def setup() -> rx.Component:
                 "bash",
                 "setup",
             ),
-            rx.text(
+            prose(
                 "Every request sends the key as `Authorization: Bearer $JSONCRAFT_KEY`. Keys have "
                 "scopes: upload (presign, complete), read (list, look up), manage (delete, "
                 'configure, webhooks). Errors are JSON `{"detail": "..."}` with a clear '
@@ -183,7 +194,6 @@ def setup() -> rx.Component:
                 "schema is in ",
                 rx.link("the API reference", href=API_DOCS_URL, is_external=True),
                 ".",
-                size="2",
             ),
             spacing="2",
             width="100%",
@@ -196,7 +206,7 @@ def webhook_format() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Webhook deliveries", size="4", as_="h2", id="webhook-format"),
-            rx.text(
+            prose(
                 "Each delivery follows the Standard Webhooks specification: headers webhook-id "
                 "(the same on every retry of one event: use it to ignore duplicates), "
                 "webhook-timestamp and webhook-signature (`v1,` + base64 HMAC-SHA256 of "
@@ -204,7 +214,6 @@ def webhook_format() -> rx.Component:
                 "retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; 410 disables the "
                 "endpoint, and so do 5 days of failures. Every attempt is in the dashboard's "
                 "delivery log, where you can replay it.",
-                size="2",
             ),
             rx.table.root(
                 rx.table.body(
@@ -229,7 +238,7 @@ def webhook_format() -> rx.Component:
                     padding_top="8px",
                 ),
                 rx.tabs.content(
-                    code(_example("verify", "mjs"), "js", "Node verification"),
+                    code(_example("verify", "mjs"), "javascript", "Node verification"),
                     value="mjs",
                     padding_top="8px",
                 ),
@@ -257,7 +266,7 @@ def embed() -> rx.Component:
                 "exact rules).",
                 size="2",
             ),
-            code(EMBED.format(app=app_url, api=api_url), "html", "embed"),
+            code(EMBED.format(app=app_url, api=api_url), "markup", "embed"),
             spacing="2",
             width="100%",
         ),

@@ -40,7 +40,9 @@
     ul { list-style: none; padding: 0; margin: 10px 0 0; text-align: left; }
     li { margin: 6px 0; }
     .row { display: flex; justify-content: space-between; gap: 8px; }
-    .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 60%;
+            flex-shrink: 0; }
+    .state { text-align: right; }
     progress { width: 100%; height: 8px; }
     .error { color: #ce2c31; }
     .ready { color: #218358; }

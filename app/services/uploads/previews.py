@@ -9,6 +9,7 @@ is computed from the thumbnail, never from the full image: it wants at most 100Ã
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 from dataclasses import dataclass
 from typing import IO
@@ -54,13 +55,23 @@ def thumbhash_of(webp: bytes) -> str:
     return base64.b64encode(bytes(hashed)).decode("ascii")
 
 
-def placeholder_data_url(thumbhash: str) -> str | None:
-    """The ThumbHash decoded to a tiny PNG `data:` URL, for a page to show while the thumbnail
-    loads (no JavaScript decoder needed). None for a value that is not a ThumbHash."""
+# A ThumbHash is at most 25 bytes; anything longer is not one (and not worth decoding).
+_MAX_HASH_BYTES = 32
+
+
+def placeholder_data_url(thumbhash: str | None) -> str | None:
+    """The ThumbHash decoded to a tiny PNG `data:` URL (about 32 px), for a page to show while
+    the thumbnail loads (no JavaScript decoder needed). None when the hash is missing or not a
+    ThumbHash: a broken hash shows the file-type icon instead of breaking the log."""
+    if not thumbhash:
+        return None
     try:
-        width, height, rgba = thumb_hash_to_rgba(base64.b64decode(thumbhash, validate=True))
+        raw = base64.b64decode(thumbhash, validate=True)
+        if not 5 <= len(raw) <= _MAX_HASH_BYTES:
+            return None
+        width, height, rgba = thumb_hash_to_rgba(raw)
         image = Image.frombytes("RGBA", (width, height), bytes(rgba))
-    except (ValueError, TypeError, OverflowError):
+    except (binascii.Error, ValueError, TypeError, IndexError, OverflowError):
         return None
     out = io.BytesIO()
     image.save(out, format="PNG")
