@@ -53,10 +53,11 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 period), project_config (upload rules, one validation), project_usage, presign
                 (single PUT or multipart, caps, quotas, rate), complete (size and sniffed type),
                 file_types, records (log, links, delete), client_tokens (for browsers), views
-                (the one JSON shape of an upload), processing (scan + thumbnail job), scanner
-                (clamd), previews (WebP + ThumbHash), expiry, buckets (a project's own S3
-                bucket, sealed keys), bucket_check, cors (guidance), cdn (content-addressed
-                public copies)
+                (the one JSON shape of an upload), dashboard (the owner's log, delete and
+                test-uploader token), processing (scan + thumbnail job), scanner (clamd),
+                previews (WebP + ThumbHash and its placeholder), expiry, buckets (a project's
+                own S3 bucket, sealed keys), bucket_check, cors (guidance), cdn
+                (content-addressed public copies)
     webhooks/   Standard Webhooks to developers' endpoints: outbox (events written with the
                 change), events, endpoints (secrets, rotation), signing, destinations (SSRF
                 rules), dispatch (queue task, kick after commit, sweep), sender, schedule
