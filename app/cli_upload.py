@@ -15,11 +15,13 @@ import argparse
 import mimetypes
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import httpx
+if TYPE_CHECKING:
+    # Imported where used: `jsoncraft ops` shares this CLI and must not pay for httpx.
+    import httpx
 
-_TIMEOUT = httpx.Timeout(30.0, write=300.0)
+_TIMEOUT_SECONDS, _WRITE_TIMEOUT_SECONDS = 30.0, 300.0
 _FILE_REFUSED = (413, 415, 422)  # too large, refused type, malformed: about one file
 
 
@@ -49,6 +51,8 @@ def _one_line_error(message: str) -> NoReturn:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
+    import httpx
+
     from app.settings import get_settings
 
     base = (args.api or get_settings().api_url).rstrip("/")
@@ -59,7 +63,8 @@ def cmd_upload(args: argparse.Namespace) -> int:
             return 2
     worst = 0
     try:
-        with httpx.Client(base_url=base, timeout=_TIMEOUT) as http:
+        timeout = httpx.Timeout(_TIMEOUT_SECONDS, write=_WRITE_TIMEOUT_SECONDS)
+        with httpx.Client(base_url=base, timeout=timeout) as http:
             for path in paths:
                 worst = max(worst, _upload_one(http, path, args.key, args.type))
     except UploadCommandError as e:

@@ -6,7 +6,10 @@
 #   scripts/s3.sh env     print the S3_* variables of the running server
 #
 # It checks SigV4 signatures against one identity, so tests against it prove our requests are
-# really signed. Ports are picked free at start so parallel runs don't collide.
+# really signed. Every bucket is a collection with volumes of its own, and tests make many
+# buckets: small volumes (64 MB, grown as written) and a fixed cap of 2,000 keep a long run from
+# meeting "no free volumes left", which the default (disk space / 1 GB volumes) soon does.
+# Ports are picked free at start so parallel runs don't collide.
 # Environment: S3_DIR (default .ci/s3), S3_ACCESS_KEY, S3_SECRET_KEY, WEED (path to the binary).
 set -euo pipefail
 
@@ -60,7 +63,7 @@ start() {
 JSON
   setsid "$weed" server -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$dir/data" \
     -master.port="$master" -master.port.grpc="$master_grpc" -master.telemetry=false \
-    -master.volumeSizeLimitMB=1024 -volume.max=0 -volume.minFreeSpace=1 \
+    -master.volumeSizeLimitMB=64 -volume.max=2000 -volume.minFreeSpace=1 \
     -volume.port="$volume" -volume.port.grpc="$volume_grpc" -volume.preStopSeconds=0 \
     -filer.port="$filer" -filer.port.grpc="$filer_grpc" \
     -s3 -s3.port="$s3" -s3.port.grpc="$s3_grpc" -s3.config="$dir/s3.json" \

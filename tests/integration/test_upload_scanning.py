@@ -30,6 +30,7 @@ from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.expiry import purge_stale_pending
 from app.services.uploads.processing import PROCESS_TASK, enqueue_processing, process_upload
 from app.services.uploads.scanner import ClamdScanner, ScannerError
+from app.services.webhooks.dispatch import SEND_TASK
 from app.settings import Settings, reset_settings
 from tests.integration.conftest import S3Server
 from tests.utils.job_helpers import Worker, run_queue, run_retries, wait_for, worker_env
@@ -105,7 +106,8 @@ def test_eicar_is_quarantined_and_upload_infected_is_sent(session: Session, clam
     )
     original_key = upload.storage_key
     enqueue_processing(upload.id)
-    assert [t.name for t in run_queue()] == [PROCESS_TASK]
+    # The scan, then the sending of the upload.infected it emitted (queued after its commit).
+    assert [t.name for t in run_queue()] == [PROCESS_TASK, SEND_TASK]
 
     row = _row(session, upload.id)
     assert row is not None

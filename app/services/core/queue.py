@@ -8,14 +8,20 @@ switching, since the two layouts differ under the same key.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
+from huey.api import TaskWrapper
 
 from app.settings import Settings, get_settings
 
 QUEUE_NAME = "jsoncraft"
+_TASKS = "_jsoncraft_task_wrappers"  # on the queue object: registrations live as long as it
+_registration_lock = threading.RLock()
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -50,3 +56,27 @@ def waiting_args(huey: Huey, task_name: str) -> set[object]:
         if task.name == task_name and task.args:
             found.add(task.args[0])
     return found
+
+
+def task_once(
+    huey: Huey,
+    fn: Callable[..., Any],
+    *,
+    name: str,
+    on_register: Callable[[Huey], None] | None = None,
+    **options: Any,
+) -> TaskWrapper:
+    """`fn` as the task `name` of `huey`, registered the first time this queue asks for it.
+
+    The web process enqueues on whichever queue its current settings name (tests switch
+    DATA_DIR per test), so each queue object keeps its own registrations. `on_register` runs
+    once beside the registration (e.g. to hook a huey signal)."""
+    with _registration_lock:
+        tasks: dict[str, TaskWrapper] = huey.__dict__.setdefault(_TASKS, {})
+        found = tasks.get(name)
+        if found is None:
+            found = huey.task(name=name, **options)(fn)
+            if on_register is not None:
+                on_register(huey)
+            tasks[name] = found
+        return found

@@ -11,7 +11,6 @@ fails and refunds those past the time limit, so a lost callback or a lost task c
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import datetime, timedelta
 
 from huey import Huey
@@ -24,7 +23,7 @@ from app.services.core.db import session_scope
 from app.services.core.errors import ProviderError
 from app.services.core.logs import get_logger
 from app.services.core.models import LoraTraining, utcnow
-from app.services.core.queue import get_huey, waiting_args
+from app.services.core.queue import get_huey, task_once, waiting_args
 from app.services.generation import lora_fal
 from app.services.generation.lora_progress import past_time_limit, poll_once, time_out
 from app.services.generation.lora_records import (
@@ -47,8 +46,6 @@ log = get_logger("lora")
 
 STEP_TASK = "lora_step"
 PRIORITY = 10
-_lock = threading.Lock()
-_ATTRIBUTE = "_jsoncraft_lora_step"
 
 
 def enqueue(training_id: int, *, delay: float | None = None) -> None:
@@ -66,12 +63,7 @@ def enqueue(training_id: int, *, delay: float | None = None) -> None:
 
 
 def register(huey: Huey) -> TaskWrapper:
-    with _lock:
-        found: TaskWrapper | None = getattr(huey, _ATTRIBUTE, None)
-        if found is None:
-            found = huey.task(name=STEP_TASK)(lora_step)
-            setattr(huey, _ATTRIBUTE, found)
-        return found
+    return task_once(huey, lora_step, name=STEP_TASK)
 
 
 def lora_step(training_id: int) -> str:

@@ -8,7 +8,6 @@ the queue. A run that can't be queued stays queued in the database until recover
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 from huey import Huey
@@ -19,7 +18,7 @@ from sqlmodel import col, select
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import Generation, utcnow
-from app.services.core.queue import get_huey, waiting_args
+from app.services.core.queue import get_huey, task_once, waiting_args
 from app.services.generation.run_lease import release
 from app.services.generation.run_records import RunStatus
 from app.services.generation.run_worker import run_generation
@@ -33,8 +32,6 @@ RETRY_DELAY = 10
 RETRY_BACKOFF = 2
 PRIORITY = 20  # a person waits on the page: ahead of studio batch jobs
 
-_lock = threading.Lock()
-_ATTRIBUTE = "_jsoncraft_run_generation"  # kept on the queue object: it lives as long as it does
 _HELD = (RunStatus.queued, RunStatus.running)
 
 
@@ -51,17 +48,14 @@ def enqueue(generation_id: int) -> None:
 
 def register(huey: Huey) -> TaskWrapper:
     """The `run_generation` task of `huey`, registered the first time this queue is seen."""
-    with _lock:
-        found: TaskWrapper | None = getattr(huey, _ATTRIBUTE, None)
-        if found is None:
-            found = huey.task(
-                retries=RETRIES,
-                retry_delay=RETRY_DELAY,
-                retry_backoff=RETRY_BACKOFF,
-                name=RUN_TASK,
-            )(run_generation)
-            setattr(huey, _ATTRIBUTE, found)
-        return found
+    return task_once(
+        huey,
+        run_generation,
+        name=RUN_TASK,
+        retries=RETRIES,
+        retry_delay=RETRY_DELAY,
+        retry_backoff=RETRY_BACKOFF,
+    )
 
 
 def recover_generations(*, now: datetime | None = None) -> list[int]:

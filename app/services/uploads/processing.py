@@ -15,7 +15,6 @@ never "clean".
 from __future__ import annotations
 
 import tempfile
-import threading
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
@@ -33,7 +32,7 @@ from app.services.core.errors import (
 )
 from app.services.core.logs import get_logger
 from app.services.core.models import Project, Upload, utcnow
-from app.services.core.queue import get_huey, waiting_args
+from app.services.core.queue import get_huey, task_once, waiting_args
 from app.services.core.storage import Storage
 from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.cdn import publish
@@ -60,24 +59,18 @@ SWEEP_LIMIT = 500
 NO_SCANNER = "No virus scanner is configured."
 _SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger images are spooled to a temporary file
 
-_lock = threading.Lock()
-_ATTRIBUTE = "_jsoncraft_process_upload"  # kept on the queue object: it lives as long as it does
-
 
 def register(huey: Huey) -> TaskWrapper:
     """The `process_upload` task of `huey`, registered the first time this queue is seen."""
-    with _lock:
-        found: TaskWrapper | None = getattr(huey, _ATTRIBUTE, None)
-        if found is None:
-            found = huey.task(
-                retries=RETRIES,
-                retry_delay=RETRY_DELAY,
-                retry_backoff=RETRY_BACKOFF,
-                context=True,
-                name=PROCESS_TASK,
-            )(_process_task)
-            setattr(huey, _ATTRIBUTE, found)
-        return found
+    return task_once(
+        huey,
+        _process_task,
+        name=PROCESS_TASK,
+        retries=RETRIES,
+        retry_delay=RETRY_DELAY,
+        retry_backoff=RETRY_BACKOFF,
+        context=True,
+    )
 
 
 def enqueue_processing(upload_id: str) -> None:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import WebhookDelivery, utcnow
-from app.services.core.queue import get_huey, waiting_args
+from app.services.core.queue import get_huey, task_once, waiting_args
 from app.services.webhooks.sender import send_delivery
 from app.settings import get_settings
 
@@ -32,20 +32,13 @@ SEND_TASK = "send_webhook"
 PRIORITY = 10  # ahead of studio batch jobs, behind a generation someone watches
 SWEEP_BATCH = 1000
 
-_lock = threading.Lock()
-_ATTRIBUTE = "_jsoncraft_send_webhook"
 _KICK = "jsoncraft_webhook_kick"
 
 
 def register(huey: Huey) -> TaskWrapper:
     """The `send_webhook` task of `huey`. No huey retries: the delivery's own schedule
     (schedule.py) decides when it is tried again, through the sweep."""
-    with _lock:
-        found: TaskWrapper | None = getattr(huey, _ATTRIBUTE, None)
-        if found is None:
-            found = huey.task(name=SEND_TASK)(send_delivery)
-            setattr(huey, _ATTRIBUTE, found)
-        return found
+    return task_once(huey, send_delivery, name=SEND_TASK)
 
 
 def enqueue(delivery_ids: list[str], *, trigger: str = "auto") -> None:

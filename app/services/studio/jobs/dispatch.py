@@ -7,7 +7,6 @@ the import graph points one way: worker → dispatch → runner / records, never
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
@@ -18,7 +17,7 @@ from sqlmodel import Session
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import Job, User
-from app.services.core.queue import get_huey
+from app.services.core.queue import get_huey, task_once
 from app.services.studio.imageops.spec import OpsSpec
 from app.services.studio.jobs.lease import current_worker_id, release
 from app.services.studio.jobs.records import PRIORITY, Mode, admit_job, get_job
@@ -33,9 +32,6 @@ RUN_TASK = "run_job"  # the huey task name, also what recovery looks for in the 
 JOB_RETRIES = 4
 JOB_RETRY_DELAY = 10
 JOB_RETRY_BACKOFF = 2
-
-_lock = threading.Lock()
-_ATTRIBUTE = "_jsoncraft_run_job"  # kept on the queue object itself: it lives as long as it does
 
 
 def create_job(
@@ -71,19 +67,16 @@ def enqueue(job_id: int, *, mode: str) -> None:
 def register(huey: Huey) -> TaskWrapper:
     """The `run_job` task of `huey`, registering it the first time this queue is seen (the web
     process enqueues on the queue its current settings name; tests switch DATA_DIR per test)."""
-    with _lock:
-        found: TaskWrapper | None = getattr(huey, _ATTRIBUTE, None)
-        if found is None:
-            found = huey.task(
-                retries=JOB_RETRIES,
-                retry_delay=JOB_RETRY_DELAY,
-                retry_backoff=JOB_RETRY_BACKOFF,
-                context=True,
-                name=RUN_TASK,
-            )(_run_job)
-            huey.signal(signals.SIGNAL_INTERRUPTED)(_on_interrupted)
-            setattr(huey, _ATTRIBUTE, found)
-        return found
+    return task_once(
+        huey,
+        _run_job,
+        name=RUN_TASK,
+        retries=JOB_RETRIES,
+        retry_delay=JOB_RETRY_DELAY,
+        retry_backoff=JOB_RETRY_BACKOFF,
+        context=True,
+        on_register=lambda queue: queue.signal(signals.SIGNAL_INTERRUPTED)(_on_interrupted),
+    )
 
 
 def _run_job(job_id: int, task: Task | None = None) -> str:
