@@ -120,3 +120,20 @@ def test_emit_queues_one_delivery_per_subscribed_enabled_endpoint(session: Sessi
     assert body["timestamp"].endswith("Z")
     with pytest.raises(ValueError):
         emit(session, project_id=project_id, event_type="upload.nope", data={})
+
+
+def test_a_keys_last_use_is_written_at_most_once_a_minute(session: Session) -> None:
+    owner = make_user(session, "dev@example.com")
+    new = create_key(session, owner=owner)
+    row = session.get(ApiKey, new.key_id)
+    assert row is not None and row.last_used_at is None
+    authenticate_project_key(session, new.key, scope="read")
+    first = row.last_used_at
+    assert first is not None
+    authenticate_project_key(session, new.key, scope="read")
+    assert row.last_used_at == first  # a second use within the minute writes nothing
+    row.last_used_at = first - timedelta(minutes=2)
+    session.add(row)
+    session.flush()
+    authenticate_project_key(session, new.key, scope="read")
+    assert row.last_used_at is not None and row.last_used_at > first

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from sqlmodel import Session, select
 
@@ -18,6 +19,7 @@ from app.services.core.models import ApiKey, Project, User, utcnow
 
 PREFIX = "jc_"
 SCOPES = ("upload", "read", "manage")
+_USE_GRAIN = timedelta(minutes=1)  # how precisely "last used" is kept
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,19 @@ class KeyAuth:
     scopes: frozenset[str]
 
 
+def _record_use(session: Session, row: ApiKey) -> bool:
+    """Note the key's use, at most once a minute: a busy key would otherwise turn every read
+    into a write, and writers queue for each other (SQLite has one at a time)."""
+    now = utcnow()
+    last = row.last_used_at
+    if last is not None and now - (last if last.tzinfo else last.replace(tzinfo=UTC)) < _USE_GRAIN:
+        return False
+    row.last_used_at = now
+    session.add(row)
+    session.flush()
+    return True
+
+
 def parse_scopes(text: str) -> frozenset[str]:
     return frozenset(s for s in (part.strip() for part in text.split(",")) if s in SCOPES)
 
@@ -103,9 +118,7 @@ def authenticate_project_key(session: Session, key: str | None, *, scope: str) -
     scopes = parse_scopes(row.scopes)
     if scope not in scopes:
         raise PermissionDeniedError(f"This key lacks the '{scope}' scope.")
-    row.last_used_at = utcnow()
-    session.add(row)
-    session.flush()
+    _record_use(session, row)
     return KeyAuth(project_id=row.project_id, key_id=row.id, scopes=scopes)
 
 
@@ -118,9 +131,8 @@ def user_for_key(session: Session, key: str | None) -> User | None:
     user = session.get(User, project.owner_id) if project else None
     if user is None or not user.is_active:
         return None
-    row.last_used_at = utcnow()
-    session.add(row)
-    session.commit()
+    if _record_use(session, row):
+        session.commit()
     return user
 
 
