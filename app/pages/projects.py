@@ -130,8 +130,19 @@ def projects_list() -> rx.Component:
     )
 
 
+def docs_link() -> rx.Component:
+    return rx.text(
+        "New to uploads? ",
+        rx.link("Read the guide", href=routes.DOCS_UPLOADS),
+        ": presigned URLs, the embeddable button, webhooks, with cURL, Python and JavaScript.",
+        size="2",
+        color_scheme="gray",
+    )
+
+
 def projects_page() -> rx.Component:
     return page_shell(
+        docs_link(),
         create_form(),
         projects_list(),
         title="Projects",
