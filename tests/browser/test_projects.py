@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import RunningApp, shot
 from tests.browser.test_shell import new_email, sign_up
 from tests.browser.test_studio import app_db  # noqa: F401 - a fixture
+from tests.utils.layout_checks import HEADER_WIDTHS, assert_fits
 
 pytestmark = pytest.mark.browser
 MB = 1024 * 1024
@@ -166,11 +167,10 @@ def test_create_keys_rules_and_delete_a_project(
     expect(page.get_by_text("1 of 3", exact=True)).to_be_visible()  # projects used
     top_shot(page, "project-overview")
 
-    for width in (1201, 1200, 641, 390):  # navigation labels, icons only, then the menu
+    for width in HEADER_WIDTHS:
         page.set_viewport_size({"width": width, "height": 844})
         expect(page.get_by_role("heading", name="Marketing site", level=1)).to_be_visible()
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"at {width}px the page scrolls sideways by {overflow}px"
+        assert_fits(page, width)
     top_shot(page, "project-overview-narrow")
     page.get_by_role("button", name="Toggle dark mode").click()
     expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
