@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -102,7 +101,6 @@ def test_every_example_has_all_three_languages() -> None:
     assert (EXAMPLES / "verify.py").exists() and (EXAMPLES / "verify.mjs").exists()
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the JavaScript examples")
 @pytest.mark.parametrize("ext", ["sh", "py", "mjs"])
 def test_the_documented_flow_works_as_written(
     ext: str, api_url: str, receiver: Receiver, tmp_path: Path, session: Session
