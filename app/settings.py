@@ -85,6 +85,29 @@ class Settings(BaseSettings):
     # Multiplies the retry schedule (5 s, 5 min, ... 10 h); below 1 only for benchmarks and tests.
     webhook_retry_scale: float = Field(default=1.0, ge=0)
 
+    # Operations (issue 14). Metrics: GET /metrics needs "Authorization: Bearer <token>" when set.
+    metrics_token: SecretStr | None = None
+    # Tracing: spans are exported over OTLP (HTTP/protobuf) to this collector when set, e.g.
+    # http://127.0.0.1:4318; tracing is still on in-process (trace ids in logs) when unset.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "jsoncraft"
+    # Error reporting to Sentry (or a compatible server) when set.
+    sentry_dsn: SecretStr | None = None
+    # Email: sent through this SMTP server when SMTP_HOST is set; otherwise kept in the outbox
+    # that admins read on /admin/system.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "JSONCraft <no-reply@jsoncraft.local>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The low-credits email goes out once each time a balance falls below this.
+    low_credits_threshold: int = Field(default=10, ge=0)
+    # Product analytics: server-side events to PostHog when the key is set (off by default).
+    posthog_api_key: SecretStr | None = None
+    posthog_host: str = "https://us.i.posthog.com"
+
     # Accounts.
     session_ttl_hours: int = 24 * 14
     min_password_length: int = 10

@@ -39,6 +39,12 @@ class User(SQLModel, table=True):
     # when the paid plan's current period ends (None on the free plan).
     stripe_customer_id: str | None = Field(default=None, max_length=255, unique=True)
     plan_renews_at: datetime | None = None
+    # Email notifications (app/services/notify/): kinds this account switched off, and whether
+    # the low-credits email went out since the balance last fell under the threshold.
+    email_opt_out: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    low_credits_notified: bool = Field(default=False)
 
 
 class UserSession(SQLModel, table=True):
@@ -713,3 +719,76 @@ class LoraTraining(SQLModel, table=True):
     polled_at: datetime | None = None
     finished_at: datetime | None = None
     deleted_at: datetime | None = None
+
+
+class EmailMessage(SQLModel, table=True):
+    """One email: an outbox row written in the caller's transaction (app/services/notify/), sent
+    by the queue with retries. With no SMTP_HOST it stays here as "outbox" for admins to read."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        Index("ix_email_messages_status_next", "status", "next_attempt_at"),
+        Index("ix_email_messages_user_created", "user_id", "created_at"),
+        # Kinds sent once per thing (a job, a day's summary) carry a key; a second emit is a no-op.
+        UniqueConstraint("dedupe_key", name="uq_email_messages_dedupe_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    to_address: str = Field(max_length=320)
+    kind: str = Field(max_length=40)  # one of app/services/notify/kinds.py KINDS
+    subject: str = Field(max_length=300)
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str | None = Field(default=None, max_length=190)
+    # "queued" (due at next_attempt_at), "sent", "failed" (retries used up), "outbox" (no SMTP).
+    status: str = Field(default="queued", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    leased_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    message_id: str | None = Field(default=None, max_length=300)  # the Message-ID header sent
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ErrorEvent(SQLModel, table=True):
+    """An unexpected error: what /admin/system lists and searches by the reference a person saw
+    ("Reference: ..."), which is the trace id of the request or task that failed."""
+
+    __tablename__ = "error_events"
+    __table_args__ = (Index("ix_error_events_created", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=64, index=True)
+    trace_id: str | None = Field(default=None, max_length=32)
+    source: str = Field(max_length=16)  # "api" | "page" | "worker" | "cli"
+    location: str = Field(default="", max_length=300)  # route template, event handler or task name
+    error_type: str = Field(default="", max_length=120)
+    message: str = Field(default="", max_length=1000)  # already redacted
+    user_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """One row per queue worker process, touched every few seconds while it runs."""
+
+    __tablename__ = "worker_heartbeats"
+    id: str = Field(primary_key=True, max_length=120)  # host:pid:start
+    hostname: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    tasks_done: int = 0
+    current_task: str | None = Field(default=None, max_length=120)
+
+
+class ProviderCall(SQLModel, table=True):
+    """One call to a model provider (analysis, generation, training, image ops): the source of
+    /admin/system's error rates per provider over the last hour. Pruned after a week."""
+
+    __tablename__ = "provider_calls"
+    __table_args__ = (Index("ix_provider_calls_created_provider", "created_at", "provider"),)
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=40)  # "openrouter", "together", "fal", "local", ...
+    operation: str = Field(max_length=40)  # "analysis", "generation", "lora", "imageops"
+    error_kind: str | None = Field(default=None, max_length=40)  # None = succeeded
+    duration_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow)

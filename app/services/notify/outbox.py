@@ -1,0 +1,55 @@
+"""Emails into the outbox: one `EmailMessage` row, written in the caller's transaction.
+
+Like the webhook outbox, an email exists exactly when the change that caused it was committed.
+The sender (the job queue) renders the kind's templates from `context` at send time and retries
+failures; with no SMTP_HOST the row is kept as "outbox" for admins to read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.services.core.models import EmailMessage, User, utcnow
+from app.services.notify.kinds import KINDS
+
+
+def notify(
+    session: Session,
+    *,
+    user: User,
+    kind: str,
+    subject: str,
+    context: dict[str, Any],
+    dedupe_key: str | None = None,
+) -> EmailMessage | None:
+    """Queue one email of `kind` to `user`. None when the user switched this kind off, the
+    account is inactive, or an email with this `dedupe_key` already exists."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown email kind {kind!r}")
+    missing = [key for key in spec.context if key not in context]
+    if missing:
+        raise ValueError(f"email {kind!r} needs context {missing}")
+    if not user.is_active or kind in (user.email_opt_out or []):
+        return None
+    if (
+        dedupe_key is not None
+        and session.exec(
+            select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
+        ).first()
+    ):
+        return None
+    message = EmailMessage(
+        user_id=user.id,
+        to_address=user.email,
+        kind=kind,
+        subject=subject[:300],
+        context=context,
+        dedupe_key=dedupe_key,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
