@@ -27,6 +27,7 @@ from app.pages.projects_overview import project_overview_page
 from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
+from app.pages.unsubscribe import unsubscribe_page
 from app.services.analyzer.providers.setup import ensure_models
 from app.services.core.http import http_lifespan
 from app.services.core.logs import configure_logging
@@ -37,6 +38,7 @@ from app.state.auth import AuthState
 from app.state.credits import CreditsState
 from app.state.dashboard import DashboardState
 from app.state.editor import EditorState
+from app.state.email_preferences import EmailPreferencesState, UnsubscribeState
 from app.state.gallery import GalleryState
 from app.state.generate import GenerateState
 from app.state.generate_runs import GenerateRunsState
@@ -92,7 +94,13 @@ app.add_page(
     account_page,
     route=routes.ACCOUNT,
     title="Account · JSONCraft",
-    on_load=SessionState.require_user,
+    on_load=[SessionState.require_user, EmailPreferencesState.load_email_preferences],
+)
+app.add_page(
+    unsubscribe_page,
+    route=routes.UNSUBSCRIBE,
+    title="Unsubscribe · JSONCraft",
+    on_load=[SessionState.load_session, UnsubscribeState.load_unsubscribe],
 )
 app.add_page(
     admin_page,

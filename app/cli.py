@@ -325,6 +325,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
+    from app.services.notify.dispatch import start_sweeper as start_email_sweeper
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
     from app.services.webhooks.dispatch import start_sweeper
     from app.services.worker.tasks import huey, recover_stale_jobs
@@ -340,6 +341,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Webhook retries and deliveries a kick missed are queued by a sweep every few seconds.
     stop_sweeping = threading.Event()
     start_sweeper(stop_sweeping)
+    start_email_sweeper(stop_sweeping)  # emails likewise
     # An idle worker polls at least every second, so a "now" job starts within a second.
     Consumer(
         huey,

@@ -89,3 +89,13 @@ def safe_next(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return HOME
     return value
+
+
+# Email unsubscribe: the page an email's footer links to, and the RFC 8058 one-click endpoint
+# (on settings.api_url) its List-Unsubscribe header names.
+UNSUBSCRIBE = "/unsubscribe"
+API_UNSUBSCRIBE = "/api/unsubscribe"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{UNSUBSCRIBE}?token={quote(token, safe='')}"

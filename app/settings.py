@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     smtp_from: str = "JSONCraft <no-reply@jsoncraft.local>"
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A CA bundle to trust for the SMTP server's STARTTLS certificate (a private relay's own
+    # CA); the system's trusted CAs when unset.
+    smtp_ca_file: Path | None = None
     # The low-credits email goes out once each time a balance falls below this.
     low_credits_threshold: int = Field(default=10, ge=0)
     # Product analytics: server-side events to PostHog when the key is set (off by default).

@@ -24,6 +24,7 @@ from app.api import generations as generations_api
 from app.api import jobs as jobs_api
 from app.api import loras as loras_api
 from app.api import projects as projects_api
+from app.api import unsubscribe as unsubscribe_api
 from app.api import webhooks_api as hooks_api
 from app.api.cors import UploadCorsMiddleware
 from app.api.docs import add_redoc
@@ -168,5 +169,6 @@ def create_api() -> FastAPI:
     api.include_router(oauth.router)
     api.include_router(auth_api.router)
     api.include_router(uploads.router)
+    api.include_router(unsubscribe_api.router)
     api.openapi = _openapi(api)  # type: ignore[method-assign]
     return api

@@ -41,12 +41,14 @@ JSONCraftError
     ├── StorageError
     ├── RetryableError         a failure worth another try (5xx, dropped connection); the
     │                          provider clients retry it, then raise a ProviderError
+    ├── SmtpSendError          the SMTP server did not take an email; says if a retry can help
+    │                          (notify/smtp.py)
     ├── LeaseLostError         another worker (or a cancellation) took the job over: stop
     │                          without writing
     └── PoolStoppedError       the process is stopping: images still running are abandoned,
                                not failed
 
-Three classes live beside the data they carry (named above); every other one is here.
+Four classes live beside the data they carry (named above); every other one is here.
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.services.core.models import EmailMessage, User, utcnow
+from app.services.notify.dispatch import kick_after_commit
 from app.services.notify.kinds import KINDS
+from app.services.notify.sender import OUTBOX
+from app.settings import get_settings
 
 
 def notify(
@@ -41,6 +44,8 @@ def notify(
         ).first()
     ):
         return None
+    # With no SMTP server the email goes straight to the outbox admins read: no task to run.
+    offline = not get_settings().smtp_host
     message = EmailMessage(
         user_id=user.id,
         to_address=user.email,
@@ -48,8 +53,12 @@ def notify(
         subject=subject[:300],
         context=context,
         dedupe_key=dedupe_key,
-        next_attempt_at=utcnow(),
+        status=OUTBOX if offline else "queued",
+        next_attempt_at=None if offline else utcnow(),
     )
     session.add(message)
     session.flush()
+    if not offline:
+        assert message.id is not None
+        kick_after_commit(session, [message.id])
     return message

@@ -3,8 +3,8 @@
 Tasks are registered on a queue by `tasks_for(huey)`, so the web process can enqueue on the
 queue its current settings name (tests switch DATA_DIR per test) and the worker runs the same
 task names from the same queue. Studio jobs register their own task (studio/jobs/dispatch.py);
-this module adds the periodic ones from maintenance.py and webhook sending (webhooks/dispatch.py;
-its sweep runs from a thread of the worker, app/cli.py).
+this module adds the periodic ones from maintenance.py and webhook sending (webhooks/dispatch.py)
+and email sending (notify/dispatch.py); their sweeps run from threads of the worker, app/cli.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from huey.api import TaskWrapper
 
 from app.services.core.queue import get_huey
 from app.services.generation import lora_queue, run_queue
+from app.services.notify import dispatch as email_dispatch
 from app.services.studio.jobs import dispatch
 from app.services.uploads import processing
 from app.services.webhooks import dispatch as webhook_dispatch
@@ -36,6 +37,7 @@ class QueueTasks:
     maintenance: TaskWrapper
     recover: TaskWrapper
     send_webhook: TaskWrapper
+    send_email: TaskWrapper
 
 
 _lock = threading.Lock()
@@ -59,6 +61,7 @@ def tasks_for(huey: Huey) -> QueueTasks:
                     recover_stale_jobs
                 ),
                 send_webhook=webhook_dispatch.register(huey),
+                send_email=email_dispatch.register(huey),
             )
             setattr(huey, _ATTRIBUTE, found)
         return found
