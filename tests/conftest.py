@@ -33,6 +33,9 @@ _ENV_PREFIXES = (
     "CLAMD_",
     "CLAMAV_",
     "WEBHOOK_",
+    "SMTP_",
+    "API_URL",
+    "APP_URL",
 )
 
 

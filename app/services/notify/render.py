@@ -100,17 +100,21 @@ def one_click_url(token: str) -> str:
 
 
 def render(message: EmailMessage) -> RenderedEmail:
-    """The email `message` becomes. Raises ValueError for an unknown kind and jinja2's errors
-    for a context that lacks what its kind promised."""
+    """The email `message` becomes. Raises ValueError for an unknown kind, a deleted
+    recipient or a context that lacks what its kind promised."""
     spec = KINDS.get(message.kind)
     if spec is None:
         raise ValueError(f"unknown email kind {message.kind!r}")
     if message.user_id is None:
         raise ValueError("the recipient's account no longer exists")
+    context = message.context or {}
+    missing = [key for key in spec.context if key not in context]
+    if missing:
+        raise ValueError(f"email {message.kind!r} lacks context {missing}")
     token = unsubscribe_token(user_id=message.user_id, kind=message.kind)
     settings = get_settings()
     values: dict[str, Any] = {
-        **{key: (message.context or {}).get(key) for key in spec.context},
+        **{key: context[key] for key in spec.context},
         "subject": message.subject,
         "app_name": APP_NAME,
         "app_url": settings.app_url.rstrip("/") + "/",
