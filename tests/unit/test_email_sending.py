@@ -156,6 +156,7 @@ def test_a_4xx_answer_is_retried_later_with_the_same_message_id(
     row = _row(session, email_id)
     assert row.status == "sent" and row.attempts == 2 and row.last_error is None
     assert received["Message-ID"] == first_id == row.message_id
+    assert smtp.attempts == [first_id, first_id]  # the same email, offered twice
 
 
 def test_temporary_failures_follow_the_schedule_then_the_email_fails(

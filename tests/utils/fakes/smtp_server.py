@@ -2,6 +2,7 @@
 
     with SmtpServer() as smtp:                     # plain SMTP on smtp.port
         smtp.script("451 4.3.0 Try again later")  # the next DATA gets this, then "250"
+        smtp.hold_next(event)                      # the next DATA is answered once event is set
         ...
         (received,) = smtp.messages                # email.message.EmailMessage, parsed
 
@@ -11,6 +12,7 @@ and requires AUTH (PLAIN/LOGIN) after it, like a real submission server on port 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -35,13 +37,16 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        with self.server._lock:
-            reply = self.server._replies.pop(0) if self.server._replies else "250 2.0.0 OK"
-            self.server.attempts.append(envelope.rcpt_tos)
-        if not reply.startswith("250"):
-            return reply
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
+        with self.server._lock:
+            reply = self.server._replies.pop(0) if self.server._replies else "250 2.0.0 OK"
+            hold, self.server._hold = self.server._hold, None
+            self.server.attempts.append(str(parsed["Message-ID"]))
+        if hold is not None:  # keep the sender waiting for our answer until the test says
+            await asyncio.get_running_loop().run_in_executor(None, hold.wait)
+        if not reply.startswith("250"):
+            return reply
         with self.server._lock:
             self.server.messages.append(parsed)
             self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -59,9 +64,10 @@ class SmtpServer:
         self.port = _free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
-        self.attempts: list[list[str]] = []  # every DATA, accepted or not
+        self.attempts: list[str] = []  # the Message-ID of every DATA, accepted or not
         self.logins: list[Any] = []
         self._replies: list[str] = []
+        self._hold: threading.Event | None = None
         self._lock = threading.Lock()
         options: dict[str, Any] = {}
         if tls_files is not None:
@@ -93,6 +99,11 @@ class SmtpServer:
         """The answers to the next DATA commands, in order; "250" after they run out."""
         with self._lock:
             self._replies.extend(replies)
+
+    def hold_next(self, release: threading.Event) -> None:
+        """The next DATA waits for `release` before it is answered (a sender mid-send)."""
+        with self._lock:
+            self._hold = release
 
     def __enter__(self) -> Self:
         self._controller.start()
