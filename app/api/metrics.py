@@ -2,8 +2,8 @@
 
 The FastAPI app is the outermost app: Reflex mounts its own (events, uploads, ping, the
 compiled frontend) inside it at "" through api_transformer, so this middleware sees every HTTP
-request. Requests are labelled by route template ("/api/uploads/{upload_id}"), found by
-walking the routes and the mounts within them the way Starlette's router does; a path no route
+request. Requests are labelled by route template ("/api/uploads/{upload_id}"), the one the
+routers chose; a path no route
 matches is counted under one label, so a scan of random URLs can't make new time series.
 """
 
@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Request
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.services.core import metrics
 from app.settings import get_settings
 
 UNMATCHED = "<unmatched>"
-MAX_MOUNT_DEPTH = 4
 
 router = APIRouter(include_in_schema=False)  # for scrapers, not API clients (nor schemathesis)
 
@@ -45,30 +44,30 @@ def get_metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-def route_template(routes: Sequence[BaseRoute], scope: Scope, depth: int = 0) -> str:
-    """The template of the route that answers `scope`, with the mounts' prefixes; a full match
-    wins over a path that matches with another method, as in Starlette's router."""
-    partial: tuple[BaseRoute, Scope] | None = None
-    for route in routes:
-        match, child = route.matches(scope)
-        if match == Match.FULL:
-            return _template(route, {**scope, **child}, depth)
-        if match == Match.PARTIAL and partial is None:
-            partial = (route, {**scope, **child})
-    if partial is not None:
-        return _template(*partial, depth)
-    return UNMATCHED
+def route_template(scope: Scope, root_path: str, top_routes: Sequence[BaseRoute]) -> str:
+    """The template of the route that answered `scope`, after the prefixes of the mounts it
+    went through (they extend the root path from `root_path`, what it was on the way in).
 
-
-def _template(route: BaseRoute, scope: Scope, depth: int) -> str:
-    if not isinstance(route, Mount):
-        return str(getattr(route, "path", UNMATCHED))
-    inner = getattr(route.app, "routes", None)
-    if inner is None or depth >= MAX_MOUNT_DEPTH:
+    Routers note their choice in scope["route"]: Starlette's always, FastAPI's for its API
+    routes. FastAPI's own plain routes and mounts (the docs, their static files) are not
+    noted, so those are matched here; they are few and fixed."""
+    route = scope.get("route")
+    if route is None:
+        for candidate in top_routes:
+            if isinstance(candidate, Route | Mount):
+                match, _ = candidate.matches({**scope, "root_path": root_path})
+                if match == Match.FULL:
+                    route = candidate
+                    break
+        else:
+            return UNMATCHED
+    if isinstance(route, Mount):
+        if getattr(route.app, "routes", None) is not None:
+            return UNMATCHED  # a mounted router whose own routes matched nothing
         # A mounted app without routes (static files, Socket.IO): one label for all of it.
-        return f"{route.path}/{{path}}"
-    found = route_template(inner, scope, depth + 1)
-    return UNMATCHED if found == UNMATCHED else route.path + found
+        return root_path + route.path + "/{path}"
+    prefix = str(scope.get("root_path", ""))[len(root_path) :]
+    return prefix + str(getattr(route, "path_format", None) or getattr(route, "path", UNMATCHED))
 
 
 class HttpMetricsMiddleware:
@@ -84,8 +83,7 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        # Matched before the app runs: its router rewrites the scope's root path on the way in.
-        route = route_template(self.routes_of.routes, dict(scope))
+        root_path = str(scope.get("root_path", ""))
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         status = 500
 
@@ -98,6 +96,8 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            # The routers below wrote their choice into this same scope on the way in.
+            route = route_template(scope, root_path, self.routes_of.routes)
             metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
             metrics.HTTP_DURATION.labels(route=route, method=method).observe(
                 time.perf_counter() - started
