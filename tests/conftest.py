@@ -33,6 +33,7 @@ _ENV_PREFIXES = (
     "CLAMD_",
     "CLAMAV_",
     "WEBHOOK_",
+    "METRICS_",
 )
 
 
