@@ -58,15 +58,20 @@ from app.services.demo.images import demo_catalog, render_demo_png
 from app.services.generation import runs
 from app.services.library.writes import create_prompt
 from app.services.studio import jobs
+from app.services.studio.imageops import parse_spec, process_image
 from app.services.webhooks import dispatch
 from app.services.webhooks.endpoints import create_endpoint
 from app.services.webhooks.outbox import emit
 from app.settings import reset_settings
+from tests.utils.fakes.fal_server import KEY as FAL_KEY
+from tests.utils.fakes.fal_server import FakeFalServer
+from tests.utils.fakes.fal_server import error as fal_error
 from tests.utils.fakes.openai_server import FakeOpenAIServer, error_reply
 from tests.utils.fakes.together_server import KEY as TOGETHER_KEY
 from tests.utils.fakes.together_server import FakeTogetherServer
 from tests.utils.fakes.together_server import error as together_error
 from tests.utils.fakes.webhook_receiver import Reply, WebhookReceiver
+from tests.utils.imageops_samples import photo_jpeg
 from tests.utils.job_helpers import make_user, photo, run_queue, spec, uploads
 from tests.utils.prompt_factories import prompt_data
 
@@ -483,6 +488,26 @@ def test_queue_depth_is_read_from_the_queue_when_scraped(client: TestClient) -> 
 
 
 # -- provider calls --------------------------------------------------------------------------
+
+
+def test_fal_image_ops_in_the_engine_count_calls_and_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = {"provider": "fal", "operation": "imageops"}
+    calls = REGISTRY.get_sample_value("jsoncraft_provider_calls_total", labels) or 0
+    denied = {**labels, "kind": "auth"}
+    errors = REGISTRY.get_sample_value("jsoncraft_provider_errors_total", denied) or 0
+    spec_ = parse_spec({"remove_background": {"provider": "fal"}, "convert": {"format": "png"}})
+    with FakeFalServer() as fal:
+        monkeypatch.setenv("FAL_BASE_URL", fal.url)
+        monkeypatch.setenv("FAL_KEY", FAL_KEY)
+        reset_settings()
+        process_image(photo_jpeg((64, 48)), "p.jpg", spec_)
+        fal.script(fal_error(401, "Invalid key"))
+        with pytest.raises(ProviderAuthError):
+            process_image(photo_jpeg((64, 48)), "p.jpg", spec_)
+    assert REGISTRY.get_sample_value("jsoncraft_provider_calls_total", labels) == calls + 2
+    assert REGISTRY.get_sample_value("jsoncraft_provider_errors_total", denied) == errors + 1
 
 
 @pytest.mark.parametrize(

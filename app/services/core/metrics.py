@@ -23,6 +23,19 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.services.core.errors import (
+    ContentRefusedError,
+    InvalidOutputError,
+    MissingKeyError,
+    ModelNotFoundError,
+    ProviderAuthError,
+    ProviderError,
+    ProviderPaymentError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    UnknownModelError,
+)
 from app.services.core.logs import get_logger
 from app.settings import get_settings
 
@@ -134,6 +147,41 @@ PROVIDER_DURATION = Histogram(
     ["provider", "operation"],
     buckets=_WORK_BUCKETS,
 )
+
+
+# The most specific class wins: checked in this order.
+_ERROR_KINDS: tuple[tuple[type[ProviderError], str], ...] = (
+    (RateLimitedError, "rate_limited"),
+    (ProviderTimeoutError, "timeout"),
+    (ProviderAuthError, "auth"),
+    (MissingKeyError, "missing_key"),
+    (ProviderPaymentError, "payment"),
+    (ProviderUnavailableError, "unavailable"),
+    (ModelNotFoundError, "model_not_found"),
+    (UnknownModelError, "unknown_model"),
+    (ContentRefusedError, "refused"),
+    (InvalidOutputError, "invalid_output"),
+)
+
+
+def error_kind(error: BaseException | None) -> str | None:
+    """The short kind a provider's error is counted under; None for no error."""
+    if error is None:
+        return None
+    for cls, kind in _ERROR_KINDS:
+        if isinstance(error, cls):
+            return kind
+    return "provider" if isinstance(error, ProviderError) else "internal"
+
+
+def count_provider_call(provider: str, operation: str, kind: str | None, seconds: float) -> None:
+    """The metrics of one finished provider call. Code with a database records the call with
+    provider_calls.record_provider_call (these metrics and a row); the image engine, which
+    has no database, counts here alone."""
+    PROVIDER_CALLS.labels(provider=provider, operation=operation).inc()
+    PROVIDER_DURATION.labels(provider=provider, operation=operation).observe(max(seconds, 0.0))
+    if kind is not None:
+        PROVIDER_ERRORS.labels(provider=provider, operation=operation, kind=kind).inc()
 
 
 class QueueDepth(Collector):

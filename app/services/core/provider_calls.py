@@ -12,65 +12,26 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
-from app.services.core import metrics
 from app.services.core.db import session_scope
-from app.services.core.errors import (
-    ContentRefusedError,
-    InvalidOutputError,
-    MissingKeyError,
-    ModelNotFoundError,
-    ProviderAuthError,
-    ProviderError,
-    ProviderPaymentError,
-    ProviderTimeoutError,
-    ProviderUnavailableError,
-    RateLimitedError,
-    UnknownModelError,
-)
 from app.services.core.logs import get_logger
+from app.services.core.metrics import count_provider_call, error_kind
 from app.services.core.models import ProviderCall, utcnow
 
 log = get_logger("provider_calls")
 
 RETENTION = timedelta(days=7)
-# The most specific class wins: checked in this order.
-_KINDS: tuple[tuple[type[ProviderError], str], ...] = (
-    (RateLimitedError, "rate_limited"),
-    (ProviderTimeoutError, "timeout"),
-    (ProviderAuthError, "auth"),
-    (MissingKeyError, "missing_key"),
-    (ProviderPaymentError, "payment"),
-    (ProviderUnavailableError, "unavailable"),
-    (ModelNotFoundError, "model_not_found"),
-    (UnknownModelError, "unknown_model"),
-    (ContentRefusedError, "refused"),
-    (InvalidOutputError, "invalid_output"),
-)
-
-
-def error_kind(error: BaseException | None) -> str | None:
-    """The short kind an error is counted under; None for no error (the call succeeded)."""
-    if error is None:
-        return None
-    for cls, kind in _KINDS:
-        if isinstance(error, cls):
-            return kind
-    return "provider" if isinstance(error, ProviderError) else "internal"
+__all__ = ["error_kind", "prune_provider_calls", "record_provider_call"]
 
 
 def record_provider_call(
     provider: str, operation: str, error_kind: str | None, seconds: float
 ) -> None:
-    """Count one finished call (`error_kind` None = it succeeded) and store its row."""
+    """Count one finished call (`error_kind` None = it succeeded, else e.g. "rate_limited",
+    "timeout", "auth", "unavailable": see metrics.error_kind) and store its row."""
     provider, operation = provider[:40] or "unknown", operation[:40]
+    error_kind = error_kind[:40] if error_kind is not None else None
     seconds = max(seconds, 0.0)
-    metrics.PROVIDER_CALLS.labels(provider=provider, operation=operation).inc()
-    metrics.PROVIDER_DURATION.labels(provider=provider, operation=operation).observe(seconds)
-    if error_kind is not None:
-        error_kind = error_kind[:40]
-        metrics.PROVIDER_ERRORS.labels(
-            provider=provider, operation=operation, kind=error_kind
-        ).inc()
+    count_provider_call(provider, operation, error_kind, seconds)
     try:
         with session_scope() as session:
             session.add(
