@@ -2,9 +2,10 @@
 
 The FastAPI app is the outermost app: Reflex mounts its own (events, uploads, ping, the
 compiled frontend) inside it at "" through api_transformer, so this middleware sees every HTTP
-request. Requests are labelled by route template ("/api/uploads/{upload_id}"), the one the
-routers chose; a path no route
-matches is counted under one label, so a scan of random URLs can't make new time series.
+request. Requests are labelled by the template of the route that answered them
+("/api/uploads/{upload_id}"); a path no route matches is counted under one label, so a scan
+of random URLs can't make new time series. GET /metrics runs in the thread pool: it reads
+the queue's depth, which may touch SQLite or Redis.
 """
 
 from __future__ import annotations
