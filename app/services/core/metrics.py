@@ -49,9 +49,12 @@ def _multiprocess_dir() -> Path | None:
     directory = get_settings().prometheus_multiproc_dir
     if directory is None:
         return None
+    directory = directory.resolve()  # pool processes and forks may run from another folder
     directory.mkdir(parents=True, exist_ok=True)
+    # Absolute for the library too: it joins the variable into each file's path when a value
+    # is first written, from whatever folder the process is in then.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     if not getattr(values.ValueClass, "_multiprocess", False):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
         values.ValueClass = values.MultiProcessValue()
     return directory
 
