@@ -326,6 +326,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
     from app.services.notify.dispatch import start_sweeper as start_email_sweeper
+    from app.services.core.metrics import mark_process_dead
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
     from app.services.webhooks.dispatch import start_sweeper
     from app.services.worker.tasks import huey, recover_stale_jobs
@@ -353,6 +354,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop_sweeping.set()
     # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
     stop_pools()
+    # Its counters stay in the shared metrics folder (totals must not drop); only its live
+    # values are let go.
+    mark_process_dead()
     return 0
 
 

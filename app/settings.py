@@ -87,6 +87,10 @@ class Settings(BaseSettings):
 
     # Operations (issue 14). Metrics: GET /metrics needs "Authorization: Bearer <token>" when set.
     metrics_token: SecretStr | None = None
+    # Several processes (web workers, queue workers) write their metrics into files here, and
+    # /metrics in any of them adds them all up. Empty: each process counts alone. The run
+    # scripts wipe it at start; prometheus_client also reads the variable itself.
+    prometheus_multiproc_dir: Path | None = None
     # Tracing: spans are exported over OTLP (HTTP/protobuf) to this collector when set, e.g.
     # http://127.0.0.1:4318; tracing is still on in-process (trace ids in logs) when unset.
     otel_exporter_otlp_endpoint: str | None = None

@@ -16,6 +16,12 @@ echo "==> migrating the database and seeding demo data"
 .venv/bin/python -m app.cli migrate
 .venv/bin/python -m app.cli seed
 
+# Every process (the backend's workers, the job worker and its image pool) writes its metrics
+# into this folder and /metrics adds them up; counts from a previous run must not come back.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/data/metrics}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
 echo "==> starting the job worker"
 .venv/bin/python -m app.cli worker &
 WORKER_PID=$!

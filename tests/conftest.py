@@ -36,6 +36,7 @@ _ENV_PREFIXES = (
     "SMTP_",
     "API_URL",
     "APP_URL",
+    "METRICS_",
 )
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from app.api import admin, analyze, assets, files, oauth, prompts, system, uploads
+from app.api import admin, analyze, assets, files, metrics, oauth, prompts, system, uploads
 from app.api import auth as auth_api
 from app.api import billing as billing_api
 from app.api import bundles as bundles_api
@@ -148,11 +148,13 @@ def create_api() -> FastAPI:
     add_redoc(api, favicon_url="/api/docs/assets/favicon.png")
     api.add_middleware(RequestIdMiddleware)
     api.add_middleware(UploadCorsMiddleware)
+    api.add_middleware(metrics.HttpMetricsMiddleware, routes_of=api)
     api.add_exception_handler(UserFacingError, _user_facing)
     api.add_exception_handler(RequestValidationError, _invalid_request)
     api.add_exception_handler(StarletteHTTPException, _http_error(api))
     api.add_exception_handler(Exception, _unexpected)
     api.include_router(system.router)
+    api.include_router(metrics.router)
     api.include_router(assets.router)
     api.include_router(files.router)
     api.include_router(admin.router)

@@ -35,11 +35,13 @@ from app.services.analyzer.style_memory import Example, examples_block, similar_
 from app.services.analyzer.vision.caption import quick_caption
 from app.services.billing import credits as ledger
 from app.services.billing import pricing
+from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
 from app.services.core.http import shared_client
 from app.services.core.logs import get_logger
 from app.services.core.models import Analysis, utcnow
+from app.services.core.provider_calls import error_kind, record_provider_call
 from app.services.library.prompts import SCHEMA_VERSION, load_schema, validate_prompt
 
 log = get_logger("analysis")
@@ -197,6 +199,11 @@ def _finish_record(
         row.error = error[:2000] if error else None
         row.finished_at = utcnow()
         session.add(row)
+        model = row.model
+    metrics.ANALYSES.labels(model=model, outcome=status).inc()
+    metrics.ANALYSIS_DURATION.labels(model=model, outcome=status).observe(
+        time.perf_counter() - started
+    )
 
 
 def _quote(model: Model) -> pricing.ModelQuote:
@@ -262,26 +269,37 @@ async def _stream_once(
     run.raw = ""
     last_partial: dict[str, Any] | None = None
     stream = cast(AsyncGenerator[StreamEvent, None], model.stream(request, client=client))
-    async with aclosing(stream) as events:
-        async for event in events:
-            if isinstance(event, ReasoningDelta):
-                run.reasoning += event.text
-                yield Update("reasoning", text=event.text)
-            elif isinstance(event, ContentDelta):
-                if run.ttft_ms is None:
-                    run.ttft_ms = int((time.perf_counter() - started) * 1000)
-                run.raw += event.text
-                partial = parser.feed(event.text)
-                if partial and partial != last_partial:
-                    last_partial = partial
-                    yield Update("partial", data=partial)
-            elif isinstance(event, Usage):
-                run.usage = event
-                if event.cost_usd is not None:
-                    run.cost_usd = (run.cost_usd or 0.0) + event.cost_usd
-                run.details.extend(event.reasoning_details)
-            elif isinstance(event, StreamEnd):
-                run.finish = event.finish_reason
+    call_started = time.perf_counter()
+    try:
+        async with aclosing(stream) as events:
+            async for event in events:
+                if isinstance(event, ReasoningDelta):
+                    run.reasoning += event.text
+                    yield Update("reasoning", text=event.text)
+                elif isinstance(event, ContentDelta):
+                    if run.ttft_ms is None:
+                        run.ttft_ms = int((time.perf_counter() - started) * 1000)
+                    run.raw += event.text
+                    partial = parser.feed(event.text)
+                    if partial and partial != last_partial:
+                        last_partial = partial
+                        yield Update("partial", data=partial)
+                elif isinstance(event, Usage):
+                    run.usage = event
+                    if event.cost_usd is not None:
+                        run.cost_usd = (run.cost_usd or 0.0) + event.cost_usd
+                    run.details.extend(event.reasoning_details)
+                elif isinstance(event, StreamEnd):
+                    run.finish = event.finish_reason
+    except Exception as e:  # counted as the provider's failure, then handled by the caller
+        await _record_call(model, error_kind(e), call_started)
+        raise
+    await _record_call(model, None, call_started)
+
+
+async def _record_call(model: Model, kind: str | None, started: float) -> None:
+    seconds = time.perf_counter() - started
+    await asyncio.to_thread(record_provider_call, model.info.provider, "analysis", kind, seconds)
 
 
 async def run_analysis(

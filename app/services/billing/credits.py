@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 
 from app.services.accounts.auth import require_role
 from app.services.billing.ledger_lock import engine_of, ledger_transaction
+from app.services.core import metrics
 from app.services.core.errors import (
     ConflictError,
     InsufficientCreditsError,
@@ -278,6 +279,7 @@ def reserve(
     entry, created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
     _check_same_request(entry, user_id=user_id, amount=-amount)
     if created:
+        metrics.CREDITS.labels(action="reserved").inc(amount)
         return _as_reservation(entry, settle=None)
     return get_reservation(session, key=key)
 
@@ -319,11 +321,13 @@ def commit(
                 )
         return _settle_entry(held, kind=EntryKind.commit, amount=amount, reason=reason)
 
-    entry, _created = _write_once(
+    entry, created = _write_once(
         session, user_id=held.user_id, stored_key=_settle_key(held), build=build
     )
     if entry.kind != EntryKind.commit.value:
         raise ConflictError("That paid action was already refunded, so it can't be charged.")
+    if created:  # charged: what was reserved, less what the entry gave back
+        metrics.CREDITS.labels(action="committed").inc(reserved - entry.amount)
     return _as_reservation(held, settle=entry)
 
 
@@ -338,11 +342,13 @@ def refund(
             held, kind=EntryKind.refund, amount=-held.amount, reason="The paid action failed."
         )
 
-    entry, _created = _write_once(
+    entry, created = _write_once(
         session, user_id=held.user_id, stored_key=_settle_key(held), build=build
     )
     if entry.kind != EntryKind.refund.value:
         raise ConflictError("That paid action was already charged, so it can't be refunded.")
+    if created:
+        metrics.CREDITS.labels(action="refunded").inc(entry.amount)
     return _as_reservation(held, settle=entry)
 
 

@@ -12,6 +12,7 @@ import time
 
 from app.services.analyzer.providers.setup import ensure_models
 from app.services.core.errors import InvalidOutputError
+from app.services.core.provider_calls import error_kind, record_provider_call
 from app.services.generation.layout_preview import draw_board
 from app.services.generation.providers.base import ImageModel
 from app.services.generation.render import OFFLINE_MODEL_ID
@@ -39,7 +40,8 @@ def make_image(
     loras: tuple[LoraWeight, ...] = (),
 ) -> GeneratedImage:
     """One image of `model_id` for the prompt as sent (`prompt_format` "json" or "text").
-    Provider failures raise the ProviderError subclasses; nothing here touches the database."""
+    Provider failures raise the ProviderError subclasses; the only database write is the
+    record of the provider's call (its metrics and ProviderCall row)."""
     sent: str | dict[str, object] = prompt_sent
     if prompt_format == "json":
         sent = json.loads(prompt_sent)
@@ -69,7 +71,15 @@ def make_image(
         negative=negative,
         loras=loras,
     )
-    made = asyncio.run(model.generate(request))
-    if not made:
-        raise InvalidOutputError("The provider sent no image back. The credits were refunded.")
+    started = time.monotonic()
+    try:
+        made = asyncio.run(model.generate(request))
+        if not made:
+            raise InvalidOutputError("The provider sent no image back. The credits were refunded.")
+    except Exception as e:
+        record_provider_call(
+            model.info.provider, "generation", error_kind(e), time.monotonic() - started
+        )
+        raise
+    record_provider_call(model.info.provider, "generation", None, time.monotonic() - started)
     return made[0]

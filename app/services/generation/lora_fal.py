@@ -10,16 +10,21 @@ training that takes minutes: the queue task and reconciliation call them again l
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from app.services.core.errors import ProviderError
 from app.services.core.models import LoraTraining
+from app.services.core.provider_calls import error_kind, record_provider_call
 from app.services.core.storage import LocalStorage, get_storage
 from app.services.generation.lora_records import TRAINING_MODEL
 from app.services.generation.providers.fal_queue import LABEL, FalQueue, QueuedRequest
 from app.settings import Settings
 
+T = TypeVar("T")
 WEBHOOK_PATH = "/api/webhooks/fal"
 MIN_ZIP_URL_SECONDS = 3600
 
@@ -58,10 +63,28 @@ def arguments(training: LoraTraining, *, data_url: str) -> dict[str, Any]:
     }
 
 
+async def _recorded(call: Awaitable[T]) -> T:
+    """`call` to Fal, recorded as a LoRA provider call (its metrics and ProviderCall row)."""
+    started = time.monotonic()
+    try:
+        result = await call
+    except Exception as e:
+        seconds = time.monotonic() - started
+        await asyncio.to_thread(record_provider_call, "fal", "lora", error_kind(e), seconds)
+        raise
+    seconds = time.monotonic() - started
+    await asyncio.to_thread(record_provider_call, "fal", "lora", None, seconds)
+    return result
+
+
 async def submit(settings: Settings, training: LoraTraining, *, data_url: str) -> QueuedRequest:
     queue = FalQueue(settings=settings)
-    return await queue.submit(
-        TRAINING_MODEL, arguments(training, data_url=data_url), webhook_url=webhook_url(settings)
+    return await _recorded(
+        queue.submit(
+            TRAINING_MODEL,
+            arguments(training, data_url=data_url),
+            webhook_url=webhook_url(settings),
+        )
     )
 
 
@@ -81,7 +104,7 @@ def queued_request(training: LoraTraining) -> QueuedRequest | None:
 async def poll(settings: Settings, queued: QueuedRequest) -> Outcome:
     """One look at the training; when it completed, its result."""
     queue = FalQueue(settings=settings)
-    answer = await queue.status(queued)
+    answer = await _recorded(queue.status(queued))
     stage = answer["status"]
     if stage == "IN_QUEUE":
         return Outcome("queued")
@@ -90,7 +113,7 @@ async def poll(settings: Settings, queued: QueuedRequest) -> Outcome:
     if answer.get("error"):
         return Outcome("failed", error=_failed(answer["error"]))
     try:
-        return read_output(await queue.result(queued))
+        return read_output(await _recorded(queue.result(queued)))
     except ProviderError as e:
         return Outcome("failed", error=e.message)
 
@@ -98,7 +121,7 @@ async def poll(settings: Settings, queued: QueuedRequest) -> Outcome:
 async def cancel(settings: Settings, queued: QueuedRequest) -> bool:
     if not queued.cancel_url:
         return False
-    return await FalQueue(settings=settings).cancel(queued)
+    return await _recorded(FalQueue(settings=settings).cancel(queued))
 
 
 def read_output(output: object) -> Outcome:

@@ -14,6 +14,7 @@ import io
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.errors import LeaseLostError, UserFacingError
 from app.services.core.logs import get_logger
@@ -111,6 +112,7 @@ def _run_image(generation_id: int, position: int, worker_id: str) -> None:
         image.finished_at = utcnow()
         session.add(image)
         session.commit()
+        metrics.GENERATION_IMAGES.labels(model=generation.model, outcome="done").inc()
         settle(session, image, price=generation.credits_per_image)
         # The image is delivered and paid for before the round trip reads it back (a moment,
         # longer with text to read): the person sees it at once and the score follows. No
@@ -167,6 +169,7 @@ def _fail(
     image.finished_at = utcnow()
     session.add(image)
     session.commit()
+    metrics.GENERATION_IMAGES.labels(model=generation.model, outcome="failed").inc()
     settle(session, image, price=generation.credits_per_image)
 
 
@@ -262,4 +265,5 @@ def _finish(generation_id: int, worker_id: str) -> str:
         if finished != 1:
             raise LeaseLostError(f"generation {generation_id} is no longer held by {worker_id}")
         session.commit()
+        metrics.GENERATIONS.labels(outcome=outcome.value).inc()
         return outcome.value

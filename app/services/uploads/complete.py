@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from app.services.accounts.api_keys import KeyAuth
+from app.services.core import metrics
 from app.services.core.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.core.models import Project, Upload, utcnow
 from app.services.core.storage import Storage
@@ -121,6 +122,8 @@ def _settle(
     session.refresh(upload)
     if getattr(won, "rowcount", 0) != 1:
         return upload
+    metrics.UPLOADS.labels(status=status).inc()
+    metrics.UPLOAD_BYTES.labels(status=status).inc(upload.size)
     if status == "rejected":
         storage.delete(upload.storage_key)
     else:

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
+from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.http import USER_AGENT, tls_context
 from app.services.core.logs import get_logger
@@ -155,7 +156,15 @@ def send_delivery(delivery_id: str, trigger: str = "auto") -> str | None:
             trigger = "test"
     outcome = post(url, message_id=delivery_id, body=body, secrets_=secrets_)
     with session_scope() as session:
-        return _record(session, delivery_id, lease=lease, trigger=trigger, outcome=outcome)
+        status = _record(session, delivery_id, lease=lease, trigger=trigger, outcome=outcome)
+    # Counted per attempt, once its record is committed.
+    if outcome.ok:
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
+    else:
+        metrics.WEBHOOK_DELIVERIES.labels(
+            outcome="failed" if status == "failed" else "retrying"
+        ).inc()
+    return status
 
 
 def _record(

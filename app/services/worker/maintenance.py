@@ -16,6 +16,7 @@ from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
 from app.services.core.models import Role, User
+from app.services.core.provider_calls import prune_provider_calls
 from app.services.core.storage import get_storage
 from app.services.generation.lora_queue import reconcile_trainings
 from app.services.generation.run_queue import recover_generations
@@ -44,9 +45,9 @@ def grant_plan_credits() -> int:
 
 
 def run_maintenance() -> dict[str, int]:
-    """Empty old trash, purge expired uploads, sessions and old studio jobs, recover jobs of
-    dead workers, rebuild thumbnails, embed prompts, refresh stale model catalogues; delete
-    expired developer uploads and abandoned pending ones."""
+    """Empty old trash, purge expired uploads, sessions, old studio jobs and week-old provider
+    call records, recover jobs of dead workers, rebuild thumbnails, embed prompts, refresh stale
+    model catalogues; delete expired developer uploads and abandoned pending ones."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -59,6 +60,7 @@ def run_maintenance() -> dict[str, int]:
         sessions = purge_expired_sessions(session)
         rebuilt = rebuild_missing_thumbnails(session=session, storage=storage)
         embedded = refresh_embeddings(session, limit=200)
+        provider_calls = prune_provider_calls(session)
     with session_scope() as session:
         purged_jobs = jobs.purge_old_jobs(
             session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
@@ -77,6 +79,7 @@ def run_maintenance() -> dict[str, int]:
         "purged_sessions": sessions,
         "rebuilt_thumbnails": rebuilt,
         "embedded_prompts": embedded,
+        "pruned_provider_calls": provider_calls,
         "purged_jobs": purged_jobs,
         "recovered_jobs": recovered,
         "expired_uploads": expired_uploads,

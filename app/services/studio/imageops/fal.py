@@ -33,6 +33,7 @@ from app.services.core.errors import (
     UserFacingError,
 )
 from app.services.core.http_errors import clip, error_for_status, timeout_error
+from app.services.core.metrics import count_provider_call, error_kind
 from app.services.studio.imageops.decode import decode, read_header
 from app.settings import Settings
 
@@ -55,10 +56,17 @@ def remove_background_fal(image: Image.Image, *, settings: Settings) -> Image.Im
     key = settings.fal_key.get_secret_value()
     payload = {"image_url": _data_url(image), "sync_mode": True}
     url = f"{settings.fal_base_url.rstrip('/')}/{MODEL}"
-    with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-        answer = _post_with_retries(client, url, payload, key=key)
-        result_url = _result_url(answer)
-        data = _fetch_result(client, result_url, limit=settings.max_upload_bytes)
+    # Counted in the metrics only: the engine has no database, so no ProviderCall row.
+    started = time.monotonic()
+    try:
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+            answer = _post_with_retries(client, url, payload, key=key)
+            result_url = _result_url(answer)
+            data = _fetch_result(client, result_url, limit=settings.max_upload_bytes)
+    except Exception as e:
+        count_provider_call("fal", "imageops", error_kind(e), time.monotonic() - started)
+        raise
+    count_provider_call("fal", "imageops", None, time.monotonic() - started)
     return _as_alpha_of(image, data, max_pixels=settings.max_image_pixels)
 
 

@@ -12,12 +12,14 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import BinaryIO, Literal
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from app.services.billing import credits, pricing
+from app.services.core import metrics
 from app.services.core.errors import (
     ConflictError,
     InsufficientCreditsError,
@@ -456,6 +458,13 @@ def finish_job(
         progress=sum(counts.values()),
     )
     session.commit()
+    metrics.STUDIO_JOBS.labels(outcome=status.value).inc()
+    if job.started_at is not None:
+        started = job.started_at
+        if started.tzinfo is None:  # SQLite and PostgreSQL's plain timestamps come back naive
+            started = started.replace(tzinfo=UTC)
+        seconds = max((now - started).total_seconds(), 0.0)
+        metrics.STUDIO_JOB_DURATION.labels(outcome=status.value).observe(seconds)
     return status.value
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import exists, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
+from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.errors import (
     LeaseLostError,
@@ -295,4 +296,6 @@ def _save_item(
             .where(col(JobItem.id) == item_id)
             .values(finished_at=utcnow(), **values),
         )
-        return bool(session.exec(select(Job.cancel_requested).where(Job.id == job_id)).one())
+        cancel = bool(session.exec(select(Job.cancel_requested).where(Job.id == job_id)).one())
+    metrics.STUDIO_ITEMS.labels(outcome=str(values["status"])).inc()  # committed: counted once
+    return cancel
