@@ -325,6 +325,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
+    from app.services.ops.workers import HeartbeatWriter, watch_tasks
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
     from app.services.webhooks.dispatch import start_sweeper
     from app.services.worker.tasks import huey, recover_stale_jobs
@@ -340,14 +341,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Webhook retries and deliveries a kick missed are queued by a sweep every few seconds.
     stop_sweeping = threading.Event()
     start_sweeper(stop_sweeping)
-    # An idle worker polls at least every second, so a "now" job starts within a second.
-    Consumer(
-        huey,
-        workers=args.workers,
-        worker_type="thread",
-        periodic=not args.no_periodic,
-        max_delay=1.0,
-    ).run()
+    # /admin/system lists this worker from its heartbeat row (removed again on a clean exit).
+    heartbeat = HeartbeatWriter()
+    watch_tasks(huey, heartbeat)
+    heartbeat.start()
+    try:
+        # An idle worker polls at least every second, so a "now" job starts within a second.
+        Consumer(
+            huey,
+            workers=args.workers,
+            worker_type="thread",
+            periodic=not args.no_periodic,
+            max_delay=1.0,
+        ).run()
+    finally:
+        heartbeat.stop()
     stop_sweeping.set()
     # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
     stop_pools()
