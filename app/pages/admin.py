@@ -357,8 +357,12 @@ def catalogue_panel() -> rx.Component:
 def admin_page() -> rx.Component:
     return page_shell(
         rx.link(
-            rx.icon("activity", size=14),
-            "System: health, queue, workers, errors, email outbox",
+            rx.hstack(
+                rx.icon("activity", size=14),
+                "System: health, queue, workers, errors, email outbox",
+                spacing="1",
+                align="center",
+            ),
             href=routes.ADMIN_SYSTEM,
         ),
         credits_form(),

@@ -76,7 +76,7 @@ def health_card() -> rx.Component:
 
 def worker_row(w: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(w["host"], word_break="break-all")),
+        rx.table.cell(rx.text(w["host"], overflow_wrap="anywhere")),
         rx.table.cell(
             rx.cond(
                 w["stale"].to(bool),
@@ -388,7 +388,7 @@ def outbox_card() -> rx.Component:
                 aria_label="Email status",
                 class_name="native-select",
             ),
-            quiet(L.email_total.to_string() + " emails"),
+            quiet(rx.cond(L.email_total == 1, "1 email", L.email_total.to_string() + " emails")),
             spacing="2",
             align="center",
         ),
@@ -419,7 +419,13 @@ def admin_system_page() -> rx.Component:
     return page_shell(
         rx.hstack(
             rx.link(
-                rx.icon("arrow-left", size=14), "Users, credits and reports", href=routes.ADMIN
+                rx.hstack(
+                    rx.icon("arrow-left", size=14),
+                    "Users, credits and reports",
+                    spacing="1",
+                    align="center",
+                ),
+                href=routes.ADMIN,
             ),
             rx.spacer(),
             rx.cond(S.checked, quiet("Checked " + S.checked)),

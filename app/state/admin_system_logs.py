@@ -82,6 +82,8 @@ class AdminSystemLogState(SessionState):
 
     @rx.event
     async def open_email(self, email_id: str):  # type: ignore[no-untyped-def]
+        if not str(email_id).isdigit():
+            return rx.toast.error("That email is not in the outbox any more.")
         try:
             self.opened = await run_service(
                 as_signed_in, self.token, lambda s, admin: _email(s, admin, int(email_id))

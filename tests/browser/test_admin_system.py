@@ -207,7 +207,7 @@ def test_admin_reads_the_system_page(page: Page, app_server: RunningApp, app_db:
     dialog.get_by_role("button", name="Close").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     outbox.get_by_label("Email status").select_option("outbox")
-    expect(outbox.get_by_text("1 emails")).to_be_visible()
+    expect(outbox.get_by_text("1 email", exact=True)).to_be_visible()
     expect(outbox.get_by_text("Your credits are running low")).to_be_visible()
     expect(outbox.get_by_text("Your receipt")).to_have_count(0)
     shot(page, "admin-system")

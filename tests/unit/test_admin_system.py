@@ -189,6 +189,9 @@ def check_error_search(session: Session) -> None:
         r.reference for r in error_log.search_errors(session, actor=admin, query="abc_d").rows
     ] == ["abc_def_0001"]
     assert error_log.search_errors(session, actor=admin, query="nothing like it").rows == []
+    assert error_log.search_errors(session, actor=admin, query="' OR 1=1 --").rows == []
+    assert error_log.search_errors(session, actor=admin, query="x" * 10_000).rows == []
+    assert error_log.search_errors(session, actor=admin, query="   ").total == 4
     with pytest.raises(PermissionDeniedError):
         error_log.search_errors(session, actor=ada)
 
@@ -385,3 +388,22 @@ def test_outbox_uses_the_renderer_it_is_given(session: Session) -> None:
         session, actor=admin, email_id=message.id or 0, render_text=lambda m: f"Dear {m.to_address}"
     )
     assert detail.text == "Dear ada@example.com"
+
+
+def test_the_chart_keeps_six_colours_and_lumps_the_rest(session: Session) -> None:
+    from app.state import admin_system_views as views
+
+    admin, _ = people(session)
+    at = now()
+    names = [f"vendor.{i}" for i in range(8)]  # dotted: never a chart key
+    session.add_all(
+        ProviderCall(provider=name, operation="generation", error_kind="timeout", created_at=at)
+        for name in names
+    )
+    session.commit()
+    shown = views.providers(provider_rates.provider_rates(session, actor=admin, now=at))
+    assert [s["key"] for s in shown["series"]] == ["p0", "p1", "p2", "p3", "p4", "p5"]
+    assert shown["series"][-1]["name"] == "other providers"
+    last = shown["chart"][-1]
+    assert (last["p0"], last["p5"]) == (1, 3)
+    assert all("." not in key for row in shown["chart"] for key in row)

@@ -93,8 +93,10 @@ def _buckets(session: Session, since: datetime, now: datetime) -> Buckets:
         .limit(MAX_ERROR_ROWS)
     ).all()
     for created_at, provider in rows:
-        index = int((aware(created_at) - start) / BUCKET)
-        if 0 <= index < count:
+        # A call stamped at `now` (or a moment after, by another process's clock) belongs to
+        # the last bucket, not outside the chart.
+        index = min(int((aware(created_at) - start) / BUCKET), count - 1)
+        if index >= 0:
             slot = buckets[index][1]
             slot[provider] = slot.get(provider, 0) + 1
     return buckets
