@@ -4,6 +4,7 @@ webhooks, errors found by the reference a person pasted, the email outbox; other
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -42,7 +43,7 @@ def _clear_logs() -> None:
             session.exec(delete(table))  # type: ignore[call-overload]
 
 
-def _seed(admin_email: str) -> None:
+def _seed(admin_email: str, hook_url: str) -> None:
     from sqlmodel import select
 
     from app.services.core.db import session_scope
@@ -118,7 +119,7 @@ def _seed(admin_email: str) -> None:
         session.add(
             WebhookEndpoint(
                 project_id=project.id or 0,
-                url="https://receiver.invalid/system-page-hook",
+                url=hook_url,
                 secret_enc="sealed",
                 failing_since=now - timedelta(hours=2),
             )
@@ -141,7 +142,7 @@ def test_admin_reads_the_system_page(page: Page, app_server: RunningApp, app_db:
     sign_in(page, admin_email)
     page.get_by_role("link", name=re.compile("^System")).click()
     expect(page.get_by_role("heading", name="Admin · System", exact=True)).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/admin/system$"))
+    expect(page).to_have_url(re.compile(r"/admin/system/?$"))
 
     health = page.get_by_label("Health")
     for badge in ("database: up", "storage: up", "queue: up", "redis: not configured"):
@@ -158,7 +159,8 @@ def test_admin_reads_the_system_page(page: Page, app_server: RunningApp, app_db:
     expect(page.get_by_text(re.compile("^No emails here"))).to_be_visible()
     shot(page, "admin-system-empty")
 
-    _seed(admin_email)
+    hook_url = f"https://receiver.invalid/{uuid.uuid4().hex}"
+    _seed(admin_email, hook_url)
     page.get_by_role("button", name="Refresh").click()
 
     providers = page.get_by_label("Provider errors, last hour")
@@ -168,7 +170,7 @@ def test_admin_reads_the_system_page(page: Page, app_server: RunningApp, app_db:
     expect(providers.get_by_role("row").filter(has_text="timeout")).to_have_count(1)
 
     hooks = page.get_by_label("Webhook endpoints failing")
-    hook = hooks.get_by_role("row").filter(has_text="https://receiver.invalid/system-page-hook")
+    hook = hooks.get_by_role("row").filter(has_text=hook_url)
     expect(hook).to_contain_text("failing")
     expect(hook).to_contain_text("System page shop")
 
