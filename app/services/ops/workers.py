@@ -92,8 +92,11 @@ class HeartbeatWriter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=get_settings().worker_heartbeat_seconds + 5)
-        with session_scope() as session:
-            session.exec(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.id) == self.id))
+        try:
+            with session_scope() as session:
+                session.exec(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.id) == self.id))
+        except Exception:  # the database is gone too: the row goes stale, maintenance prunes it
+            log.warning("could not remove the worker heartbeat", exc_info=True)
 
     def _beat_logged(self) -> None:
         try:
