@@ -9,6 +9,7 @@ from app.api import create_api
 from app.components.post_form import QUERY_FIELDS_SCRIPT
 from app.pages.account import account_page
 from app.pages.admin import admin_page
+from app.pages.admin_system import admin_system_page
 from app.pages.analyzer import analyzer_page
 from app.pages.auth import login_page, signup_page
 from app.pages.credits import credits_page
@@ -33,6 +34,7 @@ from app.services.core.http import http_lifespan
 from app.services.core.logs import configure_logging
 from app.settings import get_settings
 from app.state.admin import AdminState
+from app.state.admin_system import AdminSystemState
 from app.state.analyzer import AnalyzerState
 from app.state.auth import AuthState
 from app.state.credits import CreditsState
@@ -107,6 +109,12 @@ app.add_page(
     route=routes.ADMIN,
     title="Admin · JSONCraft",
     on_load=[AdminState.load_admin, UpdateListState.load_update_list],
+)
+app.add_page(
+    admin_system_page,
+    route=routes.ADMIN_SYSTEM,
+    title="Admin · System · JSONCraft",
+    on_load=AdminSystemState.load_system,
 )
 app.add_page(
     not_found_page, route="404", title="Not found · JSONCraft", on_load=SessionState.load_session

@@ -325,8 +325,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from app.services.core.db import size_pool_for
     from app.services.core.logs import configure_logging
-    from app.services.notify.dispatch import start_sweeper as start_email_sweeper
     from app.services.core.metrics import mark_process_dead
+    from app.services.notify.dispatch import start_sweeper as start_email_sweeper
+    from app.services.ops.workers import HeartbeatWriter, watch_tasks
     from app.services.studio.imageops.pool import start_fork_server, stop_pools
     from app.services.webhooks.dispatch import start_sweeper
     from app.services.worker.tasks import huey, recover_stale_jobs
@@ -343,14 +344,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop_sweeping = threading.Event()
     start_sweeper(stop_sweeping)
     start_email_sweeper(stop_sweeping)  # emails likewise
-    # An idle worker polls at least every second, so a "now" job starts within a second.
-    Consumer(
-        huey,
-        workers=args.workers,
-        worker_type="thread",
-        periodic=not args.no_periodic,
-        max_delay=1.0,
-    ).run()
+    # /admin/system lists this worker from its heartbeat row (removed again on a clean exit).
+    heartbeat = HeartbeatWriter()
+    watch_tasks(huey, heartbeat)
+    heartbeat.start()
+    try:
+        # An idle worker polls at least every second, so a "now" job starts within a second.
+        Consumer(
+            huey,
+            workers=args.workers,
+            worker_type="thread",
+            periodic=not args.no_periodic,
+            max_delay=1.0,
+        ).run()
+    finally:
+        heartbeat.stop()
     stop_sweeping.set()
     # Stopped, its jobs handed back to the queue: don't wait at exit for their images in flight.
     stop_pools()

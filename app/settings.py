@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # another worker; finished jobs (rows and files) are deleted after the retention.
     job_stale_seconds: int = Field(default=120, ge=5)
     job_retention_days: int = Field(default=7, ge=1)
+    # Each queue worker writes its heartbeat row this often; /admin/system calls a worker
+    # stale once it missed a few (worker_stale_seconds).
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    worker_stale_seconds: int = Field(default=30, ge=1)
 
     # Uploads and images.
     max_upload_bytes: int = 500 * 1024 * 1024

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["system"], responses=COMMON)
 
 
 class CheckOut(BaseModel):
-    status: Literal["up", "down"]
+    status: Literal["up", "down", "not configured"]
     backend: str | None = None
     pending: int | None = Field(default=None, description="queue only: tasks waiting")
 
@@ -32,7 +32,7 @@ class HealthOut(BaseModel):
 @router.get(
     "/health",
     response_model=HealthOut,
-    summary="Database, storage and queue status (503 when one is down)",
+    summary="Database, storage, queue and Redis status (503 when one is down)",
     responses={503: {"model": HealthOut, "description": "A part is down: `checks` says which"}},
 )
 async def health() -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app import routes
 from app.components.admin_reports import reports_panel
 from app.components.shell import empty_state, page_shell
 from app.components.studio_jobs import download_link
@@ -355,6 +356,15 @@ def catalogue_panel() -> rx.Component:
 
 def admin_page() -> rx.Component:
     return page_shell(
+        rx.link(
+            rx.hstack(
+                rx.icon("activity", size=14),
+                "System: health, queue, workers, errors, email outbox",
+                spacing="1",
+                align="center",
+            ),
+            href=routes.ADMIN_SYSTEM,
+        ),
         credits_form(),
         reports_panel(),
         money_panel(),

@@ -38,6 +38,7 @@ def test_health_reports_every_part(client: TestClient) -> None:
         "database": "up",
         "storage": "up",
         "queue": "up",
+        "redis": "not configured",
     }
     assert response.headers["x-request-id"]
 

@@ -8,14 +8,18 @@ switching, since the two layouts differ under the same key.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.api import TaskWrapper
+from huey.storage import RedisPriorityQueue, SqliteStorage
 
 from app.settings import Settings, get_settings
 
@@ -40,7 +44,58 @@ def _huey_for(redis_url: str, queue_path: str) -> Huey:
     if redis_url:
         return PriorityRedisHuey(QUEUE_NAME, url=redis_url, results=False)
     Path(queue_path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=queue_path, results=False)
+    huey = SqliteHuey(QUEUE_NAME, filename=queue_path, results=False)
+    _stamp_enqueue_times(huey.storage)
+    return huey
+
+
+def _stamp_enqueue_times(storage: SqliteStorage) -> None:
+    """huey's SQLite task table keeps no time, so a trigger stamps each row as it is written:
+    /admin/system shows how long the oldest task has waited. Idempotent, and safe when two
+    processes open the same queue file at once."""
+    columns = {row[1] for row in storage.sql("pragma table_info(task)", results=True)}
+    if "enqueued_at" not in columns:
+        # Two processes may open a new queue file at once: the second finds the column added.
+        with contextlib.suppress(sqlite3.OperationalError):
+            storage.sql("alter table task add column enqueued_at real", commit=True)
+    storage.sql(
+        "create trigger if not exists task_enqueued_at after insert on task begin "
+        "update task set enqueued_at = (julianday('now') - 2440587.5) * 86400.0 "
+        "where id = new.id; end",
+        commit=True,
+    )
+
+
+# The Redis priority queue prefixes every member with its enqueue time (8 bytes, big-endian
+# microseconds); the smallest prefix is the oldest task. Computed in Redis, so only 8 bytes
+# travel however long the queue is.
+_OLDEST_PREFIX = """
+local oldest = false
+for _, member in ipairs(redis.call('zrange', KEYS[1], 0, -1)) do
+  local prefix = string.sub(member, 1, 8)
+  if not oldest or prefix < oldest then oldest = prefix end
+end
+return oldest
+"""
+
+
+def oldest_waiting(huey: Huey) -> datetime | None:
+    """When the task that has waited longest in the queue was put there (None: the queue is
+    empty, or its tasks predate the stamp). Raises when the queue's storage cannot be reached."""
+    storage = huey.storage
+    if isinstance(storage, SqliteStorage):
+        rows = storage.sql(
+            "select min(enqueued_at) from task where queue = ?", (storage.name,), results=True
+        )
+        seconds = rows[0][0] if rows else None
+        return None if seconds is None else datetime.fromtimestamp(float(seconds), UTC)
+    if isinstance(storage, RedisPriorityQueue):
+        prefix = storage.conn.eval(_OLDEST_PREFIX, 1, storage.queue_key)
+        if not prefix:
+            return None
+        micros = int.from_bytes(prefix, "big")
+        return datetime.fromtimestamp(micros / 1e6, UTC)
+    return None
 
 
 def check_queue(huey: Huey) -> int:

@@ -15,13 +15,14 @@ from app.services.analyzer.style_memory import refresh_embeddings
 from app.services.billing import pricing
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger
-from app.services.core.models import Role, User
+from app.services.core.models import Role, User, utcnow
 from app.services.core.provider_calls import prune_provider_calls
 from app.services.core.storage import get_storage
 from app.services.generation.lora_queue import reconcile_trainings
 from app.services.generation.run_queue import recover_generations
 from app.services.images.intake import purge_expired_assets, rebuild_missing_thumbnails
 from app.services.library.prompt_ops import purge_trash
+from app.services.ops.workers import prune_workers
 from app.services.studio import jobs
 from app.services.uploads.expiry import purge_expired_uploads, purge_stale_pending
 from app.services.uploads.processing import queue_unprocessed
@@ -46,8 +47,9 @@ def grant_plan_credits() -> int:
 
 def run_maintenance() -> dict[str, int]:
     """Empty old trash, purge expired uploads, sessions, old studio jobs and week-old provider
-    call records, recover jobs of dead workers, rebuild thumbnails, embed prompts, refresh stale
-    model catalogues; delete expired developer uploads and abandoned pending ones."""
+    call records, recover jobs of dead workers, forget workers unseen for a day, rebuild
+    thumbnails, embed prompts, refresh stale model catalogues; delete expired developer uploads
+    and abandoned pending ones."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -61,6 +63,7 @@ def run_maintenance() -> dict[str, int]:
         rebuilt = rebuild_missing_thumbnails(session=session, storage=storage)
         embedded = refresh_embeddings(session, limit=200)
         provider_calls = prune_provider_calls(session)
+        pruned_workers = prune_workers(session, now=utcnow())
     with session_scope() as session:
         purged_jobs = jobs.purge_old_jobs(
             session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
@@ -81,6 +84,7 @@ def run_maintenance() -> dict[str, int]:
         "embedded_prompts": embedded,
         "pruned_provider_calls": provider_calls,
         "purged_jobs": purged_jobs,
+        "pruned_workers": pruned_workers,
         "recovered_jobs": recovered,
         "expired_uploads": expired_uploads,
         "stale_pending_uploads": stale_uploads,
