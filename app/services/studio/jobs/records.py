@@ -474,7 +474,7 @@ def _tell_owner(
         session,
         user=owner,
         job_id=job.id,
-        job_name=", ".join(steps)[:120] or "Image operations",
+        job_name=", ".join(s.replace("_", " ") for s in steps)[:120] or "image operations",
         status=str(status),
         items_done=counts.get(ItemStatus.done, 0),
         items_failed=counts.get(ItemStatus.failed, 0),
