@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.components.admin_business import business_panel
 from app.components.admin_reports import reports_panel
 from app.components.shell import empty_state, page_shell
 from app.components.studio_jobs import download_link
@@ -356,6 +357,7 @@ def catalogue_panel() -> rx.Component:
 def admin_page() -> rx.Component:
     return page_shell(
         credits_form(),
+        business_panel(),
         reports_panel(),
         money_panel(),
         update_list_card(),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.services import analytics
 from app.services.billing import credits
 from app.services.core.errors import (
     ConflictError,
@@ -145,6 +146,9 @@ def _tell_owner(
 ) -> None:
     """The "LoRA trained or failed" email, in the transaction that finishes the training."""
     training = load(session, training_id)
+    if outcome == TrainingStatus.done:
+        kind = "style" if training.is_style else "subject"
+        analytics.capture_after_commit(session, training.user_id, "lora_trained", {"kind": kind})
     owner = session.get(User, training.user_id)
     if owner is None:
         return

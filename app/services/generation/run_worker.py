@@ -14,6 +14,7 @@ import io
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.services import analytics
 from app.services.core.db import session_scope
 from app.services.core.errors import LeaseLostError, UserFacingError
 from app.services.core.logs import get_logger
@@ -271,6 +272,14 @@ def _finish(generation_id: int, worker_id: str) -> str:
             raise LeaseLostError(f"generation {generation_id} is no longer held by {worker_id}")
         if outcome != RunStatus.cancelled:  # whoever cancelled it knows already
             _tell_owner(session, generation, images)
+        if outcome == RunStatus.done:
+            done = sum(1 for i in images if i.status == ImageStatus.done)
+            analytics.capture_after_commit(
+                session,
+                generation.user_id,
+                "generation_done",
+                {"model": generation.model, "images": done},
+            )
         session.commit()
         return outcome.value
 

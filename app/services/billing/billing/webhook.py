@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.services import analytics
 from app.services.billing import credits
 from app.services.billing.billing.setup import PaymentKind, PaymentStatus, billing_enabled
 from app.services.billing.pricing import DEFAULT_PLAN, PLANS, grant_monthly_credits
@@ -115,6 +116,7 @@ def _checkout_completed(session: Session, obj: dict[str, Any], sent: _Sent) -> s
             _ensure_subscription(session, subscription_id, user_id=user.id, plan=plan, sent=sent)
             if not _is_ended(session, subscription_id):
                 user.plan = plan
+            analytics.capture_after_commit(session, user.id, "subscription_started", {"plan": plan})
         elif plan in PLANS:
             user.plan = plan
         _remember_customer(user, obj)
