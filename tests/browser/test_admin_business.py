@@ -4,6 +4,7 @@ first analysis and generation, LoRA completion, generations per user (with its c
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -47,7 +48,7 @@ def test_an_admin_sees_the_business_figures(
     # business (tests/utils/business_rows.py) adds to what was there.
     before = figures_now()
     with session_scope() as session:
-        seed_business(session, now=utcnow())
+        seed_business(session, now=utcnow(), tag=uuid.uuid4().hex[:8])
     admin_email = new_email()
     app_server.cli("create-admin", admin_email, "--password-stdin", stdin=PASSWORD + "\n")
 

@@ -63,9 +63,7 @@ def test_a_finished_generation_is_sent(session: Session, posthog: FakePostHog) -
     assert (done["model"], done["images"]) == (OFFLINE_MODEL_ID, 2)
 
 
-def test_nothing_is_sent_without_a_key(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_nothing_is_sent_without_a_key(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakePostHog() as server:
         monkeypatch.setenv("POSTHOG_HOST", server.url)
         reset_settings()

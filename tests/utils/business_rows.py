@@ -30,14 +30,15 @@ EXPECTED = {
 }
 
 
-def seed_business(session: Session, *, now: datetime) -> User:
-    """Write the business; returns its admin."""
+def seed_business(session: Session, *, now: datetime, tag: str = "") -> User:
+    """Write the business (`tag` in its emails and Stripe ids, to write it more than once into
+    one database); returns its admin."""
     admin, _ = auth.ensure_admin(session, email="boss@example.com", password=None)
     admin.created_at = now - timedelta(days=200)
     session.add(admin)
 
     def account(name: str, age: timedelta, plan: str = "free") -> User:
-        user = auth.create_user(session, email=f"{name}@example.com", password=None)
+        user = auth.create_user(session, email=f"{name}{tag}@example.com", password=None)
         user.created_at, user.plan = now - age, plan
         session.add(user)
         session.flush()
@@ -56,12 +57,12 @@ def seed_business(session: Session, *, now: datetime) -> User:
         assert user.id is not None
         session.add(
             StripeSubscription(
-                subscription_id=f"sub_{i}",
+                subscription_id=f"sub_{tag}{i}",
                 user_id=user.id,
                 status=status,
                 plan="pro",
                 event_created_at=now,
-                event_id=f"evt_{i}",
+                event_id=f"evt_{tag}{i}",
             )
         )
 
