@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app import routes
+from app.components.admin_business import business_panel
 from app.components.admin_reports import reports_panel
 from app.components.shell import empty_state, page_shell
 from app.components.studio_jobs import download_link
@@ -366,6 +367,7 @@ def admin_page() -> rx.Component:
             href=routes.ADMIN_SYSTEM,
         ),
         credits_form(),
+        business_panel(),
         reports_panel(),
         money_panel(),
         update_list_card(),

@@ -15,6 +15,7 @@ from app.services.billing import billing, credits, pricing
 from app.services.core.db import session_scope
 from app.services.core.errors import InvalidInputError
 from app.services.core.models import Role
+from app.state.admin_business import AdminBusinessState
 from app.state.admin_catalogue import AdminCatalogueState
 from app.state.admin_reports import AdminReportsState
 from app.state.base import run_service, user_message
@@ -117,7 +118,11 @@ class AdminState(SessionState):
         except Exception as e:  # non-admins land here: the service refused them
             return [rx.redirect(routes.HOME), rx.toast.error(user_message(e))]
         self.prices, self.payments = money["prices"], money["payments"]
-        return [AdminReportsState.load_reports, AdminCatalogueState.load_catalogue]
+        return [
+            AdminReportsState.load_reports,
+            AdminBusinessState.load_business,
+            AdminCatalogueState.load_catalogue,
+        ]
 
     @rx.event
     async def save_price(self, form: dict[str, str]):  # type: ignore[no-untyped-def]

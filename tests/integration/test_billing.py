@@ -29,6 +29,7 @@ from app.services.core.errors import BillingUnavailableError, WebhookSignatureEr
 from app.services.core.models import Payment, StripeEvent, StripeSubscription, User
 from app.settings import Settings, get_settings, reset_settings
 from tests.utils.fakes.stripe_server import FakeStripeServer, make_event, sign, signed
+from tests.utils.outbox import emails, only_email
 
 SECRET_KEY = "sk_test_jsoncraft_0123456789"
 WEBHOOK_SECRET = "whsec_test_jsoncraft_secret"
@@ -205,6 +206,11 @@ def test_a_paid_checkout_adds_credits_exactly_once(
     assert session.get(StripeEvent, event["id"]) is not None
     entries = credits.history(session, user_id=uid(ada)).entries
     assert [(e.kind, e.amount) for e in entries] == [("purchase", 100)]
+    # One receipt, though two events said the payment went through.
+    receipt = only_email(session, "payment_receipt", to=ada.email)
+    assert receipt.context["payment_id"] == payment.id and receipt.context["credits"] == 100
+    assert (receipt.context["amount"], receipt.context["currency"]) == ("5.00", "USD")
+    assert receipt.subject == "Receipt: 5.00 USD for 100 credits"
 
 
 def test_concurrent_deliveries_of_one_event_apply_once(
@@ -451,6 +457,12 @@ def test_the_subscription_lifecycle(
     assert [p.kind for p in billing.billing_history(session, user_id=uid(ada))].count(
         "subscription"
     ) == 2
+    receipts = emails(session, "payment_receipt")  # one per paid invoice, the checkout none
+    assert [r.context["description"] for r in receipts] == [
+        "Pro plan, May 2026",
+        "Pro plan, June 2026",
+    ]
+    assert {r.to_address for r in receipts} == {ada.email}
 
     july = datetime(2026, 7, 3, tzinfo=UTC)
     late = make_event(

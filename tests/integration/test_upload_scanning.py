@@ -34,6 +34,7 @@ from app.services.webhooks.dispatch import SEND_TASK
 from app.settings import Settings, reset_settings
 from tests.integration.conftest import S3Server
 from tests.utils.job_helpers import Worker, run_queue, run_retries, wait_for, worker_env
+from tests.utils.outbox import only_email
 from tests.utils.upload_rows import deliveries, make_project, png, stored_upload, subscribe
 
 pytestmark = pytest.mark.integration
@@ -121,6 +122,9 @@ def test_eicar_is_quarantined_and_upload_infected_is_sent(session: Session, clam
     assert body["data"]["scan_status"] == "infected"
     assert process_upload(upload.id) == "skipped"  # nothing twice
     assert len(deliveries(session, "upload.infected")) == 1
+    told = only_email(session, "upload_failed", to="dev@example.com")
+    assert (told.context["status"], told.context["filename"]) == ("quarantined", "invoice.pdf")
+    assert SIGNATURE in told.context["reason"]
 
 
 def test_a_clean_png_is_clean_with_a_thumbnail_and_thumbhash(session: Session, clamd: str) -> None:

@@ -32,6 +32,7 @@ from app.settings import reset_settings
 from tests.utils.fakes.together_server import KEY, FakeTogetherServer, error, serve
 from tests.utils.job_helpers import make_user
 from tests.utils.job_helpers import run_queue as run_the_queue
+from tests.utils.outbox import only_email
 from tests.utils.prompt_factories import prompt_data
 
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
@@ -110,6 +111,10 @@ def test_offline_generation_lands_images_with_their_metadata(
         assert found.prompt_sent == done.prompt_sent and '"HOLD FAST"' in found.prompt_sent
     assert done.width > done.height  # 16:9
     assert balance(session, ada) == 20
+    told = only_email(session, "generation_batch_done", to=ada.email)
+    assert (told.context["run_id"], told.context["title"]) == (started.id, "Lighthouse")
+    assert (told.context["images_done"], told.context["images_failed"]) == (2, 0)
+    assert told.subject == "Your generation is done: 2 images of Lighthouse"
 
 
 def test_a_chosen_version_is_the_one_generated_and_linked(

@@ -39,6 +39,7 @@ from tests.utils.fakes.fal_queue_server import error
 from tests.utils.fakes.fal_training_server import KEY, TRAINING, FakeFalTrainingServer, sign
 from tests.utils.job_helpers import make_user, run_queue, run_retries
 from tests.utils.live_api import free_port, serving_api
+from tests.utils.outbox import only_email
 from tests.utils.prompt_factories import prompt_data
 
 PRICE = 300
@@ -158,6 +159,9 @@ def test_a_training_runs_end_to_end_and_the_webhook_finishes_it(
     # The poll the step queued finds it finished: nothing changes, nothing is charged twice.
     assert {t.name for t in run_queue()} == {"lora_step"}
     assert status_of(session, training_id) == "done" and balance(session, ada) == 1000 - PRICE
+    told = only_email(session, "lora_finished", to=ada.email)  # the webhook's, once
+    assert (told.context["lora_id"], told.context["status"]) == (training_id, "done")
+    assert told.subject == "Your LoRA Watercolour is trained"
 
 
 def test_a_lost_webhook_is_made_up_for_by_polling(
@@ -321,6 +325,8 @@ def test_fal_failing_the_training_refunds_it(
     failed = load(session, training_id)
     assert failed.error is not None and "Not enough faces" in failed.error
     assert balance(session, ada) == 1000
+    told = only_email(session, "lora_finished", to=ada.email)
+    assert told.context["status"] == "failed" and told.context["error"] == failed.error
 
 
 def test_a_done_lora_is_deleted_from_lists_but_its_row_stays(

@@ -40,6 +40,7 @@ from app.services.uploads import client_tokens
 from app.services.uploads.presign import MULTIPART_THRESHOLD
 from app.services.webhooks.outbox import EVENTS
 from tests.utils.job_helpers import make_user
+from tests.utils.outbox import emails, only_email
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"x" * 200
 
@@ -214,6 +215,12 @@ def test_a_png_name_with_pdf_bytes_is_rejected_and_deleted(
     assert events(session)[0][1]["reason"] == body["reason"]
     got = client.get(f"/api/uploads/{up['id']}", headers=dev.headers).json()
     assert got["status"] == "rejected" and got["url"] is None
+    told = only_email(session, "upload_failed", to=dev.user.email)
+    assert (told.context["upload_id"], told.context["filename"]) == (up["id"], "cat.png")
+    assert told.context["status"] == "rejected" and told.context["reason"] == body["reason"]
+    assert told.context["url"].endswith(f"/projects/{dev.project_id}/uploads")
+    assert complete(client, dev, up["id"]).json()["status"] == "rejected"  # again: no 2nd email
+    assert len(emails(session, "upload_failed")) == 1
 
 
 def test_a_size_that_differs_from_the_declared_one_is_rejected(

@@ -32,6 +32,7 @@ from app.services.webhooks.schedule import MAX_ATTEMPTS, RETRY_DELAYS
 from app.settings import reset_settings
 from tests.utils.fakes.webhook_receiver import Reply, WebhookReceiver
 from tests.utils.job_helpers import make_user, run_queue
+from tests.utils.outbox import emails, only_email
 
 UPLOAD = {"id": "up_123", "name": "cat.png", "size": 42}
 
@@ -209,6 +210,10 @@ def test_a_410_disables_the_endpoint_and_fails_its_pending_deliveries(
     assert disabled_endpoint_notices(session, project_id=project_id) == [
         f"Webhook endpoint {receiver.url} was disabled: The endpoint answered 410 Gone."
     ]
+    told = only_email(session, "webhook_endpoint_disabled", to="dev@example.com")
+    assert told.context["endpoint_url"] == receiver.url and told.context["project_name"] == "Site"
+    assert told.context["reason"] == "The endpoint answered 410 Gone."
+    assert told.subject == "A webhook endpoint of Site was disabled"
 
 
 def test_an_endpoint_failing_for_five_days_is_disabled_and_the_owner_told(
@@ -225,6 +230,7 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_the_owner_told(
     run_queue()
     session.expire_all()
     assert session.get(WebhookEndpoint, new.id).enabled  # type: ignore[union-attr]
+    assert emails(session, "webhook_endpoint_disabled") == []  # 4 days 23 hours: not yet
 
     endpoint = session.get(WebhookEndpoint, new.id)
     assert endpoint is not None
@@ -240,9 +246,14 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_the_owner_told(
     assert _delivery(session, delivery_id).status == "failed"
     (notice,) = disabled_endpoint_notices(session, project_id=project_id)
     assert "failing for 5 days" in notice
+    told = only_email(session, "webhook_endpoint_disabled", to="dev@example.com")
+    assert told.context["reason"].startswith("Disabled after failing for 5 days")
     set_enabled(session, project_id=project_id, endpoint_id=new.id, enabled=True)
     session.commit()
     assert disabled_endpoint_notices(session, project_id=project_id) == []
+    # The owner switching it off knows already: no email for that.
+    set_enabled(session, project_id=project_id, endpoint_id=new.id, enabled=False)
+    assert len(emails(session, "webhook_endpoint_disabled")) == 1
 
 
 def test_redirects_are_not_followed(

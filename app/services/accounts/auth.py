@@ -14,6 +14,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.services import analytics
 from app.services.core.errors import (
     AuthenticationError,
     ConflictError,
@@ -110,6 +111,7 @@ def create_user(
     except IntegrityError as e:  # a concurrent sign-up with the same email
         session.rollback()
         raise ConflictError("An account with that email already exists. Sign in instead.") from e
+    analytics.capture_after_commit(session, user.id, "signed_up", {"role": user.role})
     return user
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
+from app.services import analytics
 from app.services.analyzer.jsonrepair import coerce_to_schema, repair_json
 from app.services.analyzer.jsonstream import PartialJSONParser
 from app.services.analyzer.providers import (
@@ -199,6 +200,10 @@ def _finish_record(
         row.error = error[:2000] if error else None
         row.finished_at = utcnow()
         session.add(row)
+        if status == "succeeded":
+            analytics.capture_after_commit(
+                session, row.user_id, "analysis_done", {"model": row.model, "credits": credits}
+            )
         model = row.model
     metrics.ANALYSES.labels(model=model, outcome=status).inc()
     metrics.ANALYSIS_DURATION.labels(model=model, outcome=status).observe(

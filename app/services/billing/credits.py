@@ -51,6 +51,8 @@ from app.services.core.errors import (
     NotFoundError,
 )
 from app.services.core.models import CreditEntry, Role, User, utcnow
+from app.services.notify import triggers
+from app.settings import get_settings
 
 # One entry moves at most this many credits: far above any real price or grant, far below
 # the 32-bit integer column's limit, and it catches a cost passed in the wrong unit.
@@ -487,6 +489,7 @@ def _write_once(
             entry = build(tx)
             tx.add(entry)
             tx.flush()
+            _watch_low_balance(tx, user_id=user_id, entry=entry)
             return entry, True
     except IntegrityError as e:
         # The lock is per user, so the same key used for two users at once can race past the
@@ -496,6 +499,28 @@ def _write_once(
         if existing is None:
             raise InternalError(f"Ledger write failed for {stored_key!r}") from e
         return existing, False
+
+
+def _watch_low_balance(tx: Session, *, user_id: int, entry: CreditEntry) -> None:
+    """The low-credits email, once per crossing: when this entry takes the balance from the
+    threshold or above to below it, email and remember it (`low_credits_notified`); when the
+    balance is back at or above the threshold, forget it, so the next crossing emails again.
+    Runs under the ledger lock, in the entry's transaction: two writers can't both cross."""
+    threshold = get_settings().low_credits_threshold
+    after = balance(tx, user_id=user_id)
+    before = after - entry.amount
+    user = tx.get(User, user_id)
+    if user is None:
+        return
+    if after < threshold <= before and not user.low_credits_notified:
+        user.low_credits_notified = True
+        tx.add(user)
+        triggers.low_credits(
+            tx, user=user, balance=after, threshold=threshold, crossed_at=entry.created_at
+        )
+    elif after >= threshold and user.low_credits_notified:
+        user.low_credits_notified = False
+        tx.add(user)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.services import analytics
 from app.services.billing import credits
 from app.services.core.errors import (
     ConflictError,
@@ -24,8 +25,9 @@ from app.services.core.errors import (
     NotFoundError,
     StorageError,
 )
-from app.services.core.models import LoraTraining, utcnow
+from app.services.core.models import LoraTraining, User, utcnow
 from app.services.core.storage import get_storage
+from app.services.notify import triggers
 from app.services.studio.jobs.lease import rows_changed
 
 
@@ -127,6 +129,8 @@ def finish(
             **values,
         ),
     )
+    if changed == 1 and outcome != TrainingStatus.cancelled:  # a cancel is its owner's doing
+        _tell_owner(session, training_id, outcome=outcome, error=error)
     session.commit()
     training = load(session, training_id)
     settle(session, training)
@@ -135,6 +139,27 @@ def finish(
         with contextlib.suppress(StorageError, InvalidInputError):
             get_storage().delete(training.zip_key)
     return changed == 1
+
+
+def _tell_owner(
+    session: Session, training_id: int, *, outcome: TrainingStatus, error: str | None
+) -> None:
+    """The "LoRA trained or failed" email, in the transaction that finishes the training."""
+    training = load(session, training_id)
+    if outcome == TrainingStatus.done:
+        kind = "style" if training.is_style else "subject"
+        analytics.capture_after_commit(session, training.user_id, "lora_trained", {"kind": kind})
+    owner = session.get(User, training.user_id)
+    if owner is None:
+        return
+    triggers.lora_finished(
+        session,
+        user=owner,
+        lora_id=training_id,
+        name=training.name,
+        status=outcome.value,
+        error=error,
+    )
 
 
 def settle(session: Session, training: LoraTraining) -> None:

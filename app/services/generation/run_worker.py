@@ -14,11 +14,19 @@ import io
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.services import analytics
 from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.errors import LeaseLostError, UserFacingError
 from app.services.core.logs import get_logger
-from app.services.core.models import Generation, GenerationImage, PromptVersion, utcnow
+from app.services.core.models import (
+    Generation,
+    GenerationImage,
+    Prompt,
+    PromptVersion,
+    User,
+    utcnow,
+)
 from app.services.core.storage import get_storage
 from app.services.generation.gallery_entry import add_to_gallery, embed_restorable
 from app.services.generation.image_maker import OFFLINE_PROVIDER, image_model, make_image
@@ -34,6 +42,7 @@ from app.services.generation.run_records import (
 )
 from app.services.generation.types import GeneratedImage, LoraWeight
 from app.services.images.intake import ingest_image
+from app.services.notify import triggers
 from app.services.studio.jobs.lease import current_worker_id, rows_changed
 
 log = get_logger("generation")
@@ -264,6 +273,32 @@ def _finish(generation_id: int, worker_id: str) -> str:
         )
         if finished != 1:
             raise LeaseLostError(f"generation {generation_id} is no longer held by {worker_id}")
+        if outcome != RunStatus.cancelled:  # whoever cancelled it knows already
+            _tell_owner(session, generation, images)
+        if outcome == RunStatus.done:
+            done = sum(1 for i in images if i.status == ImageStatus.done)
+            analytics.capture_after_commit(
+                session,
+                generation.user_id,
+                "generation_done",
+                {"model": generation.model, "images": done},
+            )
         session.commit()
         metrics.GENERATIONS.labels(outcome=outcome.value).inc()
         return outcome.value
+
+
+def _tell_owner(session: Session, generation: Generation, images: list[GenerationImage]) -> None:
+    """The "generation done" email, in the transaction that sets the run's outcome."""
+    owner = session.get(User, generation.user_id)
+    if owner is None or generation.id is None:
+        return
+    prompt = session.get(Prompt, generation.prompt_id) if generation.prompt_id else None
+    triggers.generation_batch_done(
+        session,
+        user=owner,
+        run_id=generation.id,
+        title=prompt.title if prompt is not None else "your JSON prompt",
+        images_done=sum(1 for i in images if i.status == ImageStatus.done),
+        images_failed=sum(1 for i in images if i.status == ImageStatus.failed),
+    )

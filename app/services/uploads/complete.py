@@ -22,6 +22,7 @@ from app.services.core.storage import Storage
 from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.expiry import expiry_for
 from app.services.uploads.file_types import check_content
+from app.services.uploads.owner_emails import tell_owner_of_failure
 from app.services.uploads.processing import enqueue_processing_after_commit
 from app.services.uploads.views import upload_data
 from app.services.webhooks.outbox import emit
@@ -126,6 +127,7 @@ def _settle(
     metrics.UPLOAD_BYTES.labels(status=status).inc(upload.size)
     if status == "rejected":
         storage.delete(upload.storage_key)
+        tell_owner_of_failure(session, upload)
     else:
         # Scan and thumbnail: queued once this commits; a lost enqueue is swept up later.
         enqueue_processing_after_commit(session, upload.id)

@@ -36,6 +36,7 @@ from app.services.core.queue import get_huey, task_once, waiting_args
 from app.services.core.storage import Storage
 from app.services.uploads.buckets import storage_for_project
 from app.services.uploads.cdn import publish
+from app.services.uploads.owner_emails import tell_owner_of_failure
 from app.services.uploads.previews import Preview, is_image_type, make_preview
 from app.services.uploads.scanner import (
     ScannerError,
@@ -234,6 +235,7 @@ def _quarantine(storage: Storage, upload_id: str, key: str, verdict: ScanVerdict
             event_type="upload.infected",
             data=upload_data(upload),
         )
+        tell_owner_of_failure(session, upload)
     storage.delete(key)
     log.warning("upload quarantined", extra={"upload": upload_id, "signature": verdict.signature})
     return "quarantined"

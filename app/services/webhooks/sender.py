@@ -25,7 +25,15 @@ from app.services.core import metrics
 from app.services.core.db import session_scope
 from app.services.core.http import USER_AGENT, tls_context
 from app.services.core.logs import get_logger
-from app.services.core.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+from app.services.core.models import (
+    Project,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
+from app.services.notify import triggers
 from app.services.webhooks.destinations import DestinationRefusedError, check_destination
 from app.services.webhooks.endpoints import ENDPOINT_DISABLED, disable, live_secrets
 from app.services.webhooks.schedule import FAILING_LIMIT, retry_delay
@@ -232,12 +240,12 @@ def _note_failure(
         log.warning("webhook endpoint %s answered 410 Gone: disabled", endpoint.id)
         session.flush()
         disable(session, endpoint, reason=GONE_REASON)
+        _tell_owner(session, endpoint)
         return
     since = endpoint.failing_since
     if now - since >= FAILING_LIMIT:
         reason = f"Disabled after failing for 5 days (since {since:%Y-%m-%d %H:%M} UTC)."
-        # No email system yet: the owner is told by this log line and by the notice on the
-        # project's pages (notices.py), which lists endpoints disabled this way.
+        # The owner is told by email and by the notice on the project's pages (notices.py).
         log.warning(
             "webhook endpoint %s of project %s failed for 5 days: disabled",
             endpoint.id,
@@ -245,3 +253,22 @@ def _note_failure(
         )
         session.flush()
         disable(session, endpoint, reason=reason)
+        _tell_owner(session, endpoint)
+
+
+def _tell_owner(session: Session, endpoint: WebhookEndpoint) -> None:
+    """The "endpoint disabled" email to the project's owner, in the disabling transaction."""
+    project = session.get(Project, endpoint.project_id)
+    owner = session.get(User, project.owner_id) if project is not None else None
+    if project is None or owner is None or endpoint.id is None:
+        return
+    triggers.webhook_endpoint_disabled(
+        session,
+        owner=owner,
+        project_id=endpoint.project_id,
+        project_name=project.name,
+        endpoint_id=endpoint.id,
+        endpoint_url=endpoint.url,
+        reason=endpoint.disabled_reason or "",
+        disabled_at=endpoint.disabled_at or utcnow(),
+    )

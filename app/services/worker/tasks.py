@@ -20,6 +20,7 @@ from app.services.generation import lora_queue, run_queue
 from app.services.notify import dispatch as email_dispatch
 from app.services.studio.jobs import dispatch
 from app.services.uploads import processing
+from app.services.uploads.owner_emails import send_daily_summaries
 from app.services.webhooks import dispatch as webhook_dispatch
 from app.services.worker.maintenance import (
     grant_plan_credits,
@@ -38,6 +39,7 @@ class QueueTasks:
     recover: TaskWrapper
     send_webhook: TaskWrapper
     send_email: TaskWrapper
+    upload_summary: TaskWrapper
 
 
 _lock = threading.Lock()
@@ -62,6 +64,11 @@ def tasks_for(huey: Huey) -> QueueTasks:
                 ),
                 send_webhook=webhook_dispatch.register(huey),
                 send_email=email_dispatch.register(huey),
+                # Hourly, for the day before: the dedupe key sends each project's summary once
+                # a day, and a worker down at midnight still sends it when it is back.
+                upload_summary=huey.periodic_task(crontab(minute="5"), name="upload_summary")(
+                    send_daily_summaries
+                ),
             )
             setattr(huey, _ATTRIBUTE, found)
         return found

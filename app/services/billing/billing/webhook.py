@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.services import analytics
 from app.services.billing import credits
 from app.services.billing.billing.setup import PaymentKind, PaymentStatus, billing_enabled
 from app.services.billing.pricing import DEFAULT_PLAN, PLANS, grant_monthly_credits
@@ -24,6 +25,7 @@ from app.services.core.errors import (
 )
 from app.services.core.logs import get_logger
 from app.services.core.models import Payment, StripeEvent, StripeSubscription, User, utcnow
+from app.services.notify import triggers
 from app.settings import Settings, get_settings
 
 log = get_logger("billing")
@@ -75,9 +77,11 @@ def handle_webhook(
         return "duplicate"
     handler = _HANDLERS.get(event_type)
     sent = _Sent(event_id, _timestamp(data.get("created")) or datetime.now(UTC))
-    outcome = handler(session, obj, sent) if handler is not None else "ignored"
-    session.add(StripeEvent(event_id=event_id, type=event_type))
     try:
+        # A handler flushes its rows (the receipt names the payment's id), so a concurrent
+        # delivery's UNIQUE conflict can surface there as well as at the commit.
+        outcome = handler(session, obj, sent) if handler is not None else "ignored"
+        session.add(StripeEvent(event_id=event_id, type=event_type))
         session.commit()
     except IntegrityError:
         # Another delivery of the same event (or of the same Stripe object) won the race.
@@ -112,6 +116,7 @@ def _checkout_completed(session: Session, obj: dict[str, Any], sent: _Sent) -> s
             _ensure_subscription(session, subscription_id, user_id=user.id, plan=plan, sent=sent)
             if not _is_ended(session, subscription_id):
                 user.plan = plan
+            analytics.capture_after_commit(session, user.id, "subscription_started", {"plan": plan})
         elif plan in PLANS:
             user.plan = plan
         _remember_customer(user, obj)
@@ -143,6 +148,7 @@ def _checkout_completed(session: Session, obj: dict[str, Any], sent: _Sent) -> s
     row.currency = str(obj.get("currency") or row.currency)
     _remember_customer(user, obj)
     session.add_all([row, user])
+    _send_receipt(session, user, row, description=f"{amount} credits")
     return "applied"
 
 
@@ -168,23 +174,36 @@ def _invoice_paid(session: Session, obj: dict[str, Any], _sent: _Sent) -> str:
         user.plan = plan
         user.plan_renews_at = end
     _remember_customer(user, obj)
-    session.add_all(
-        [
-            user,
-            Payment(
-                user_id=user.id,
-                stripe_reference=reference,
-                stripe_payment_intent=_id(obj.get("payment_intent")),
-                amount_cents=_int(obj.get("amount_paid")),
-                currency=str(obj.get("currency") or "usd"),
-                credits=entry.amount if entry is not None else 0,
-                status=PaymentStatus.paid,
-                kind=PaymentKind.subscription,
-                note=f"{PLANS[plan].display_name} plan, {start:%B %Y}",
-            ),
-        ]
+    payment = Payment(
+        user_id=user.id,
+        stripe_reference=reference,
+        stripe_payment_intent=_id(obj.get("payment_intent")),
+        amount_cents=_int(obj.get("amount_paid")),
+        currency=str(obj.get("currency") or "usd"),
+        credits=entry.amount if entry is not None else 0,
+        status=PaymentStatus.paid,
+        kind=PaymentKind.subscription,
+        note=f"{PLANS[plan].display_name} plan, {start:%B %Y}",
     )
+    session.add_all([user, payment])
+    _send_receipt(session, user, payment, description=payment.note)
     return "applied"
+
+
+def _send_receipt(session: Session, user: User, payment: Payment, *, description: str) -> None:
+    """The receipt email, in the transaction that records the payment (and the event id)."""
+    session.flush()  # the payment's id names the receipt
+    assert payment.id is not None
+    triggers.payment_receipt(
+        session,
+        user=user,
+        payment_id=payment.id,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        credits=payment.credits,
+        description=description,
+        paid_at=utcnow(),
+    )
 
 
 def _subscription_changed(session: Session, obj: dict[str, Any], sent: _Sent) -> str:

@@ -31,6 +31,7 @@ from app.services.core.errors import (
 from app.services.core.logs import get_logger
 from app.services.core.models import Job, JobItem, Role, User, utcnow
 from app.services.core.storage import Storage, get_storage
+from app.services.notify import triggers
 from app.services.studio.imageops import iter_inputs
 from app.services.studio.imageops.spec import OpsSpec
 from app.services.studio.jobs.costs import estimate_cost, job_cost
@@ -457,6 +458,8 @@ def finish_job(
         finished_at=now,
         progress=sum(counts.values()),
     )
+    if status != JobStatus.cancelled:  # whoever cancelled it knows already
+        _tell_owner(session, job=job, status=status, counts=counts, error=error)
     session.commit()
     metrics.STUDIO_JOBS.labels(outcome=status.value).inc()
     if job.started_at is not None:
@@ -466,6 +469,26 @@ def finish_job(
         seconds = max((now - started).total_seconds(), 0.0)
         metrics.STUDIO_JOB_DURATION.labels(outcome=status.value).observe(seconds)
     return status.value
+
+
+def _tell_owner(
+    session: Session, *, job: Job, status: str, counts: dict[str, int], error: str | None
+) -> None:
+    """The "job done or failed" email, in the transaction that sets the final status."""
+    owner = session.get(User, job.user_id) if job.user_id is not None else None
+    if owner is None or job.id is None:
+        return
+    steps = build_view(job, counts=counts).steps
+    triggers.studio_job_finished(
+        session,
+        user=owner,
+        job_id=job.id,
+        job_name=", ".join(s.replace("_", " ") for s in steps)[:120] or "image operations",
+        status=str(status),
+        items_done=counts.get(ItemStatus.done, 0),
+        items_failed=counts.get(ItemStatus.failed, 0),
+        error=error,
+    )
 
 
 def settle_credits(session: Session, *, job: Job, succeeded: int) -> int:
