@@ -27,6 +27,7 @@ from app.services.core.models import (
     WorkerHeartbeat,
 )
 from app.services.core.queue import get_huey, task_once
+from app.services.notify.render import render
 from app.services.ops import email_outbox, error_log, provider_rates, webhook_failures, workers
 from app.services.ops.queue_status import queue_status, read_queue
 from app.settings import reset_settings
@@ -388,6 +389,19 @@ def test_outbox_uses_the_renderer_it_is_given(session: Session) -> None:
         session, actor=admin, email_id=message.id or 0, render_text=lambda m: f"Dear {m.to_address}"
     )
     assert detail.text == "Dear ada@example.com"
+
+
+def test_outbox_shows_the_text_the_recipient_gets(session: Session) -> None:
+    admin, ada = people(session)
+    context = {"balance": 3, "threshold": 10, "url": "https://app.example/credits"}
+    message = EmailMessage(
+        user_id=ada.id, to_address=ada.email, kind="low_credits", subject="Low", context=context
+    )
+    session.add(message)
+    session.commit()
+    detail = email_outbox.read_email(session, actor=admin, email_id=message.id or 0)
+    assert detail.text == render(message).text
+    assert "https://app.example/credits" in detail.text
 
 
 def test_the_chart_keeps_six_colours_and_lumps_the_rest(session: Session) -> None:

@@ -12,12 +12,16 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.services.core.errors import NotFoundError
+from app.services.core.logs import get_logger
 from app.services.core.models import EmailMessage, User
+from app.services.notify.render import render
 from app.services.ops.access import require_admin
 from app.services.ops.clock import aware
 
 STATUSES = ("outbox", "queued", "failed", "sent")
 PAGE_SIZE = 20
+
+log = get_logger("ops")
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,25 @@ class EmailDetail:
     last_error: str | None
     sent_at: datetime | None
     context: dict[str, Any]
-    text: str  # the plain-text body as sent, or the context laid out when no renderer is wired
+    text: str  # the plain-text body as sent, or the context laid out when it can't be rendered
 
 
-# The plain-text renderer (app/services/notify/render.py) plugs in here; until it is wired,
-# an admin reads the message's context, which holds every fact the email would state.
 TextRenderer = Callable[[EmailMessage], str]
 
 
 def context_text(message: EmailMessage) -> str:
     lines = [f"{key}: {value}" for key, value in sorted(message.context.items())]
     return "\n".join(lines) or "(no context)"
+
+
+def rendered_text(message: EmailMessage) -> str:
+    """The plain-text part exactly as the recipient gets it. A row the templates can't render
+    (a context written by an older version) is still readable: its facts, one per line."""
+    try:
+        return render(message).text
+    except Exception:
+        log.warning("email %s could not be rendered for the outbox view", message.id, exc_info=True)
+        return context_text(message)
 
 
 def _row(m: EmailMessage) -> EmailRow:
@@ -93,7 +105,7 @@ def read_email(
     *,
     actor: User | None,
     email_id: int,
-    render_text: TextRenderer = context_text,
+    render_text: TextRenderer = rendered_text,
 ) -> EmailDetail:
     require_admin(actor)
     message = session.get(EmailMessage, email_id)
