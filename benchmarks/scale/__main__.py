@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -89,6 +90,22 @@ def _prove_shared_rate_limits(backends: list[str], app_url: str, run_id: str) ->
         if SESSION_COOKIE in right.cookies:
             raise AssertionError("rate limits are not shared: 5 failures per backend let it in")
     return "rate limits shared: 10 failed sign-ins across both backends lock the 11th out"
+
+
+def _logged_errors(logs: Path) -> list[str]:
+    """Each process's logged errors, the last line of each traceback counted once per kind."""
+    found: Counter[str] = Counter()
+    for log in sorted(logs.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"level": "ERROR"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            last = (record.get("exc_info") or record.get("message", "")).strip().splitlines()[-1:]
+            found[f"{log.stem}: {(last or [''])[0][:160]}"] += 1
+    return [f"{count} x {what}" for what, count in found.most_common(10)]
 
 
 async def _run_load(
@@ -176,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     problems += [f"error: {e}" for e in stats.errors[:20]]
     if any(left.values()):
         problems.append(f"the queue did not drain in {DRAIN_LIMIT:.0f} s: {left}")
+    for logged in _logged_errors(logs):
+        _say(f"logged: {logged}")
     for problem in problems[:60]:
         _say(f"FAIL: {problem}")
     _say(f"==> wall time {time.monotonic() - wall:.0f} s; {'FAILED' if problems else 'passed'}")
