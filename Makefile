@@ -1,5 +1,5 @@
 # One target per job. `make run` and `make test` are the README's two Quick start commands.
-.PHONY: run dev test install install-dev migrate seed worker lint format typecheck unit bench clean
+.PHONY: run dev test test-scale install install-dev migrate seed worker lint format typecheck unit bench clean
 
 run:            ## install, migrate, seed, start the worker and a production build of the app on :3000
 	scripts/run.sh
@@ -9,6 +9,9 @@ dev:            ## the same with Reflex's dev server and hot reload (frontend :3
 
 test:           ## install (dev + chromium), ruff, mypy, import contracts, pytest (unit, integration, browser)
 	scripts/test.sh
+
+test-scale:     ## install, then 2 backends + 2 workers on PostgreSQL, Redis, S3 under 50 users for 2 min
+	scripts/test_scale.sh
 
 install:        ## .venv + pinned packages + bun
 	scripts/install.sh

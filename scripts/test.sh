@@ -20,6 +20,8 @@ scripts/clamav.sh install
 echo "==> ruff"
 .venv/bin/ruff check app tests benchmarks
 .venv/bin/ruff format --check app tests benchmarks
+echo "==> actionlint (.github/workflows: CI for the project's users, which can't run here)"
+.venv/bin/actionlint -color=false
 echo "==> mypy app/services"
 .venv/bin/mypy app/services
 echo "==> lint-imports (the import contracts in pyproject.toml)"

@@ -56,8 +56,14 @@ def optional_user(
     """A session token (cookie or bearer) or a project API key (`jc_...`) identifies the user."""
     token = session_token(request)
     if token and token.startswith(API_KEY_PREFIX):
-        return user_for_key(session, token)
-    return user_for_token(session, token)
+        user = user_for_key(session, token)
+    else:
+        user = user_for_token(session, token)
+    # End the lookup's transaction: its pooled connection goes back now, not when the response
+    # is sent. Held across a slow upload or a handler that takes a second connection (the credit
+    # ledger's own), 15 such requests used the whole pool and waited 30 s on each other.
+    session.commit()
+    return user
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:

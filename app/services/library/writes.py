@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.services.core.models import Prompt, PromptTag, PromptVersion, Tag, utcnow
@@ -17,15 +18,26 @@ from app.services.library.search import index_for_search
 
 
 def get_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
-    tags: list[Tag] = []
-    for raw in dict.fromkeys(n.strip().lower()[:64] for n in names if n.strip()):
-        tag = session.exec(select(Tag).where(Tag.name == raw)).first()
-        if tag is None:
-            tag = Tag(name=raw)
+    return [
+        _tag_named(session, name)
+        for name in dict.fromkeys(n.strip().lower()[:64] for n in names if n.strip())
+    ]
+
+
+def _tag_named(session: Session, name: str) -> Tag:
+    """The tag, made when new. Two saves with the same new tag race to insert it (seen under
+    load on PostgreSQL: the loser's whole save failed), so the insert runs in a savepoint and
+    the loser takes the winner's row. FOR UPDATE reads it even under MySQL's snapshot reads."""
+    tag = session.exec(select(Tag).where(Tag.name == name)).first()
+    if tag is not None:
+        return tag
+    try:
+        with session.begin_nested():
+            tag = Tag(name=name)
             session.add(tag)
-            session.flush()
-        tags.append(tag)
-    return tags
+        return tag
+    except IntegrityError:
+        return session.exec(select(Tag).where(Tag.name == name).with_for_update()).one()
 
 
 def create_prompt(
