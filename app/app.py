@@ -28,8 +28,10 @@ from app.pages.prompt import prompt_page
 from app.pages.share import share_page
 from app.pages.studio import studio_page
 from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.error_events import setup_error_reporting
 from app.services.core.http import http_lifespan
 from app.services.core.logs import configure_logging
+from app.services.core.tracing import setup_tracing
 from app.settings import get_settings
 from app.state.admin import AdminState
 from app.state.analyzer import AnalyzerState
@@ -59,6 +61,8 @@ from app.state.studio_jobs import StudioJobsState
 from app.state.update_list import UpdateListState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+setup_tracing(get_settings())  # before create_api(): it instruments the API it makes
+setup_error_reporting(get_settings())
 ensure_models()
 
 app = rx.App(

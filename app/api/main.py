@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -35,7 +36,9 @@ from app.services.core.errors import (
     new_error_id,
     public_message,
 )
+from app.services.core.error_events import record_error
 from app.services.core.logs import get_logger, request_id_var
+from app.services.core.tracing import instrument_api
 from app.settings import APP_VERSION
 
 log = get_logger("api")
@@ -77,6 +80,14 @@ async def _user_facing(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     error_id = new_error_id()
     log.error("unhandled error %s on %s", error_id, request.url.path, exc_info=exc)
+    route = request.scope.get("route")
+    await asyncio.to_thread(  # the thread keeps this context: the ErrorEvent gets the trace id
+        record_error,
+        exc,
+        reference=error_id,
+        source="api",
+        location=f"{request.method} {getattr(route, 'path', request.url.path)}",
+    )
     return JSONResponse(
         {"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500
     )
@@ -169,4 +180,5 @@ def create_api() -> FastAPI:
     api.include_router(auth_api.router)
     api.include_router(uploads.router)
     api.openapi = _openapi(api)  # type: ignore[method-assign]
+    instrument_api(api)  # a span per REST request, when tracing is set up (core/tracing.py)
     return api
