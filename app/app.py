@@ -39,6 +39,7 @@ from app.state.auth import AuthState
 from app.state.credits import CreditsState
 from app.state.dashboard import DashboardState
 from app.state.editor import EditorState
+from app.state.errors import show_unexpected_error
 from app.state.gallery import GalleryState
 from app.state.generate import GenerateState
 from app.state.generate_runs import GenerateRunsState
@@ -72,6 +73,7 @@ app = rx.App(
         rx.script(QUERY_FIELDS_SCRIPT),
     ],
     api_transformer=create_api(),
+    backend_exception_handler=show_unexpected_error,
 )
 app.register_lifespan_task(http_lifespan)  # closes the shared HTTP client on shutdown
 app.add_page(

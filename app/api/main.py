@@ -29,6 +29,7 @@ from app.api import webhooks_api as hooks_api
 from app.api.cors import UploadCorsMiddleware
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
+from app.services.core.error_events import record_error
 from app.services.core.errors import (
     PlanLimitError,
     TooManyAttemptsError,
@@ -36,7 +37,6 @@ from app.services.core.errors import (
     new_error_id,
     public_message,
 )
-from app.services.core.error_events import record_error
 from app.services.core.logs import get_logger, request_id_var
 from app.services.core.tracing import instrument_api
 from app.settings import APP_VERSION

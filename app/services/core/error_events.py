@@ -2,8 +2,9 @@
 
 Wherever a "Reference: ..." is made (core/errors.py `new_error_id`), the code beside it calls
 `record_error`: one `ErrorEvent` row (/admin/system lists them), and one Sentry event when
-SENTRY_DSN is set (`setup_error_reporting`, beside `setup_tracing` in each process). Recording never raises: a database that
-is down must not turn one error into another, so a failed write is only logged.
+SENTRY_DSN is set (`setup_error_reporting`, beside `setup_tracing` in each process).
+Recording never raises: a database that is down must not turn one error into another, so a
+failed write is only logged.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from app.services.core.db import session_scope
 from app.services.core.logs import get_logger, redact
 from app.services.core.models import ErrorEvent
-from app.services.core.tracing import current_trace_id
+from app.services.core.tracing import current_source, current_trace_id
 from app.settings import APP_VERSION, Settings
 
 log = get_logger("errors")
@@ -37,8 +38,8 @@ def setup_error_reporting(settings: Settings) -> None:
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),
         release=f"jsoncraft@{APP_VERSION}",
-        send_default_pii=False,
-        include_local_variables=False,
+        # Nobody's identity, and no frame variables (they may hold secrets or personal data).
+        data_collection={"user_info": False, "stack_frame_variables": False},
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[AtexitIntegration(), DedupeIntegration()],
@@ -58,12 +59,14 @@ def record_error(
     exc: BaseException,
     *,
     reference: str,
-    source: str,
     location: str,
+    source: str | None = None,
     user_id: int | None = None,
 ) -> None:
     """Keep `exc` as an ErrorEvent under `reference` (what the person saw), from `source`
-    (api|page|worker|cli) at `location` (route template, event handler or task name)."""
+    (api|page|worker|cli; by default the one `current_source` finds) at `location` (route
+    template, event handler or task name)."""
+    source = source or current_source()
     trace_id = current_trace_id()
     _report_to_sentry(exc, reference=reference, trace_id=trace_id, source=source)
     try:

@@ -141,6 +141,21 @@ def current_ids() -> tuple[str, str] | None:
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
+def current_source() -> str:
+    """Where the code running now was started from, for an ErrorEvent: "api" inside a REST
+    request's span, "worker" inside a queue task's, "page" elsewhere in a traced process (a
+    Reflex event handler) and "cli" where nothing is traced."""
+    if _provider is None:
+        return "cli"
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind
+
+    kind = getattr(trace.get_current_span(), "kind", None)  # SDK spans have it, others don't
+    if kind == SpanKind.SERVER:
+        return "api"
+    return "worker" if kind == SpanKind.CONSUMER else "page"
+
+
 def current_trace_id() -> str | None:
     ids = current_ids()
     return ids[0] if ids else None

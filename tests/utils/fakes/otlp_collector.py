@@ -53,18 +53,18 @@ class OtlpCollector(LoopbackServer):
         received = []
         for resource_spans in request.resource_spans:
             resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    received.append(
-                        ReceivedSpan(
-                            service_name=resource.get("service.name", ""),
-                            name=span.name,
-                            trace_id=span.trace_id.hex(),
-                            span_id=span.span_id.hex(),
-                            attributes={a.key: _value(a.value) for a in span.attributes},
-                            linked_span_ids=[link.span_id.hex() for link in span.links],
-                        )
-                    )
+            received.extend(
+                ReceivedSpan(
+                    service_name=resource.get("service.name", ""),
+                    name=span.name,
+                    trace_id=span.trace_id.hex(),
+                    span_id=span.span_id.hex(),
+                    attributes={a.key: _value(a.value) for a in span.attributes},
+                    linked_span_ids=[link.span_id.hex() for link in span.links],
+                )
+                for scope_spans in resource_spans.scope_spans
+                for span in scope_spans.spans
+            )
         with self._arrived:
             self.spans.extend(received)
             self._arrived.notify_all()
@@ -73,7 +73,7 @@ class OtlpCollector(LoopbackServer):
         server = self
 
         class Handler(LoopbackHandler):
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)

@@ -46,7 +46,7 @@ class SentryServer(LoopbackServer):
         server = self
 
         class Handler(LoopbackHandler):
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 encoding = self.headers.get("Content-Encoding")
                 if encoding == "gzip":
