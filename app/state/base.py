@@ -50,13 +50,12 @@ def user_message(exc: BaseException) -> str:
 
 
 def handler_name(exc: BaseException) -> str:
-    """`SomeState.some_handler`: the innermost State handler `exc` went through, from its
-    traceback (Reflex hands exception handlers the exception alone)."""
-    found = ""
+    """`SomeState.some_handler`: the outermost frame of app/state in `exc`'s traceback, which
+    is the event handler Reflex called (Reflex hands exception handlers the exception alone)."""
     tb = exc.__traceback__
     while tb is not None:
         module = tb.tb_frame.f_globals.get("__name__", "")
         if module.startswith("app.state.") and module != __name__:
-            found = tb.tb_frame.f_code.co_qualname
+            return tb.tb_frame.f_code.co_qualname
         tb = tb.tb_next
-    return found
+    return ""
