@@ -78,6 +78,20 @@ def test_an_api_request_is_a_server_span_named_by_its_route_template(
     (server,) = _named(spans, "GET /api/prompts/{prompt_id}")
     assert server.kind == SpanKind.SERVER
     assert server.attributes and server.attributes["http.route"] == "/api/prompts/{prompt_id}"
+    assert [s.name for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER] == [
+        server.name
+    ]  # one span for the request, none per ASGI message
+
+
+def test_only_the_rest_api_is_traced_not_the_reflex_app_it_wraps(
+    spans: InMemorySpanExporter, db_url: str
+) -> None:
+    client = TestClient(create_api(), raise_server_exceptions=False)
+    client.get("/_event/")  # Reflex's websocket path: one span would cover a whole visit
+    client.get("/gallery")
+    client.get("/api/health")
+    names = [s.name for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert names == ["GET /api/health"]
 
 
 def test_an_outgoing_httpx_call_is_a_client_span(spans: InMemorySpanExporter) -> None:

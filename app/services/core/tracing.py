@@ -125,7 +125,13 @@ def instrument_api(api: FastAPI) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(api, tracer_provider=_provider, excluded_urls=_NOT_API)
+    FastAPIInstrumentor.instrument_app(
+        api,
+        tracer_provider=_provider,
+        excluded_urls=_NOT_API,
+        # Not a span per ASGI message: a streamed answer would make hundreds.
+        exclude_spans=["receive", "send"],
+    )
 
 
 def current_ids() -> tuple[str, str] | None:
