@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,16 +57,25 @@ def _trace_id(span: ReadableSpan) -> str:
     return format(span.context.trace_id, "032x")
 
 
-def test_a_real_query_makes_a_span_with_its_statement(
-    spans: InMemorySpanExporter, db_url: str
+def test_real_queries_make_spans_with_their_statements(
+    spans: InMemorySpanExporter, db_url: str, tmp_path: Path
 ) -> None:
-    # opentelemetry-instrumentation-sqlalchemy refuses SQLAlchemy 2.1 by its declared range;
-    # our engines are instrumented anyway, and this proves statements are traced.
+    # opentelemetry-instrumentation-sqlalchemy's instrumentor refuses SQLAlchemy 2.1 by its
+    # declared range, and takes one engine per process: every engine must be traced anyway.
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    for url in (db_url, other_url):
+        with Session(engine_for(url)) as session:
+            session.execute(text("SELECT :n AS answer"), {"n": 42})
     with Session(engine_for(db_url)) as session:
         session.execute(text("SELECT count(*) FROM error_events WHERE source = :s"), {"s": "api"})
     statements = [s for s in spans.get_finished_spans() if "db.statement" in (s.attributes or {})]
-    traced = [s.attributes["db.statement"] for s in statements if s.attributes]
-    assert "SELECT count(*) FROM error_events WHERE source = ?" in traced
+    traced = [(s.attributes["db.name"], s.attributes["db.statement"]) for s in statements]
+    assert traced.count((db_url.removeprefix("sqlite:///"), "SELECT ? AS answer")) == 1
+    assert traced.count((other_url.removeprefix("sqlite:///"), "SELECT ? AS answer")) == 1
+    assert (
+        db_url.removeprefix("sqlite:///"),
+        "SELECT count(*) FROM error_events WHERE source = ?",
+    ) in traced
     assert all(s.attributes and s.attributes["db.system"] == "sqlite" for s in statements)
 
 

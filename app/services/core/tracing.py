@@ -8,9 +8,10 @@ over HTTP). Processes that never call it (the CLI) pay nothing: this module impo
 only inside `setup_tracing`, and the helpers below are cheap no-ops until then.
 
 SQLAlchemy: opentelemetry-instrumentation-sqlalchemy 0.66b2 declares "sqlalchemy < 2.1" and so
-instruments nothing on our pinned 2.1.9, silently. Its per-engine tracer (the engine events
-before/after_cursor_execute) works unchanged on 2.1, so each engine is instrumented explicitly
-with the dependency check skipped; tests/unit/test_tracing.py proves a real query makes a span.
+its instrumentor instruments nothing on our pinned 2.1.9, silently (and, forced, it takes one
+engine per process: it is a singleton). Its per-engine tracer, `EngineTracer` (the engine
+events before/after_cursor_execute), works unchanged on 2.1, so every engine `engine_for`
+makes gets one; tests/unit/test_tracing.py proves real queries on two engines make spans.
 
 A queue task's span starts a trace of its own that *links* to the span that enqueued it: the
 W3C trace context rides in the task's kwargs (`TRACE_KWARG`), put there by a huey
@@ -108,14 +109,19 @@ def instrument_engine(engine: Engine) -> None:
 
 
 def _instrument(engine: Engine) -> None:
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import NoOpMeter
 
-    if engine.__dict__.get("_jsoncraft_traced"):
+    if _provider is None or engine.__dict__.get("_jsoncraft_traced"):
         return
     engine.__dict__["_jsoncraft_traced"] = True
-    # skip_dep_check: see the module docstring (the package's range stops below 2.1).
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine, tracer_provider=_provider, skip_dep_check=True
+    # The package's engine tracer, attached directly (see the module docstring): its
+    # instrumentor refuses SQLAlchemy 2.1, and instruments one engine per process anyway.
+    # Its connection-usage metric goes nowhere: metrics are Prometheus' (not OpenTelemetry's).
+    EngineTracer(
+        _provider.get_tracer("opentelemetry.instrumentation.sqlalchemy"),
+        engine,
+        NoOpMeter(TRACER_NAME).create_up_down_counter("db.client.connections.usage"),
     )
 
 
