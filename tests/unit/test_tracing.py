@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.api import create_api
+from app.services.accounts import api_keys
 from app.services.core import tracing
 from app.services.core.db import engine_for
 from app.services.core.errors import new_error_id
@@ -32,6 +33,7 @@ from app.services.core.models import ErrorEvent
 from app.services.core.queue import task_once
 from app.settings import Settings
 from tests.utils.fakes.webhook_receiver import WebhookReceiver
+from tests.utils.job_helpers import RESIZE_WEBP, make_user, photo, run_queue
 
 _exporter = InMemorySpanExporter()
 
@@ -211,3 +213,35 @@ def test_an_unexpected_api_error_shows_the_reference_kept_as_an_error_event(
     assert event.location == "GET /api/test-boom/{item_id}"
     assert event.error_type == "RuntimeError"
     assert event.message == "item 5 broke, token=[redacted]"
+
+
+def test_a_studio_job_runs_in_a_span_linked_to_the_api_request_that_submitted_it(
+    spans: InMemorySpanExporter, session: Session
+) -> None:
+    user = make_user(session, "ada@example.com", balance=50)
+    key = api_keys.create_key(session, owner=user, name="studio")
+    session.commit()
+    client = TestClient(create_api(), raise_server_exceptions=False)
+    response = client.post(
+        "/api/jobs",
+        headers={"Authorization": f"Bearer {key.key}"},
+        data={"spec": json.dumps(RESIZE_WEBP)},
+        files=[("files", ("a.jpg", photo(), "image/jpeg"))],
+    )
+    assert response.status_code == 202, response.text
+
+    assert [task.name for task in run_queue()] == ["run_job"]
+
+    (request_span,) = _named(spans, "POST /api/jobs")
+    (task_span,) = _named(spans, "task run_job")
+    (link,) = task_span.links
+    assert request_span.context is not None
+    assert link.context.span_id == request_span.context.span_id
+    # The job's own SQL statements belong to the task's trace.
+    assert any(
+        s.parent is not None
+        and s.parent.span_id == task_span.context.span_id
+        and "db.statement" in (s.attributes or {})
+        for s in spans.get_finished_spans()
+        if task_span.context is not None
+    )

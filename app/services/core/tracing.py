@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
-    from sqlalchemy.engine import Engine
 
     from app.settings import Settings
 
@@ -42,7 +41,9 @@ _NOT_API = r"://[^/]+/(?!api/)"
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
-_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+# SQLAlchemy engines, typed Any: not even a type-checking import of SQLAlchemy here, since the
+# image engine (studio/imageops, kept free of SQLAlchemy) imports this module via core/errors.
+_engines: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def setup_tracing(settings: Settings) -> None:
@@ -99,7 +100,7 @@ def force_flush() -> None:
         _provider.force_flush()
 
 
-def instrument_engine(engine: Engine) -> None:
+def instrument_engine(engine: Any) -> None:
     """Trace `engine`'s statements: now if tracing is on, else when it is set up."""
     with _lock:
         _engines.add(engine)
@@ -108,7 +109,7 @@ def instrument_engine(engine: Engine) -> None:
         _instrument(engine)
 
 
-def _instrument(engine: Engine) -> None:
+def _instrument(engine: Any) -> None:
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.metrics import NoOpMeter
 
