@@ -56,8 +56,11 @@ def optional_user(
     """A session token (cookie or bearer) or a project API key (`jc_...`) identifies the user."""
     token = session_token(request)
     if token and token.startswith(API_KEY_PREFIX):
-        return user_for_key(session, token)
-    return user_for_token(session, token)
+        user = user_for_key(session, token)
+    else:
+        user = user_for_token(session, token)
+    request.state.user_id = user.id if user else None  # for the ErrorEvent of a 500 (main.py)
+    return user
 
 
 def current_user(user: User | None = Depends(optional_user)) -> User:

@@ -87,6 +87,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         reference=error_id,
         source="api",
         location=f"{request.method} {getattr(route, 'path', request.url.path)}",
+        user_id=getattr(request.state, "user_id", None),
     )
     return JSONResponse(
         {"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500

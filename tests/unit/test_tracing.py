@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Depends
 from fastapi.testclient import TestClient
 from huey import SqliteHuey
 from opentelemetry import trace
@@ -23,13 +24,14 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.api import create_api
+from app.api.deps import current_user
 from app.services.accounts import api_keys
 from app.services.core import tracing
 from app.services.core.db import engine_for
 from app.services.core.errors import new_error_id
 from app.services.core.http import shared_client
 from app.services.core.logs import RedactSecretsFilter, RequestIdFilter, json_formatter
-from app.services.core.models import ErrorEvent
+from app.services.core.models import ErrorEvent, User
 from app.services.core.queue import task_once
 from app.settings import Settings
 from tests.utils.fakes.webhook_receiver import WebhookReceiver
@@ -190,15 +192,20 @@ def test_the_reference_is_the_trace_id_when_traced_else_random(
 
 
 def test_an_unexpected_api_error_shows_the_reference_kept_as_an_error_event(
-    spans: InMemorySpanExporter, db_url: str
+    spans: InMemorySpanExporter, session: Session, db_url: str
 ) -> None:
+    user = make_user(session, "grace@example.com")
+    key = api_keys.create_key(session, owner=user, name="tools")
+    session.commit()
     api = create_api()
 
     @api.get("/api/test-boom/{item_id}")
-    def boom(item_id: int) -> None:
+    def boom(item_id: int, _user: User = Depends(current_user)) -> None:
         raise RuntimeError(f"item {item_id} broke, token=sk-live-secret")
 
-    response = TestClient(api, raise_server_exceptions=False).get("/api/test-boom/5")
+    response = TestClient(api, raise_server_exceptions=False).get(
+        "/api/test-boom/5", headers={"Authorization": f"Bearer {key.key}"}
+    )
 
     assert response.status_code == 500
     reference = response.json()["error_id"]
@@ -206,13 +213,13 @@ def test_an_unexpected_api_error_shows_the_reference_kept_as_an_error_event(
     assert "sk-live" not in response.text
     (server,) = _named(spans, "GET /api/test-boom/{item_id}")
     assert reference == _trace_id(server)
-    with Session(engine_for(db_url)) as session:
-        (event,) = session.exec(select(ErrorEvent)).all()
+    (event,) = session.exec(select(ErrorEvent)).all()
     assert event.reference == reference and event.trace_id == reference
     assert event.source == "api"
     assert event.location == "GET /api/test-boom/{item_id}"
     assert event.error_type == "RuntimeError"
     assert event.message == "item 5 broke, token=[redacted]"
+    assert event.user_id == user.id
 
 
 def test_a_studio_job_runs_in_a_span_linked_to_the_api_request_that_submitted_it(
