@@ -113,9 +113,10 @@ def _instrument(engine: Any) -> None:
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.metrics import NoOpMeter
 
-    if _provider is None or engine.__dict__.get("_jsoncraft_traced"):
-        return
-    engine.__dict__["_jsoncraft_traced"] = True
+    with _lock:  # setup_tracing and a new engine may meet here: attach one tracer only
+        if _provider is None or engine.__dict__.get("_jsoncraft_traced"):
+            return
+        engine.__dict__["_jsoncraft_traced"] = True
     # The package's engine tracer, attached directly (see the module docstring): its
     # instrumentor refuses SQLAlchemy 2.1, and instruments one engine per process anyway.
     # Its connection-usage metric goes nowhere: metrics are Prometheus' (not OpenTelemetry's).
