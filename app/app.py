@@ -30,8 +30,10 @@ from app.pages.share import share_page
 from app.pages.studio import studio_page
 from app.pages.unsubscribe import unsubscribe_page
 from app.services.analyzer.providers.setup import ensure_models
+from app.services.core.error_events import setup_error_reporting
 from app.services.core.http import http_lifespan
 from app.services.core.logs import configure_logging
+from app.services.core.tracing import setup_tracing
 from app.settings import get_settings
 from app.state.admin import AdminState
 from app.state.admin_system import AdminSystemState
@@ -41,6 +43,7 @@ from app.state.credits import CreditsState
 from app.state.dashboard import DashboardState
 from app.state.editor import EditorState
 from app.state.email_preferences import EmailPreferencesState, UnsubscribeState
+from app.state.errors import show_unexpected_error
 from app.state.gallery import GalleryState
 from app.state.generate import GenerateState
 from app.state.generate_runs import GenerateRunsState
@@ -63,6 +66,8 @@ from app.state.studio_jobs import StudioJobsState
 from app.state.update_list import UpdateListState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+setup_tracing(get_settings())  # before create_api(): it instruments the API it makes
+setup_error_reporting(get_settings())
 ensure_models()
 
 app = rx.App(
@@ -72,6 +77,7 @@ app = rx.App(
         rx.script(QUERY_FIELDS_SCRIPT),
     ],
     api_transformer=create_api(),
+    backend_exception_handler=show_unexpected_error,
 )
 app.register_lifespan_task(http_lifespan)  # closes the shared HTTP client on shutdown
 app.add_page(

@@ -338,6 +338,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Before anything else starts it: the image pool outlives a stop signal to the group, so
     # images in flight are handed back to the queue, not failed.
     start_fork_server()
+    # After the fork server: its children run image code only and need no exporter thread.
+    from app.services.core.error_events import setup_error_reporting
+    from app.services.core.tracing import setup_tracing
+
+    setup_tracing(get_settings())
+    setup_error_reporting(get_settings())
     # Jobs a killed worker left behind run again now, not a minute later at the periodic check.
     recover_stale_jobs()
     # Webhook retries and deliveries a kick missed are queued by a sweep every few seconds.

@@ -26,6 +26,7 @@ from app.services.accounts import auth, signup
 from app.services.accounts.session_cookie import SESSION_COOKIE, Notice, same_origin_request
 from app.services.core import rate_limits
 from app.services.core.db import session_scope
+from app.services.core.error_events import record_error
 from app.services.core.errors import UserFacingError, new_error_id, public_message
 from app.services.core.logs import get_logger
 from app.settings import Settings, get_settings
@@ -106,11 +107,15 @@ def _form_page(page: str, next_path: str) -> str:
     return page if next_path == routes.HOME else f"{page}?next={quote(next_path, safe='/')}"
 
 
-def _message(exc: BaseException) -> str:
+async def _message(exc: BaseException, request: Request) -> str:
     if isinstance(exc, UserFacingError):
         return exc.message
     error_id = new_error_id()
     log.error("sign-in form failed %s", error_id, exc_info=exc)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    await asyncio.to_thread(
+        record_error, exc, reference=error_id, location=f"{request.method} {route}"
+    )
     return public_message(exc, error_id)
 
 
@@ -178,7 +183,8 @@ async def sign_in(request: Request) -> Response:
         await rate_limits.acheck("sign_in", ip=_client_ip(request), email=email)
         token = await asyncio.to_thread(_sign_in, email, password, _client_ip(request), agent)
     except Exception as e:  # every failure goes back to the form, email kept
-        return _back_to_form(settings, routes.LOGIN, next_path, _message(e), email=email)
+        message = await _message(e, request)
+        return _back_to_form(settings, routes.LOGIN, next_path, message, email=email)
     return _signed_in(settings, next_path, token)
 
 
@@ -212,9 +218,8 @@ async def sign_up(request: Request) -> Response:
         await rate_limits.acheck("sign_up", ip=_client_ip(request))
         token = await asyncio.to_thread(_sign_up, email, password, name, agent)
     except Exception as e:  # every failure goes back to the form, email and name kept
-        return _back_to_form(
-            settings, routes.SIGNUP, next_path, _message(e), email=email, name=name
-        )
+        message = await _message(e, request)
+        return _back_to_form(settings, routes.SIGNUP, next_path, message, email=email, name=name)
     return _signed_in(settings, next_path, token)
 
 

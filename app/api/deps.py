@@ -63,6 +63,7 @@ def optional_user(
     # is sent. Held across a slow upload or a handler that takes a second connection (the credit
     # ledger's own), 15 such requests used the whole pool and waited 30 s on each other.
     session.commit()
+    request.state.user_id = user.id if user else None  # for the ErrorEvent of a 500 (main.py)
     return user
 
 

@@ -31,6 +31,7 @@ from app.api.openapi import JsonPromptSchema, links
 from app.api.params import MAX_ID, PathId, RequestBody, RowId, Text
 from app.services.core import rate_limits
 from app.services.core.db import session_scope
+from app.services.core.error_events import record_error
 from app.services.core.errors import NotFoundError, UserFacingError, new_error_id
 from app.services.core.logs import get_logger
 from app.services.core.models import User
@@ -281,6 +282,13 @@ async def progress_events(
         except Exception as e:
             error_id = new_error_id()
             log.error("generation stream %s failed: %s", generation_id, error_id, exc_info=e)
+            await asyncio.to_thread(
+                record_error,
+                e,
+                reference=error_id,
+                location=f"generation {generation_id} progress stream",
+                user_id=user_id,
+            )
             yield _sse("error", {"detail": "The progress could not be read.", "error_id": error_id})
             return
         if out is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -29,6 +30,7 @@ from app.api import webhooks_api as hooks_api
 from app.api.cors import UploadCorsMiddleware
 from app.api.docs import add_redoc
 from app.api.openapi import add_prompt_schema
+from app.services.core.error_events import record_error
 from app.services.core.errors import (
     PlanLimitError,
     TooManyAttemptsError,
@@ -37,6 +39,7 @@ from app.services.core.errors import (
     public_message,
 )
 from app.services.core.logs import get_logger, request_id_var
+from app.services.core.tracing import instrument_api
 from app.settings import APP_VERSION
 
 log = get_logger("api")
@@ -78,6 +81,15 @@ async def _user_facing(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     error_id = new_error_id()
     log.error("unhandled error %s on %s", error_id, request.url.path, exc_info=exc)
+    route = request.scope.get("route")
+    await asyncio.to_thread(  # the thread keeps this context: the ErrorEvent gets the trace id
+        record_error,
+        exc,
+        reference=error_id,
+        source="api",
+        location=f"{request.method} {getattr(route, 'path', request.url.path)}",
+        user_id=getattr(request.state, "user_id", None),
+    )
     return JSONResponse(
         {"detail": public_message(exc, error_id), "error_id": error_id}, status_code=500
     )
@@ -173,4 +185,5 @@ def create_api() -> FastAPI:
     api.include_router(uploads.router)
     api.include_router(unsubscribe_api.router)
     api.openapi = _openapi(api)  # type: ignore[method-assign]
+    instrument_api(api)  # a span per REST request, when tracing is set up (core/tracing.py)
     return api

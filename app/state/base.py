@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from app.services.core.error_events import record_error
 from app.services.core.errors import UserFacingError, new_error_id, public_message
 from app.services.core.logs import get_logger
 
@@ -36,9 +37,25 @@ def as_signed_in(token: str, fn: Callable[[Any, Any], T]) -> T:
 
 
 def user_message(exc: BaseException) -> str:
-    """The safe text for a toast: the message of a UserFacingError, else a reference id."""
+    """The safe text for a toast: the message of a UserFacingError, else a reference id, kept
+    as an ErrorEvent so an admin can find it from what the person quotes."""
     if isinstance(exc, UserFacingError):
         return exc.message
     error_id = new_error_id()
     log.error("unexpected error %s", error_id, exc_info=exc)
+    # Synchronous on purpose (this is called from sync and async handlers alike); it is one
+    # small insert, on a path that is rare by definition.
+    record_error(exc, reference=error_id, source="page", location=handler_name(exc))
     return public_message(exc, error_id)
+
+
+def handler_name(exc: BaseException) -> str:
+    """`SomeState.some_handler`: the outermost frame of app/state in `exc`'s traceback, which
+    is the event handler Reflex called (Reflex hands exception handlers the exception alone)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("app.state.") and module != __name__:
+            return tb.tb_frame.f_code.co_qualname
+        tb = tb.tb_next
+    return ""

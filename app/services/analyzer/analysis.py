@@ -38,6 +38,7 @@ from app.services.billing import credits as ledger
 from app.services.billing import pricing
 from app.services.core import metrics
 from app.services.core.db import session_scope
+from app.services.core.error_events import record_error
 from app.services.core.errors import InvalidInputError, ProviderError, UserFacingError, new_error_id
 from app.services.core.http import shared_client
 from app.services.core.logs import get_logger
@@ -453,6 +454,9 @@ async def run_analysis(
     except Exception as e:  # unexpected: logged with a reference the user can quote
         error_id = new_error_id()
         log.error("analysis %s failed (%s)", analysis_id, error_id, exc_info=e)
+        await asyncio.to_thread(
+            record_error, e, reference=error_id, location=f"analysis {kind}", user_id=user_id
+        )
         finished = True
         await asyncio.to_thread(_settle, hold, charge=None)
         await asyncio.to_thread(

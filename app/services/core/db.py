@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from app.services.core.tracing import instrument_engine
+
 # SQLAlchemy's pool: POOL_SIZE connections kept, more opened on demand up to the overflow.
 POOL_SIZE = 5
 # A queue worker thread can hold this many at once: its run's session (kept across the
@@ -41,6 +43,7 @@ def engine_for(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    instrument_engine(engine)  # a span per statement once tracing is set up
     return engine
 
 

@@ -56,6 +56,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from app.services.core.tracing import current_trace_id
+
 
 class JSONCraftError(Exception):
     """Base of every error raised on purpose by JSONCraft."""
@@ -257,8 +259,10 @@ class PoolStoppedError(InternalError):
 
 
 def new_error_id() -> str:
-    """A short id shown to the user and written to the log, so an admin can find the trace."""
-    return uuid.uuid4().hex[:12]
+    """The reference shown to the user and written to the log: the trace id (32 hex) of the
+    span recording now, so an admin finds the request's trace and log lines from it; a random
+    id where nothing is traced (the CLI)."""
+    return current_trace_id() or uuid.uuid4().hex[:12]
 
 
 def public_message(exc: BaseException, error_id: str) -> str:

@@ -1,4 +1,5 @@
-"""Structured JSON logs with a request id, and a filter that keeps secrets out of them."""
+"""Structured JSON logs with a request id and the trace and span ids of the span recording at
+the time (core/tracing.py; "-" when none), and a filter that keeps secrets out of them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
+
+from app.services.core.tracing import current_ids
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -21,6 +24,8 @@ _SECRET_TEXT = re.compile(
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        ids = current_ids()
+        record.trace_id, record.span_id = ids if ids else ("-", "-")
         return True
 
 
@@ -51,18 +56,21 @@ def redact(text: str) -> str:
 _configured = False
 
 
+def json_formatter() -> JsonFormatter:
+    """One JSON object per line; the filters below supply request_id, trace_id and span_id."""
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )
+
+
 def configure_logging(*, level: str = "INFO", json_output: bool = True) -> None:
     global _configured
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)
     if json_output:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
-        )
+        handler.setFormatter(json_formatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")

@@ -19,8 +19,10 @@ from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.api import TaskWrapper
+from huey.signals import SIGNAL_ENQUEUED
 from huey.storage import RedisPriorityQueue, SqliteStorage
 
+from app.services.core.tracing import carry_trace_context, traced_task
 from app.settings import Settings, get_settings
 
 QUEUE_NAME = "jsoncraft"
@@ -125,12 +127,16 @@ def task_once(
 
     The web process enqueues on whichever queue its current settings name (tests switch
     DATA_DIR per test), so each queue object keeps its own registrations. `on_register` runs
-    once beside the registration (e.g. to hook a huey signal)."""
+    once beside the registration (e.g. to hook a huey signal).
+
+    Every task runs in a span linked to the span that enqueued it (core/tracing.py)."""
     with _registration_lock:
         tasks: dict[str, TaskWrapper] = huey.__dict__.setdefault(_TASKS, {})
         found = tasks.get(name)
         if found is None:
-            found = huey.task(name=name, **options)(fn)
+            if not tasks:  # the first task on this queue: carry trace context from now on
+                huey.signal(SIGNAL_ENQUEUED)(carry_trace_context(tasks.keys()))
+            found = huey.task(name=name, **options)(traced_task(fn, name=name))
             if on_register is not None:
                 on_register(huey)
             tasks[name] = found

@@ -16,6 +16,7 @@ from huey import Huey, crontab
 from huey.api import TaskWrapper
 
 from app.services.core.queue import get_huey
+from app.services.core.tracing import traced_task
 from app.services.generation import lora_queue, run_queue
 from app.services.notify import dispatch as email_dispatch
 from app.services.studio.jobs import dispatch
@@ -58,9 +59,9 @@ def tasks_for(huey: Huey) -> QueueTasks:
                 process_upload=processing.register(huey),
                 maintenance=huey.periodic_task(
                     crontab(minute="*/15"), retries=2, retry_delay=30, name="maintenance_task"
-                )(run_maintenance),
+                )(traced_task(run_maintenance, name="maintenance_task")),
                 recover=huey.periodic_task(crontab(minute="*"), name="recover_jobs")(
-                    recover_stale_jobs
+                    traced_task(recover_stale_jobs, name="recover_jobs")
                 ),
                 send_webhook=webhook_dispatch.register(huey),
                 send_email=email_dispatch.register(huey),

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.services.core import metrics
 from app.services.core.db import session_scope
+from app.services.core.error_events import record_error
 from app.services.core.errors import (
     LeaseLostError,
     NotFoundError,
@@ -97,6 +98,7 @@ def run_job(job_id: int, *, last_attempt: bool = True, worker_id: str | None = N
             raise
         error_id = new_error_id()
         log.error("job %s failed after its retries (%s)", job_id, error_id, exc_info=e)
+        record_error(e, reference=error_id, location=f"studio job {job_id}")
         return _finish(
             job_id,
             worker=worker,
@@ -105,6 +107,8 @@ def run_job(job_id: int, *, last_attempt: bool = True, worker_id: str | None = N
     except Exception as e:
         error_id = new_error_id()
         log.error("job %s failed (%s)", job_id, error_id, exc_info=e)
+        if not isinstance(e, UserFacingError):  # the owner sees its message, not a reference
+            record_error(e, reference=error_id, location=f"studio job {job_id}")
         return _finish(job_id, worker=worker, error=public_message(e, error_id))
 
 
