@@ -6,6 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.api import create_api
+from app.api.threads import size_database_pool, thread_limit_lifespan
 from app.components.post_form import QUERY_FIELDS_SCRIPT
 from app.pages.account import account_page
 from app.pages.admin import admin_page
@@ -66,6 +67,7 @@ from app.state.studio_jobs import StudioJobsState
 from app.state.update_list import UpdateListState
 
 configure_logging(level=get_settings().log_level, json_output=get_settings().log_json)
+size_database_pool()  # before any engine is made
 setup_tracing(get_settings())  # before create_api(): it instruments the API it makes
 setup_error_reporting(get_settings())
 ensure_models()
@@ -80,6 +82,7 @@ app = rx.App(
     backend_exception_handler=show_unexpected_error,
 )
 app.register_lifespan_task(http_lifespan)  # closes the shared HTTP client on shutdown
+app.register_lifespan_task(thread_limit_lifespan)
 app.add_page(
     analyzer_page,
     route=routes.HOME,

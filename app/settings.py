@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     posthog_api_key: SecretStr | None = None
     posthog_host: str = "https://us.i.posthog.com"
 
+    # Threads a web process runs blocking API handlers on (Starlette's pool; 40 by default). Its
+    # database pool is sized so every such thread can hold the connections it needs at once:
+    # with fewer connections than threads, requests holding one and waiting for a second (the
+    # credit ledger's own) starved each other for the pool's 30 s timeout under load.
+    web_threads: int = Field(default=16, ge=1, le=200)
+
     # Accounts.
     session_ttl_hours: int = 24 * 14
     min_password_length: int = 10

@@ -33,7 +33,10 @@ case "${1:-}" in
       [ "$(id -u)" = "0" ] && chown postgres "$DIR/pw"
       as_postgres "$BIN/initdb" -D "$DIR/data" -U jsoncraft --pwfile="$DIR/pw" -A scram-sha-256 >/dev/null
     fi
-    as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w -o "-h 127.0.0.1 -p $PORT -k $DIR" start >/dev/null
+    # Room for several web processes' pools at full size (each sizes its pool to its threads:
+    # app/api/threads.py) plus the workers'; PostgreSQL's default is 100.
+    as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
+      -o "-h 127.0.0.1 -p $PORT -k $DIR -c max_connections=300" start >/dev/null
     PGPASSWORD=jsoncraft "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U jsoncraft -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname='jsoncraft'" | grep -q 1 || \
       PGPASSWORD=jsoncraft "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U jsoncraft jsoncraft
