@@ -21,7 +21,6 @@ from app.services.notify.preferences import set_email_preference
 from app.services.notify.render import render
 from app.services.notify.schedule import MAX_ATTEMPTS, RETRY_DELAYS
 from app.services.notify.sender import NOT_WANTED, claim, send_email
-from app.services.notify.subjects import subject_for
 from app.settings import reset_settings
 from tests.utils.fakes.smtp_server import SmtpServer
 from tests.utils.job_helpers import make_user, run_queue
@@ -62,7 +61,7 @@ def _notify(session: Session, user: User, context: dict[str, Any] | None = None)
         session,
         user=user,
         kind="studio_job_finished",
-        subject=subject_for("studio_job_finished", ctx),
+        subject=f"Studio job “{ctx['job_name']}” is done",
         context=ctx,
         dedupe_key=f"studio_job:{ctx['job_id']}",
     )

@@ -50,7 +50,8 @@ def notify(
         user_id=user.id,
         to_address=user.email,
         kind=kind,
-        subject=subject[:300],
+        # One line: a title with a line break must never become a second header (Bcc: ...).
+        subject=" ".join(subject.split())[:300],
         context=context,
         dedupe_key=dedupe_key,
         status=OUTBOX if offline else "queued",
