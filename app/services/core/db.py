@@ -1,4 +1,4 @@
-"""Database engine and sessions (SQLite by default, PostgreSQL or MariaDB/MySQL via DATABASE_URL)."""
+"""Database engine and sessions: SQLite by default, PostgreSQL or MariaDB/MySQL by DATABASE_URL."""
 
 from __future__ import annotations
 

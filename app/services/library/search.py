@@ -344,14 +344,17 @@ def search_prompts(
         query = mysql_boolean_query(text)
         if query is None:
             return []
-        # Title, tags and prose weighted as SQLite's bm25 weights them.
+        # A title match beats a tag match beats prose. InnoDB's relevance (TF-IDF over the
+        # whole table) swings too much on a small library to be weighted like bm25, so where
+        # the words matched decides, and the relevance in [0, 1) only breaks ties.
         fts = prompt_fts.c
-        rank = (
-            10.0 * _mysql_match(query, fts.title)
-            + 4.0 * _mysql_match(query, fts.tags)
-            + _mysql_match(query, fts.body)
-        )
         matches = _mysql_match(query, fts.title, fts.tags, fts.body)
+        rank = (
+            100 * func.sign(_mysql_match(query, fts.title))
+            + 10 * func.sign(_mysql_match(query, fts.tags))
+            + func.sign(_mysql_match(query, fts.body))
+            + matches / (matches + 1)
+        )
         base = select(col(Prompt.id), col(Prompt.title), rank).select_from(prompt_fts)
         base = base.join(Prompt, col(Prompt.id) == prompt_fts.c.rowid)
     else:
