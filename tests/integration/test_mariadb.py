@@ -85,6 +85,8 @@ def test_search_uses_fulltext_boolean_mode(mariadb_session: Session) -> None:
     make_prompt(mariadb_session, ada, "Harbour at night", scene="Boats about a stone quay")
     mariadb_session.commit()
     assert search.mysql_boolean_query('boats "quay') == "+boat* +quay*"
+    assert search.mysql_boolean_query("AI robots", min_token_size=3) == "+robot*"
+    assert search.mysql_boolean_query("an AI", min_token_size=3) is None
     # InnoDB's own stop words ("about") are off: search.terms() decides what a stop word is.
     hits = search.search_prompts(mariadb_session, text="about quay", viewer=ada)
     assert [h.title for h in hits] == ["Harbour at night"]
@@ -95,6 +97,22 @@ def test_search_uses_fulltext_boolean_mode(mariadb_session: Session) -> None:
         )
     ).all()
     assert any(row.type == "fulltext" for row in plan)
+
+
+def test_two_letter_words_are_found(mariadb_session: Session) -> None:
+    # scripts/mariadb.sh sets innodb_ft_min_token_size=2, as SQLite and PostgreSQL index them.
+    from tests.utils.prompt_factories import make_prompt, make_user
+
+    ada = make_user(mariadb_session, "ada")
+    make_prompt(mariadb_session, ada, "Robot", scene="An AI robot at dusk")
+    make_prompt(mariadb_session, ada, "Oak", scene="An old oak tree")
+    mariadb_session.commit()
+    assert [h.title for h in search.search_prompts(mariadb_session, text="ai", viewer=ada)] == [
+        "Robot"
+    ]
+    assert [h.title for h in search.search_prompts(mariadb_session, text="AI rob", viewer=ada)] == [
+        "Robot"
+    ]
 
 
 def test_fifty_concurrent_reservations_never_overdraw(
@@ -166,3 +184,61 @@ def test_downgrade_then_upgrade_keeps_search_working(mariadb_url: str) -> None:
     assert "prompt_fts" not in inspect(engine_for(mariadb_url)).get_table_names()
     upgrade_to_head(mariadb_url)
     assert "prompt_fts" in inspect(engine_for(mariadb_url)).get_table_names()
+
+
+def test_racing_workers_claim_a_job_once(mariadb_session: Session, mariadb_url: str) -> None:
+    from app.services.studio import jobs
+    from app.services.studio.jobs.lease import claim
+    from tests.utils.job_helpers import make_user, photo, spec, uploads
+
+    pro = make_user(mariadb_session, "pro@example.com", plan="pro", balance=10)
+    job = jobs.create_job(
+        mariadb_session, user=pro, spec=spec(), uploads=uploads(("a.jpg", photo())), mode="batch"
+    )
+    mariadb_session.commit()
+    wins = _race(mariadb_url, lambda s, i: claim(s, job_id=job.id, worker_id=f"w{i}:1:x"))
+    assert sum(wins) == 1
+
+
+def test_racing_senders_post_a_webhook_once(
+    mariadb_session: Session, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services.accounts.api_keys import create_key
+    from app.services.webhooks.endpoints import create_endpoint
+    from app.services.webhooks.outbox import emit
+    from app.services.webhooks.sender import send_delivery
+    from app.settings import reset_settings
+    from tests.utils.fakes.webhook_receiver import Reply, WebhookReceiver
+    from tests.utils.job_helpers import make_user
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+    reset_settings()
+    project_id = create_key(mariadb_session, owner=make_user(mariadb_session, "d@x.com")).project_id
+    with WebhookReceiver() as receiver:
+        create_endpoint(
+            mariadb_session, project_id=project_id, url=receiver.url, events=["upload.completed"]
+        )
+        (delivery,) = emit(
+            mariadb_session, project_id=project_id, event_type="upload.completed", data={}
+        )
+        mariadb_session.commit()
+        receiver.script(*[Reply(200)] * 8)
+        outcomes = _race(mariadb_url, lambda _s, _i: send_delivery(delivery))
+        assert sorted(map(str, outcomes)) == ["None"] * 7 + ["succeeded"]
+        assert receiver.ids() == [delivery]
+
+
+def _race(url: str, attempt: Callable[[Session, int], object], threads: int = 8) -> list[object]:
+    """`attempt` from `threads` threads at once, each with its own session."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(threads)
+
+    def run(i: int) -> object:
+        with Session(engine_for(url)) as session:
+            barrier.wait()
+            return attempt(session, i)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(run, range(threads)))

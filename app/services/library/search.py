@@ -146,11 +146,14 @@ def _crude_stem(word: str) -> str:
     return word
 
 
-def mysql_boolean_query(text: str | None) -> str | None:
+def mysql_boolean_query(text: str | None, *, min_token_size: int = MIN_PREFIX) -> str | None:
     """A MATCH ... AGAINST boolean-mode string: every word required (`+`) and a prefix of its
     crude stem, standing in for the stemmers SQLite and PostgreSQL have. Words are `\\w+`
-    runs, so no operator (`"`, `-`, `*`, `@`, parentheses) survives into the query."""
-    words = terms(text)
+    runs, so no operator (`"`, `-`, `*`, `@`, parentheses) survives into the query.
+
+    InnoDB doesn't index words shorter than the server's innodb_ft_min_token_size (3 unless
+    set; set it to 2): requiring one would match nothing, so such words are left out."""
+    words = [w for w in terms(text) if len(w) >= min_token_size]
     if not words:
         return None
     return " ".join(f"+{_crude_stem(w)}*" if _prefix_ok(_crude_stem(w)) else f"+{w}" for w in words)
@@ -281,6 +284,15 @@ def _pg_query(query: str) -> ColumnElement[Any]:
     return func.to_tsquery(literal_column(f"'{TS_CONFIG}'"), query)
 
 
+def _mysql_query(session: Session, text: str | None) -> str | None:
+    conn = session.connection()
+    size = conn.info.get("innodb_ft_min_token_size")
+    if size is None:  # a server setting: read once per connection
+        size = int(conn.execute(sql("SELECT @@innodb_ft_min_token_size")).scalar_one())
+        conn.info["innodb_ft_min_token_size"] = size
+    return mysql_boolean_query(text, min_token_size=size)
+
+
 def _mysql_match(query: str, *columns: Column[Any]) -> ColumnElement[Any]:
     return mysql_match(*columns, against=query).in_boolean_mode()
 
@@ -299,10 +311,8 @@ def match_clause(session: Session, text: str | None) -> ColumnElement[bool] | No
         if query is None:
             return None
         return _pg_vector().op("@@")(_pg_query(query))
-    if dialect == "mysql":
-        query = mysql_boolean_query(text)
-        if query is None:
-            return None
+    # On MySQL, words all too short for its index fall back to the title LIKE below.
+    if dialect == "mysql" and (query := _mysql_query(session, text)) is not None:
         every = (prompt_fts.c.title, prompt_fts.c.tags, prompt_fts.c.body)
         ids = select(prompt_fts.c.rowid).where(_mysql_match(query, *every))
         return col(Prompt.id).in_(ids)
@@ -340,10 +350,7 @@ def search_prompts(
         rank = func.ts_rank(_pg_vector(), _pg_query(query))
         matches = _pg_vector().op("@@")(_pg_query(query))
         base = select(col(Prompt.id), col(Prompt.title), rank)
-    elif dialect == "mysql":
-        query = mysql_boolean_query(text)
-        if query is None:
-            return []
+    elif dialect == "mysql" and (query := _mysql_query(session, text)) is not None:
         # A title match beats a tag match beats prose. InnoDB's relevance (TF-IDF over the
         # whole table) swings too much on a small library to be weighted like bm25, so where
         # the words matched decides, and the relevance in [0, 1) only breaks ties.
