@@ -24,8 +24,11 @@ from app.services.core.migrations import alembic_config, upgrade_to_head
 from app.services.core.models import CreditEntry, User, utcnow
 from app.services.library import search
 from tests.integration import test_credits_postgres as ledger
+from tests.integration import test_generation_gallery_postgres as generated
+from tests.integration import test_generation_runs_postgres as runs
 from tests.integration import test_jobs_postgres as studio_jobs
 from tests.integration import test_postgres as basics
+from tests.integration import test_reports_postgres as reports
 from tests.integration import test_search_postgres as searching
 from tests.integration import test_webhooks_postgres as webhooks
 
@@ -38,6 +41,11 @@ SHARED_CHECKS: list[Callable[[Session], None]] = [
     basics.test_prompt_json_round_trips,
     studio_jobs.test_a_job_runs_is_charged_and_purged_on_postgres,
     studio_jobs.test_cancel_and_recovery_on_postgres,
+    reports.test_usage_and_top_users,
+    reports.test_usage_over_time,
+    reports.test_revenue,
+    generated.test_generated_entries_filter_search_and_average_on_postgres,
+    runs.test_an_offline_run_with_a_seed_past_int4_lands_on_postgres,
 ]
 
 
@@ -113,6 +121,10 @@ def test_two_letter_words_are_found(mariadb_session: Session) -> None:
     assert [h.title for h in search.search_prompts(mariadb_session, text="AI rob", viewer=ada)] == [
         "Robot"
     ]
+
+
+def test_ledger_flow_and_idempotency(mariadb_session: Session) -> None:
+    ledger.test_flow_and_idempotency_on_postgres(mariadb_session, _people(mariadb_session))
 
 
 def test_fifty_concurrent_reservations_never_overdraw(
