@@ -42,4 +42,4 @@ unit:           ## fast: unit tests only, no servers
 	.venv/bin/python -m pytest tests/unit
 
 clean:
-	rm -rf .web .states .ci/pg .ci/s3 data
+	rm -rf .web .states .ci/pg .ci/s3 .ci/mariadb data

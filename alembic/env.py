@@ -51,6 +51,13 @@ def run_migrations_online() -> None:
             # takes effect outside a transaction, so it is set before the migration starts.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        mysql = connection.dialect.name == "mysql"
+        if mysql:
+            # Downgrades drop an index before its table; MySQL refuses while a foreign key
+            # uses it, unless checks are off (the table and its key go next). Checks off for
+            # the migration, as on SQLite.
+            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+            connection.commit()  # a session setting; leaves no transaction open for alembic
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -62,6 +69,9 @@ def run_migrations_online() -> None:
             context.run_migrations()
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        if mysql:
+            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+            connection.commit()
 
 
 if context.is_offline_mode():

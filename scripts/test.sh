@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything (with dev tools and Debian chromium), then ruff, mypy on app/services, the
 # import contracts (lint-imports) and pytest:
-# unit tests, integration tests on a real PostgreSQL, S3 server and clamd, and browser tests.
+# unit tests, integration tests on a real PostgreSQL, MariaDB, S3 server and clamd, and browser
+# tests.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -27,11 +28,16 @@ echo "==> mypy app/services"
 echo "==> lint-imports (the import contracts in pyproject.toml)"
 .venv/bin/lint-imports
 
-echo "==> starting PostgreSQL on 127.0.0.1 (the S3, Redis and clamd servers are started by pytest fixtures)"
-TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"
-export TEST_PG_URL
-cleanup() { scripts/postgres.sh stop || true; scripts/s3.sh stop || true; scripts/redis.sh stop || true; }
+echo "==> starting PostgreSQL and MariaDB on 127.0.0.1 (the S3, Redis and clamd servers are started by pytest fixtures)"
+cleanup() {
+  scripts/postgres.sh stop || true; scripts/mariadb.sh stop || true
+  scripts/s3.sh stop || true; scripts/redis.sh stop || true
+}
 trap cleanup EXIT
+scripts/mariadb.sh install
+TEST_PG_URL="$(scripts/postgres.sh start | tail -n 1)"
+TEST_MARIADB_URL="$(scripts/mariadb.sh start | tail -n 1)"
+export TEST_PG_URL TEST_MARIADB_URL
 
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"

@@ -44,7 +44,11 @@ _PROJECT_COLUMNS = (
 def upgrade() -> None:
     with op.batch_alter_table("projects") as batch:
         for column in _PROJECT_COLUMNS:
-            batch.add_column(column.copy())
+            column = column.copy()
+            if column.name == "allowed_types" and op.get_bind().dialect.name == "mysql":
+                # MySQL 8 takes a JSON default only as an expression (MariaDB takes both).
+                column.server_default = sa.DefaultClause(sa.text("""('["image/*"]')"""))
+            batch.add_column(column)
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(
             sa.Column(

@@ -27,7 +27,11 @@ _Time = sqlmodel.sql.sqltypes.UTCDateTime
 
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email_opt_out", sa.JSON(), nullable=False, server_default="[]"))
+        # MySQL 8 takes a JSON default only as an expression (MariaDB takes both).
+        no_kinds = sa.text("('[]')") if op.get_bind().dialect.name == "mysql" else "[]"
+        batch.add_column(
+            sa.Column("email_opt_out", sa.JSON(), nullable=False, server_default=no_kinds)
+        )
         batch.add_column(
             sa.Column(
                 "low_credits_notified", sa.Boolean(), nullable=False, server_default=sa.false()

@@ -36,12 +36,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, literal
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.services.accounts.auth import require_role
-from app.services.billing.ledger_lock import engine_of, ledger_transaction
+from app.services.billing.ledger_lock import (
+    DEADLOCK_RETRIES,
+    engine_of,
+    is_deadlock,
+    ledger_transaction,
+)
 from app.services.core import metrics
 from app.services.core.errors import (
     ConflictError,
@@ -208,7 +213,9 @@ def grant(
             created_by=admin.id,
         )
 
-    entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
+    entry, _created = _write_once(
+        session, user_id=user_id, stored_key=stored, build=build, references=admin.id
+    )
     _check_same_request(entry, user_id=user_id, amount=amount)
     return entry
 
@@ -244,7 +251,9 @@ def revoke(
             created_by=admin.id,
         )
 
-    entry, _created = _write_once(session, user_id=user_id, stored_key=stored, build=build)
+    entry, _created = _write_once(
+        session, user_id=user_id, stored_key=stored, build=build, references=admin.id
+    )
     _check_same_request(entry, user_id=user_id, amount=-amount)
     return entry
 
@@ -478,11 +487,34 @@ def _write_once(
     user_id: int,
     stored_key: str,
     build: Callable[[Session], CreditEntry],
+    references: int | None = None,
 ) -> tuple[CreditEntry, bool]:
     """Add the entry `build` makes under the lock, unless `stored_key` is already in the
     ledger. Returns (entry, created)."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return _write_once_locked(
+                session, user_id=user_id, stored_key=stored_key, build=build, references=references
+            )
+        except OperationalError as e:
+            # MySQL may still pick a deadlock victim (ledger_transaction locks the users an
+            # entry references to avoid it); it rolled the whole transaction back and asks for
+            # a retry, which reads the ledger afresh under the lock.
+            if not is_deadlock(e) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    raise InternalError("unreachable")  # pragma: no cover
+
+
+def _write_once_locked(
+    session: Session,
+    *,
+    user_id: int,
+    stored_key: str,
+    build: Callable[[Session], CreditEntry],
+    references: int | None,
+) -> tuple[CreditEntry, bool]:
     try:
-        with ledger_transaction(session, user_id=user_id) as tx:
+        with ledger_transaction(session, user_id=user_id, references=references) as tx:
             existing = _entry_by_key(tx, stored_key)
             if existing is not None:
                 return existing, False

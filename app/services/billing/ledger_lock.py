@@ -1,4 +1,4 @@
-"""The credit ledger's lock: one writer per user at a time, on SQLite and PostgreSQL.
+"""The credit ledger's lock: one writer per user at a time, on SQLite, PostgreSQL and MySQL.
 
 `credits` writes every entry inside `ledger_transaction`, so "read the balance, then write"
 can't interleave with another request for the same user.
@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
 
 from app.services.core.errors import InternalError, NotFoundError
 from app.services.core.models import User
@@ -19,10 +20,21 @@ from app.services.core.models import User
 # A PostgreSQL writer waits this long for the per-user lock, like SQLite's busy_timeout, so a
 # caller that holds the user's row locked in its own transaction gets an error, not a hang.
 LOCK_TIMEOUT = "30s"
+# How often a ledger write rolled back by MySQL's deadlock detector is tried again.
+DEADLOCK_RETRIES = 5
+_MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK
+
+
+def is_deadlock(error: DBAPIError) -> bool:
+    """MySQL/MariaDB chose this transaction as a deadlock victim (and rolled it back)."""
+    args: tuple[object, ...] = tuple(getattr(error.orig, "args", ()))
+    return bool(args) and args[0] == _MYSQL_DEADLOCK
 
 
 @contextmanager
-def ledger_transaction(session: Session, *, user_id: int) -> Iterator[Session]:
+def ledger_transaction(
+    session: Session, *, user_id: int, references: int | None = None
+) -> Iterator[Session]:
     """A dedicated session whose transaction is the only ledger writer for `user_id` until it
     commits, so "read the balance, then write" can't interleave with another request.
 
@@ -33,6 +45,12 @@ def ledger_transaction(session: Session, *, user_id: int) -> Iterator[Session]:
     insert that references the user (a new prompt) would wait for the ledger.
     READ COMMITTED gives each later statement a fresh snapshot, so the balance read after the
     lock sees everything the previous holder committed.
+
+    MySQL/MariaDB: `SELECT ... FOR UPDATE` (InnoDB has no NO KEY UPDATE), with the engine at
+    READ COMMITTED (core/db.py) so the balance read after the lock sees the previous holder's
+    entries, and innodb_lock_wait_timeout 30 s. An insert share-locks the users it references,
+    so crossed admin grants would deadlock: the user the entry will reference (`references`,
+    the granting admin) is locked too, both rows in id order, so they queue instead.
 
     SQLite: `BEGIN IMMEDIATE` takes the database write lock before the first read. A plain
     (deferred) BEGIN would let two writers read the same balance and then one of them fail to
@@ -51,9 +69,16 @@ def ledger_transaction(session: Session, *, user_id: int) -> Iterator[Session]:
             else:
                 if engine.dialect.name == "postgresql":
                     conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-                found = tx.exec(
-                    select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-                ).first()
+                ids = {user_id}
+                if engine.dialect.name == "mysql" and references is not None:
+                    ids.add(references)
+                locked = tx.exec(
+                    select(User.id)
+                    .where(col(User.id).in_(sorted(ids)))
+                    .order_by(col(User.id))
+                    .with_for_update(key_share=True)
+                ).all()
+                found = user_id if user_id in locked else None
             if found is None:
                 raise NotFoundError("No account with that id.")
             yield tx

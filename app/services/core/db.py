@@ -1,4 +1,4 @@
-"""Database engine and sessions (SQLite by default, PostgreSQL via DATABASE_URL)."""
+"""Database engine and sessions: SQLite by default, PostgreSQL or MariaDB/MySQL by DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import TypeCompiler
 from sqlmodel import Session, create_engine
 
 from app.services.core.tracing import instrument_engine
+
+# A MySQL writer waits this long for a row lock (InnoDB's default is 50 s), like SQLite's
+# busy_timeout and the ledger's PostgreSQL lock_timeout.
+MYSQL_LOCK_WAIT_SECONDS = 30
 
 # SQLAlchemy's pool: POOL_SIZE connections kept, more opened on demand up to the overflow.
 POOL_SIZE = 5
@@ -40,11 +46,33 @@ def engine_for(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        # READ COMMITTED, as PostgreSQL: every statement sees what others committed before it.
+        # InnoDB's REPEATABLE READ would pin a transaction's plain reads to its first snapshot,
+        # so a balance or a lease read after a lock wait could miss the previous holder's
+        # commit (the locked row itself is read fresh, the rows around it are not). It also
+        # takes fewer gap locks, so concurrent inserts deadlock less.
+        kwargs["isolation_level"] = "READ COMMITTED"
+        # Naive DATETIME values are UTC (models use UTCDateTime): keep NOW() on UTC too.
+        kwargs["connect_args"] = {
+            "init_command": "SET time_zone = '+00:00', "
+            f"innodb_lock_wait_timeout = {MYSQL_LOCK_WAIT_SECONDS}"
+        }
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     instrument_engine(engine)  # a span per statement once tracing is set up
     return engine
+
+
+@compiles(DateTime, "mysql")
+@compiles(DateTime, "mariadb")
+def _mysql_datetime(_type: DateTime, _compiler: TypeCompiler, **_kw: Any) -> str:
+    # MySQL's DATETIME drops fractions of a second: rows created in the same second would
+    # tie on created_at, and "newest first" (gallery, ledger history, keyset cursors) would
+    # lose their order. Microseconds, as SQLite and PostgreSQL keep. Every DateTime column
+    # (the models' UTCDateTime included) compiles through here, in migrations too.
+    return "DATETIME(6)"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -226,7 +226,9 @@ class WebhookAttempt(SQLModel, table=True):
 
     __tablename__ = "webhook_attempts"
     id: int | None = Field(default=None, primary_key=True)
-    delivery_id: str = Field(foreign_key="webhook_deliveries.id", index=True, ondelete="CASCADE")
+    delivery_id: str = Field(
+        foreign_key="webhook_deliveries.id", index=True, ondelete="CASCADE", max_length=40
+    )
     endpoint_id: int = Field(index=True)
     trigger: str = Field(default="auto", max_length=16)  # "auto" | "replay" | "test"
     attempted_at: datetime = Field(default_factory=utcnow)

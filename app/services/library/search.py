@@ -7,11 +7,15 @@ The indexed text is the title, the tags, and every text value of the current ver
   porter stemmer and diacritics folded (so "mountains" finds "mountain", "cafe" finds "café").
 - PostgreSQL: a `prompts.search_vector` tsvector (GIN-indexed), weighted A/B/C for
   title/tags/body, with the `english` configuration.
-- Anything else (MySQL): a case-insensitive LIKE on the title, so the filter still works.
+- MariaDB/MySQL: a `prompt_fts(rowid, title, tags, body)` InnoDB table (migration 0016) with a
+  FULLTEXT index per column and one over all three, queried with MATCH ... AGAINST in boolean
+  mode. No stemmer there: every word is a prefix of its crudely stemmed form ("mountains" →
+  `mountain*`), and the utf8mb4_unicode_ci collation folds accents.
+- Anything else: a case-insensitive LIKE on the title, so the filter still works.
 
-Both are created by migration 0004 and kept in sync from the service layer, not by database
-triggers: the document is built from the current version's JSON, which only Python knows how to
-walk. Call `index_for_search` after anything that changes a prompt's title, tags or
+They are created by migrations 0004 and 0016 and kept in sync from the service layer, not by
+database triggers: the document is built from the current version's JSON, which only Python
+knows how to walk. Call `index_for_search` after anything that changes a prompt's title, tags or
 current version (library.create_prompt / add_version and prompt_ops already do).
 
 User text never reaches either query language as syntax. It is cut into words (`\\w+`, after NFKC
@@ -43,6 +47,7 @@ from sqlalchemy import (
     literal,
 )
 from sqlalchemy import text as sql
+from sqlalchemy.dialects.mysql import match as mysql_match
 from sqlalchemy.sql.expression import literal_column
 from sqlmodel import Session, col, select
 
@@ -67,7 +72,8 @@ STOP_WORDS = frozenset(
 _SKIP_KEYS = frozenset({"schema_version", "meta", "hex", "type", "tags", "proportion"})
 
 # A private MetaData: the FTS table must stay invisible to SQLModel.metadata (and Alembic
-# autogenerate), since it only exists on SQLite and is created by hand in migration 0004.
+# autogenerate), since it only exists on SQLite and MySQL and is created by hand in migrations
+# 0004 and 0016.
 _fts_metadata = MetaData()
 prompt_fts = Table(
     "prompt_fts",
@@ -129,6 +135,30 @@ def fts5_query(text: str | None) -> str | None:
     return " ".join(quoted)
 
 
+_SUFFIXES = ("ing", "es", "ed", "s")
+
+
+def _crude_stem(word: str) -> str:
+    """The word without one common English suffix, kept when at least 4 letters remain."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def mysql_boolean_query(text: str | None, *, min_token_size: int = MIN_PREFIX) -> str | None:
+    """A MATCH ... AGAINST boolean-mode string: every word required (`+`) and a prefix of its
+    crude stem, standing in for the stemmers SQLite and PostgreSQL have. Words are `\\w+`
+    runs, so no operator (`"`, `-`, `*`, `@`, parentheses) survives into the query.
+
+    InnoDB doesn't index words shorter than the server's innodb_ft_min_token_size (3 unless
+    set; set it to 2): requiring one would match nothing, so such words are left out."""
+    words = [w for w in terms(text) if len(w) >= min_token_size]
+    if not words:
+        return None
+    return " ".join(f"+{_crude_stem(w)}*" if _prefix_ok(_crude_stem(w)) else f"+{w}" for w in words)
+
+
 def tsquery(text: str | None) -> str | None:
     """A `to_tsquery` string: quoted lexemes joined by &, the last one a prefix."""
     words = terms(text)
@@ -174,11 +204,12 @@ def _dialect(bind: Session | Connection) -> str:
 
 def _write(conn: Connection, prompt_id: int, doc: SearchDocument) -> None:
     dialect = conn.dialect.name
-    if dialect == "sqlite":
-        conn.execute(sql("DELETE FROM prompt_fts WHERE rowid = :id"), {"id": prompt_id})
+    if dialect in ("sqlite", "mysql"):
+        conn.execute(prompt_fts.delete().where(prompt_fts.c.rowid == prompt_id))
         conn.execute(
-            sql("INSERT INTO prompt_fts(rowid, title, tags, body) VALUES (:id, :t, :g, :b)"),
-            {"id": prompt_id, "t": doc.title, "g": doc.tags, "b": doc.body},
+            prompt_fts.insert().values(
+                rowid=prompt_id, title=doc.title, tags=doc.tags, body=doc.body
+            )
         )
     elif dialect == "postgresql":
         conn.execute(
@@ -215,14 +246,14 @@ def index_for_search(session: Session, *, prompt_id: int) -> None:
 
 def remove_from_search(session: Session, *, prompt_ids: list[int]) -> None:
     """Forget purged prompts. (On PostgreSQL the vector goes with the row.)"""
-    if prompt_ids and _dialect(session) == "sqlite":
+    if prompt_ids and _dialect(session) in ("sqlite", "mysql"):
         session.connection().execute(prompt_fts.delete().where(prompt_fts.c.rowid.in_(prompt_ids)))
 
 
 def rebuild_index(conn: Connection) -> int:
     """Re-index every prompt (migration backfill, or repair after a restore). Returns the count."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(sql("DELETE FROM prompt_fts"))
+    if conn.dialect.name in ("sqlite", "mysql"):
+        conn.execute(prompt_fts.delete())
     rows = conn.execute(
         sql(
             "SELECT p.id, p.title, v.data FROM prompts p"
@@ -253,6 +284,19 @@ def _pg_query(query: str) -> ColumnElement[Any]:
     return func.to_tsquery(literal_column(f"'{TS_CONFIG}'"), query)
 
 
+def _mysql_query(session: Session, text: str | None) -> str | None:
+    conn = session.connection()
+    size = conn.info.get("innodb_ft_min_token_size")
+    if size is None:  # a server setting: read once per connection
+        size = int(conn.execute(sql("SELECT @@innodb_ft_min_token_size")).scalar_one())
+        conn.info["innodb_ft_min_token_size"] = size
+    return mysql_boolean_query(text, min_token_size=size)
+
+
+def _mysql_match(query: str, *columns: Column[Any]) -> ColumnElement[Any]:
+    return mysql_match(*columns, against=query).in_boolean_mode()
+
+
 def match_clause(session: Session, text: str | None) -> ColumnElement[bool] | None:
     """A WHERE clause on `prompts` for the search box, or None when the text has no words."""
     dialect = _dialect(session)
@@ -267,6 +311,11 @@ def match_clause(session: Session, text: str | None) -> ColumnElement[bool] | No
         if query is None:
             return None
         return _pg_vector().op("@@")(_pg_query(query))
+    # On MySQL, words all too short for its index fall back to the title LIKE below.
+    if dialect == "mysql" and (query := _mysql_query(session, text)) is not None:
+        every = (prompt_fts.c.title, prompt_fts.c.tags, prompt_fts.c.body)
+        ids = select(prompt_fts.c.rowid).where(_mysql_match(query, *every))
+        return col(Prompt.id).in_(ids)
     words = terms(text)
     if not words:
         return None
@@ -301,6 +350,20 @@ def search_prompts(
         rank = func.ts_rank(_pg_vector(), _pg_query(query))
         matches = _pg_vector().op("@@")(_pg_query(query))
         base = select(col(Prompt.id), col(Prompt.title), rank)
+    elif dialect == "mysql" and (query := _mysql_query(session, text)) is not None:
+        # A title match beats a tag match beats prose. InnoDB's relevance (TF-IDF over the
+        # whole table) swings too much on a small library to be weighted like bm25, so where
+        # the words matched decides, and the relevance in [0, 1) only breaks ties.
+        fts = prompt_fts.c
+        matches = _mysql_match(query, fts.title, fts.tags, fts.body)
+        rank = (
+            100 * func.sign(_mysql_match(query, fts.title))
+            + 10 * func.sign(_mysql_match(query, fts.tags))
+            + func.sign(_mysql_match(query, fts.body))
+            + matches / (matches + 1)
+        )
+        base = select(col(Prompt.id), col(Prompt.title), rank).select_from(prompt_fts)
+        base = base.join(Prompt, col(Prompt.id) == prompt_fts.c.rowid)
     else:
         clause = match_clause(session, text)
         if clause is None:

@@ -179,7 +179,10 @@ def _record(
     session: Session, delivery_id: str, *, lease: datetime, trigger: str, outcome: Outcome
 ) -> str | None:
     now = utcnow()
-    delivery = session.get(WebhookDelivery, delivery_id)
+    # Locked before the attempt row is inserted: on MySQL that insert share-locks the
+    # delivery (foreign key), and upgrading to the update's exclusive lock while a racing
+    # sender's claim waits for it is a deadlock. Locked first, the claim just waits.
+    delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None:  # deleted with its endpoint while we were sending
         return None
     session.add(

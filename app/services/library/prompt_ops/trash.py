@@ -74,7 +74,13 @@ def purge_trash(session: Session, *, viewer: User, older_than: timedelta = timed
             .values(prompt_id=None)
         )
         # Explicit child deletes rather than trusting ON DELETE CASCADE: SQLite only honours
-        # it when PRAGMA foreign_keys is on for that connection.
+        # it when PRAGMA foreign_keys is on for that connection. MySQL checks foreign keys row
+        # by row, so a version deleted before its child would fail: unlink the chain first.
+        session.exec(
+            update(PromptVersion)
+            .where(col(PromptVersion.prompt_id).in_(chunk))
+            .values(parent_id=None)
+        )
         for child in (PromptTag, PromptEmbedding, PromptVersion):
             session.exec(delete(child).where(col(child.prompt_id).in_(chunk)))
         session.exec(delete(Prompt).where(col(Prompt.id).in_(chunk)))
