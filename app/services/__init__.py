@@ -6,7 +6,9 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 secret_box (secrets sealed at rest with a key derived from SECRET_KEY),
                 rate limits, health, migrations, the one error hierarchy (errors.py), the
                 shared HTTP client per event loop and HTTP error mapping (http, http_errors),
-                units (byte sizes as people read them), heartbeat (a worker's lease kept alive);
+                units (byte sizes as people read them), heartbeat (a worker's lease kept alive),
+                metrics (every Prometheus metric), provider_calls, tracing (OpenTelemetry),
+                error_events (the error log and Sentry), after_commit;
                 db.size_pool_for gives a worker with many threads enough connections
     accounts/   sign-up, sign-in with passwords and Google, sessions and their cookie, API keys,
                 the admin's user list, the signed-in overview, the product-updates list
@@ -62,6 +64,13 @@ One package per domain, so a feature reads pages/X → state/X → services/X �
                 change), events, endpoints (secrets, rotation), signing, destinations (SSRF
                 rules), dispatch (queue task, kick after commit, sweep), sender, schedule
                 (the retry schedule), deliveries (log, replay, test event), notices
+    notify/     email notifications: outbox (`notify`, written in the caller's transaction),
+                kinds (the contract: context keys, dedupe keys), triggers (one function per
+                kind), render and templates/ (HTML + text), dispatch and sender (the queue task,
+                SMTP, retries by schedule), preferences, tokens (one-click unsubscribe)
+    ops/        what /admin/system reads: access, queue_status, workers (the heartbeat writer),
+                error_log, webhook_failures, provider_rates, email_outbox
+    analytics   optional PostHog events, sent after commit
     demo/       demo data: drawing primitives, scenes/, the catalogue, prompts measured from the
                 drawn images with vision's functions, the seed, the landing's live demo
     worker/     what the huey worker runs: tasks (the queue's entry points) and maintenance
