@@ -363,6 +363,32 @@ def refund(
     return _as_reservation(held, settle=entry)
 
 
+def unsettled_reservations(
+    session: Session, *, key_prefix: str, older_than: datetime, newer_than: datetime
+) -> list[str]:
+    """The caller keys (e.g. "analysis:12") of reservations made between the two times whose key
+    starts with `key_prefix` and that were never committed or refunded."""
+    stored_prefix = _stored_key(EntryKind.reserve, key_prefix)
+    held = session.exec(
+        select(CreditEntry.idempotency_key).where(
+            col(CreditEntry.idempotency_key).startswith(stored_prefix, autoescape=True),
+            CreditEntry.created_at < older_than,
+            CreditEntry.created_at >= newer_than,
+        )
+    ).all()
+    keys = [stored.removeprefix(_stored_key(EntryKind.reserve, "")) for stored in held]
+    if not keys:
+        return []
+    settled = set(
+        session.exec(
+            select(CreditEntry.idempotency_key).where(
+                col(CreditEntry.idempotency_key).in_([_SETTLE + key for key in keys])
+            )
+        ).all()
+    )
+    return [key for key in keys if _SETTLE + key not in settled]
+
+
 # -- system writes: Stripe and plans (no admin actor) -------------------------------------------
 
 

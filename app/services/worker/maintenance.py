@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from app.services.accounts.auth import purge_expired_sessions
 from app.services.analyzer.catalogue.refresh import refresh_all
+from app.services.analyzer.recovery import recover_abandoned_analyses
 from app.services.analyzer.style_memory import refresh_embeddings
 from app.services.billing import pricing
 from app.services.core.db import session_scope
@@ -47,9 +48,9 @@ def grant_plan_credits() -> int:
 
 def run_maintenance() -> dict[str, int]:
     """Empty old trash, purge expired uploads, sessions, old studio jobs and week-old provider
-    call records, recover jobs of dead workers, forget workers unseen for a day, rebuild
-    thumbnails, embed prompts, refresh stale model catalogues; delete expired developer uploads
-    and abandoned pending ones."""
+    call records, recover jobs of dead workers and abandoned analyses (refunded), forget
+    workers unseen for a day, rebuild thumbnails, embed prompts, refresh stale model
+    catalogues; delete expired developer uploads and abandoned pending ones."""
     storage = get_storage()
     settings = get_settings()
     # The job acts as an admin (an unsaved User): only the role matters to purge_trash.
@@ -69,6 +70,7 @@ def run_maintenance() -> dict[str, int]:
             session, storage=storage, older_than=timedelta(days=settings.job_retention_days)
         )
     recovered = len(jobs.recover_jobs())
+    recovered_analyses = recover_abandoned_analyses()
     expired_uploads = purge_expired_uploads()
     stale_uploads = purge_stale_pending()
     granted = grant_plan_credits()
@@ -85,6 +87,7 @@ def run_maintenance() -> dict[str, int]:
         "pruned_provider_calls": provider_calls,
         "purged_jobs": purged_jobs,
         "pruned_workers": pruned_workers,
+        "recovered_analyses": recovered_analyses,
         "recovered_jobs": recovered,
         "expired_uploads": expired_uploads,
         "stale_pending_uploads": stale_uploads,
