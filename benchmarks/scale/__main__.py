@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             get_storage().ensure_bucket()
             cluster.cli("migrate")
             for port in ports:
+                # One after another: `reflex run` empties .states/ as it starts, and two doing
+                # it at once race on the same files (FileNotFoundError kills one of them).
                 cluster.start_backend(port)
+                cluster.wait_ready()
             cluster.start_worker("worker-1", periodic=True)
             cluster.start_worker("worker-2", periodic=False)
             cluster.wait_ready()
